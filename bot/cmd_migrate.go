@@ -1,0 +1,7 @@
+package bot
+
+import "context"
+
+func runMigrate(ctx context.Context, env *Env, args []string) int {
+	return notBuilt(env, "migrate", "migrate [flags]", "Not built yet.", args)
+}

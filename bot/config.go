@@ -1,0 +1,238 @@
+package bot
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is portalbot's configuration: the YAML file (--config or
+// PORTALBOT_CONFIG) overlaid with environment variables. Secrets never come
+// from the YAML file; they are read from the environment or from files
+// named here.
+type Config struct {
+	// DB is the database URL: postgres://... or sqlite:PATH. Empty means
+	// sqlite:portalbot.db in the working directory. Env PORTALBOT_DB.
+	DB string `yaml:"db"`
+	// PortalURL is the developer portal's base URL, used for every link.
+	// Empty means http://localhost:3000. Env PORTALBOT_PORTAL_URL.
+	PortalURL string `yaml:"portal_url"`
+	// HTTPAddr is the serve address. Empty means ":8080". Env PORTALBOT_HTTP_ADDR.
+	HTTPAddr string `yaml:"http_addr"`
+
+	Sync         SyncConfig         `yaml:"sync"`
+	Sources      []SourceConfig     `yaml:"sources"`
+	Reports      ReportsConfig      `yaml:"reports"`
+	Templates    TemplatesConfig    `yaml:"templates"`
+	Placeholders PlaceholdersConfig `yaml:"placeholders"`
+	Slack        SlackConfig        `yaml:"slack"`
+	Discord      DiscordConfig      `yaml:"discord"`
+}
+
+// SyncConfig configures scheduled syncs.
+type SyncConfig struct {
+	// Schedule is the default cron spec for every source; empty means
+	// every 5 minutes ("*/5 * * * *").
+	Schedule string `yaml:"schedule"`
+	// CacheDir keeps Git clones between syncs; empty means
+	// $XDG_CACHE_HOME/portalbot (or ~/.cache/portalbot).
+	CacheDir string `yaml:"cache_dir"`
+	// Timeout bounds one sync of one source; zero means 10 minutes.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// SourceConfig is one Git repository holding catalog descriptors.
+type SourceConfig struct {
+	// Name identifies the source; empty means derived from Repo.
+	Name string `yaml:"name"`
+	// Repo is a local path, file://, https:// or ssh:// (or scp-style) URL.
+	Repo string `yaml:"repo"`
+	// Branch or ref to sync; empty means the remote's default branch.
+	Branch string `yaml:"branch"`
+	// Root is the root descriptor path; empty means catalog-info.yaml.
+	Root string `yaml:"root"`
+	// Schedule overrides Sync.Schedule for this source.
+	Schedule string `yaml:"schedule"`
+	// TokenEnv names the environment variable holding an HTTPS token;
+	// empty means PORTALBOT_GIT_TOKEN.
+	TokenEnv string `yaml:"token_env"`
+	// SSHKeyFile is a private key file for ssh:// sources; empty means
+	// PORTALBOT_GIT_SSH_KEY (key text) or PORTALBOT_GIT_SSH_KEY_FILE.
+	SSHKeyFile string `yaml:"ssh_key_file"`
+}
+
+// ReportsConfig configures drift reports.
+type ReportsConfig struct {
+	Targets []ReportTarget `yaml:"targets"`
+	// TeamDigests sends each team its own findings in its own channel,
+	// taken from the Group annotation portalbot.io/slack-channel or
+	// portalbot.io/discord-channel (or Channels below).
+	TeamDigests *TeamDigestConfig `yaml:"team_digests"`
+	// CodeOwnersMapping maps a CODEOWNERS owner ("@org/team") to an entity
+	// ref ("group:default/payments"). A Group's github.com/team-slug
+	// annotation wins over this; the default is the Group named team-slug.
+	CodeOwnersMapping map[string]string `yaml:"codeowners_mapping"`
+}
+
+// ReportTarget is one scheduled report into one channel.
+type ReportTarget struct {
+	Name     string   `yaml:"name"`
+	Platform string   `yaml:"platform"` // slack | discord
+	Channel  string   `yaml:"channel"`
+	Schedule string   `yaml:"schedule"` // cron spec
+	Timezone string   `yaml:"timezone"` // IANA name; empty means UTC
+	Teams    []string `yaml:"teams"`
+	Systems  []string `yaml:"systems"`
+	Domains  []string `yaml:"domains"`
+	Rules    []string `yaml:"rules"`
+	// Empty is "skip" (default) or "oneline" for a report with no findings.
+	Empty string `yaml:"empty"`
+}
+
+// TeamDigestConfig sends per-team digests.
+type TeamDigestConfig struct {
+	Platform string            `yaml:"platform"`
+	Schedule string            `yaml:"schedule"`
+	Timezone string            `yaml:"timezone"`
+	Channels map[string]string `yaml:"channels"` // group ref -> channel
+	Empty    string            `yaml:"empty"`
+}
+
+// TemplatesConfig configures template launches.
+type TemplatesConfig struct {
+	// Permissions are checked in order; the first rule matching the
+	// template decides. No rule matching means anyone may launch.
+	Permissions []TemplatePermission `yaml:"permissions"`
+	// PublishBase is where the built-in runner's publish:git creates
+	// repositories: a directory of bare repositories or a remote URL prefix.
+	PublishBase string `yaml:"publish_base"`
+}
+
+// TemplatePermission says who may launch which templates.
+type TemplatePermission struct {
+	Templates []string `yaml:"templates"` // template refs or names; "*" for all
+	Tags      []string `yaml:"tags"`
+	Users     []string `yaml:"users"`  // chat user ids or names
+	Groups    []string `yaml:"groups"` // group refs, matched through User entities' emails
+}
+
+// PlaceholdersConfig bounds $text/$json/$yaml resolution.
+type PlaceholdersConfig struct {
+	// AllowedHosts may be fetched for absolute URLs; none by default.
+	AllowedHosts []string      `yaml:"allowed_hosts"`
+	Timeout      time.Duration `yaml:"timeout"`
+	MaxBytes     int64         `yaml:"max_bytes"`
+}
+
+// SlackConfig holds Slack's non-secret settings; tokens come from env.
+type SlackConfig struct {
+	// SocketMode uses Socket Mode when SLACK_APP_TOKEN is set; default true.
+	SocketMode *bool `yaml:"socket_mode"`
+	// Command is the slash command name; empty means "/portal".
+	Command string `yaml:"command"`
+}
+
+// DiscordConfig holds Discord's non-secret settings; tokens come from env.
+type DiscordConfig struct {
+	// Gateway is "on" or "off" (default "on" when DISCORD_BOT_TOKEN is set).
+	Gateway string `yaml:"gateway"`
+	// MessageCommands enables "!portal ..." and mentions; needs the
+	// privileged MESSAGE_CONTENT intent. Off by default.
+	MessageCommands bool   `yaml:"message_commands"`
+	GuildID         string `yaml:"guild_id"`
+	Shards          int    `yaml:"shards"`
+}
+
+// DefaultConfig returns the configuration used when no file is given.
+func DefaultConfig() Config {
+	return Config{
+		DB:        "sqlite:portalbot.db",
+		PortalURL: "http://localhost:3000",
+		HTTPAddr:  ":8080",
+		Sync:      SyncConfig{Schedule: "*/5 * * * *", Timeout: 10 * time.Minute},
+	}
+}
+
+// LoadConfig reads the YAML file at path (none when path is ""), overlays
+// the environment read through getenv, and validates the result. Errors
+// name the bad key and say what is expected.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	for env, dst := range map[string]*string{
+		"PORTALBOT_DB":         &cfg.DB,
+		"PORTALBOT_PORTAL_URL": &cfg.PortalURL,
+		"PORTALBOT_HTTP_ADDR":  &cfg.HTTPAddr,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate checks the configuration and names the first bad key.
+func (c *Config) Validate() error {
+	if !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") && !strings.HasPrefix(c.DB, "sqlite:") {
+		return fmt.Errorf("config: db: want postgres://... or sqlite:PATH, got %q", c.DB)
+	}
+	if !strings.HasPrefix(c.PortalURL, "http://") && !strings.HasPrefix(c.PortalURL, "https://") {
+		return fmt.Errorf("config: portal_url: want an http(s) URL, got %q", c.PortalURL)
+	}
+	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	if _, err := parser.Parse(c.Sync.Schedule); err != nil {
+		return fmt.Errorf("config: sync.schedule: want a cron spec such as \"*/5 * * * *\": %v", err)
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		if s.Repo == "" {
+			return fmt.Errorf("config: sources[%d].repo: required (a path or a git URL)", i)
+		}
+		if s.Schedule != "" {
+			if _, err := parser.Parse(s.Schedule); err != nil {
+				return fmt.Errorf("config: sources[%d].schedule: %v", i, err)
+			}
+		}
+		if s.Name != "" {
+			if names[s.Name] {
+				return fmt.Errorf("config: sources[%d].name: %q is used twice", i, s.Name)
+			}
+			names[s.Name] = true
+		}
+	}
+	for i, t := range c.Reports.Targets {
+		if t.Platform != "slack" && t.Platform != "discord" {
+			return fmt.Errorf("config: reports.targets[%d].platform: want slack or discord, got %q", i, t.Platform)
+		}
+		if t.Channel == "" {
+			return fmt.Errorf("config: reports.targets[%d].channel: required", i)
+		}
+		if _, err := parser.Parse(t.Schedule); err != nil {
+			return fmt.Errorf("config: reports.targets[%d].schedule: want a cron spec: %v", i, err)
+		}
+		if t.Timezone != "" {
+			if _, err := time.LoadLocation(t.Timezone); err != nil {
+				return fmt.Errorf("config: reports.targets[%d].timezone: %v", i, err)
+			}
+		}
+		if t.Empty != "" && t.Empty != "skip" && t.Empty != "oneline" {
+			return fmt.Errorf("config: reports.targets[%d].empty: want skip or oneline, got %q", i, t.Empty)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package catalog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+)
+
+// Kinds known to Backstage's catalog model. Kind names compare
+// case-insensitively; these are the spellings used in canonical output.
+const (
+	KindComponent  = "Component"
+	KindAPI        = "API"
+	KindResource   = "Resource"
+	KindSystem     = "System"
+	KindDomain     = "Domain"
+	KindGroup      = "Group"
+	KindUser       = "User"
+	KindLocation   = "Location"
+	KindTemplate   = "Template"
+	KindAiResource = "AiResource"
+)
+
+// Well-known annotations.
+const (
+	AnnotationSourceLocation = "backstage.io/source-location"
+	AnnotationTechDocsRef    = "backstage.io/techdocs-ref"
+	AnnotationOrphan         = "backstage.io/orphan"
+)
+
+// Entity is one Backstage catalog entity as written in a descriptor file,
+// plus the relations derived from it and where it was read from.
+type Entity struct {
+	APIVersion string         `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string         `json:"kind" yaml:"kind"`
+	Metadata   Metadata       `json:"metadata" yaml:"metadata"`
+	Spec       map[string]any `json:"spec,omitempty" yaml:"spec,omitempty"`
+	// Relations holds the relations whose source is this entity, including
+	// the inverses that other entities' fields point at it once stitched.
+	Relations []Relation `json:"relations,omitempty" yaml:"relations,omitempty"`
+
+	// Origin says where the entity was read from; it is not part of the
+	// document and is never serialised with it.
+	Origin Origin `json:"-" yaml:"-"`
+}
+
+// Metadata is an entity's metadata block.
+type Metadata struct {
+	Name        string            `json:"name" yaml:"name"`
+	Namespace   string            `json:"namespace,omitempty" yaml:"namespace,omitempty"`
+	Title       string            `json:"title,omitempty" yaml:"title,omitempty"`
+	Description string            `json:"description,omitempty" yaml:"description,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty" yaml:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" yaml:"annotations,omitempty"`
+	Tags        []string          `json:"tags,omitempty" yaml:"tags,omitempty"`
+	Links       []Link            `json:"links,omitempty" yaml:"links,omitempty"`
+	// UID is stable for a given entity ref; Etag changes whenever the
+	// document changes. Both are set by the catalog, not by descriptor files.
+	UID  string `json:"uid,omitempty" yaml:"uid,omitempty"`
+	Etag string `json:"etag,omitempty" yaml:"etag,omitempty"`
+}
+
+// Link is one entry of metadata.links.
+type Link struct {
+	URL   string `json:"url" yaml:"url"`
+	Title string `json:"title,omitempty" yaml:"title,omitempty"`
+	Icon  string `json:"icon,omitempty" yaml:"icon,omitempty"`
+	Type  string `json:"type,omitempty" yaml:"type,omitempty"`
+}
+
+// Origin locates an entity in its source: the configured source name, the
+// file path inside it (slash-separated, relative to the repository root),
+// the 1-based line of the document's start and the commit it was read at.
+type Origin struct {
+	Source string
+	Path   string
+	Line   int
+	Commit string
+}
+
+// Ref returns the entity's own reference. The namespace defaults to
+// "default" when metadata.namespace is empty.
+func (e *Entity) Ref() Ref {
+	ns := e.Metadata.Namespace
+	if ns == "" {
+		ns = DefaultNamespace
+	}
+	return Ref{Kind: e.Kind, Namespace: ns, Name: e.Metadata.Name}
+}
+
+// SpecString returns spec[key] when it is a string, and "" otherwise.
+func (e *Entity) SpecString(key string) string {
+	s, _ := e.Spec[key].(string)
+	return s
+}
+
+// SpecStrings returns spec[key] as a list of strings: a single string
+// becomes a one-element list, non-string elements are skipped.
+func (e *Entity) SpecStrings(key string) []string {
+	switch v := e.Spec[key].(type) {
+	case string:
+		return []string{v}
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Owner returns the entity's spec.owner resolved against its own namespace,
+// and false when it has none or it does not parse.
+func (e *Entity) Owner() (Ref, bool) {
+	o := e.SpecString("owner")
+	if o == "" {
+		return Ref{}, false
+	}
+	r, err := ParseRef(o, KindGroup, e.Ref().Namespace)
+	if err != nil {
+		return Ref{}, false
+	}
+	return r, true
+}
+
+// Document returns the JSON encoding of the entity without its relations
+// or catalog-assigned uid and etag: the part that the descriptor file
+// decides and that the etag is computed from.
+func (e *Entity) Document() ([]byte, error) {
+	c := *e
+	c.Relations = nil
+	c.Metadata.UID, c.Metadata.Etag = "", ""
+	return json.Marshal(&c)
+}
+
+// Stamp sets the entity's uid (derived from its ref, so it is stable across
+// syncs and replicas) and etag (a hash of its document).
+func (e *Entity) Stamp() error {
+	doc, err := e.Document()
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(doc)
+	e.Metadata.Etag = hex.EncodeToString(sum[:12])
+	u := sha256.Sum256([]byte("portalbot-uid:" + e.Ref().String()))
+	h := hex.EncodeToString(u[:16])
+	e.Metadata.UID = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	return nil
+}

@@ -1,0 +1,88 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultNamespace is the namespace of entities and references that name none.
+const DefaultNamespace = "default"
+
+// Ref is a reference to an entity, in Backstage's [<kind>:][<namespace>/]<name>
+// form. Refs compare case-insensitively; use Equal or compare String values.
+type Ref struct {
+	Kind      string
+	Namespace string
+	Name      string
+}
+
+// ParseRef parses s as an entity reference. defaultKind is used when s names
+// no kind (pass "" when a kind is required); defaultNamespace when it names
+// no namespace ("" means "default"). Backstage takes the default namespace
+// from the referring entity, not always "default".
+func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
+	in := strings.TrimSpace(s)
+	if in == "" {
+		return Ref{}, fmt.Errorf("entity ref: empty")
+	}
+	r := Ref{Kind: defaultKind, Namespace: defaultNamespace}
+	rest := in
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		r.Kind, rest = rest[:i], rest[i+1:]
+		if r.Kind == "" {
+			return Ref{}, fmt.Errorf("entity ref %q: empty kind", s)
+		}
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		r.Namespace, rest = rest[:i], rest[i+1:]
+		if r.Namespace == "" {
+			return Ref{}, fmt.Errorf("entity ref %q: empty namespace", s)
+		}
+	}
+	if rest == "" {
+		return Ref{}, fmt.Errorf("entity ref %q: empty name", s)
+	}
+	if strings.ContainsAny(rest, ":/") {
+		return Ref{}, fmt.Errorf("entity ref %q: malformed", s)
+	}
+	if r.Kind == "" {
+		return Ref{}, fmt.Errorf("entity ref %q: no kind given and none implied", s)
+	}
+	if r.Namespace == "" {
+		r.Namespace = DefaultNamespace
+	}
+	r.Name = rest
+	return r, nil
+}
+
+// MustParseRef is ParseRef that panics on error, for tests and constants.
+func MustParseRef(s string) Ref {
+	r, err := ParseRef(s, "", "")
+	if err != nil {
+		panic(err)
+	}
+	return r
+}
+
+// String returns the canonical form, lower case kind:namespace/name, used
+// as the key everywhere (database, JSON output, comparisons).
+func (r Ref) String() string {
+	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + strings.ToLower(r.Name)
+}
+
+// Display returns the reference as a person writes it: the name alone in the
+// default namespace, namespace/name otherwise, keeping the original case.
+func (r Ref) Display() string {
+	if strings.EqualFold(r.Namespace, DefaultNamespace) || r.Namespace == "" {
+		return r.Name
+	}
+	return r.Namespace + "/" + r.Name
+}
+
+// Equal reports whether r and o name the same entity, case-insensitively.
+func (r Ref) Equal(o Ref) bool {
+	return strings.EqualFold(r.Kind, o.Kind) && strings.EqualFold(r.Namespace, o.Namespace) && strings.EqualFold(r.Name, o.Name)
+}
+
+// IsZero reports whether r is the zero Ref.
+func (r Ref) IsZero() bool { return r == Ref{} }

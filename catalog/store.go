@@ -1,0 +1,170 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors callers branch on, tested with errors.Is.
+var (
+	ErrNotFound    = errors.New("catalog: not found")
+	ErrConflict    = errors.New("catalog: conflict")
+	ErrUnavailable = errors.New("catalog: temporarily unavailable")
+)
+
+// Query selects entities. Zero fields match everything; string fields
+// compare case-insensitively.
+type Query struct {
+	Kind      string
+	Namespace string
+	Name      string
+	Owner     *Ref
+	Refs      []Ref
+	// Limit caps the number of results; 0 means no limit.
+	Limit int
+}
+
+// Summary is the light view of an entity that the in-memory command index,
+// search and drift rules need: no spec beyond the owner, no document.
+type Summary struct {
+	Ref         Ref
+	Title       string
+	Description string
+	Tags        []string
+	Owner       string // canonical owner ref, "" when none
+	Type        string // spec.type
+	Lifecycle   string // spec.lifecycle
+	Origin      Origin
+}
+
+// Source is a configured Git source and its sync state.
+type Source struct {
+	Name       string // unique, e.g. "acme/catalog"
+	Repo       string // URL or path as configured
+	Branch     string
+	Commit     string // last synced commit
+	Status     string // "ok", "error"; last error text in Message
+	Message    string
+	SyncedAt   time.Time
+	CodeOwners string // the CODEOWNERS file at Commit, "" when none
+}
+
+// ProcessingError is a problem with one file of a source, kept until that
+// file is processed cleanly again.
+type ProcessingError struct {
+	Source  string `json:"source"`
+	Path    string `json:"file"`
+	Line    int    `json:"line"`
+	Message string `json:"message"`
+}
+
+// String formats the error as path:line: message.
+func (p ProcessingError) String() string {
+	if p.Line > 0 {
+		return p.Path + ":" + itoa(p.Line) + ": " + p.Message
+	}
+	return p.Path + ": " + p.Message
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// OwnershipChange records one change of an entity's spec.owner.
+type OwnershipChange struct {
+	Entity Ref
+	Old    string // canonical ref, "" when the entity was new
+	New    string // canonical ref, "" when the entity was removed
+	Commit string
+	At     time.Time
+}
+
+// FileResult is the outcome of processing one descriptor file of a source.
+type FileResult struct {
+	Path string
+	// Entities holds the valid entities read from the file, stamped and with
+	// their own relations derived.
+	Entities []*Entity
+	// Errors, when not empty, mean the file could not be processed: the
+	// store keeps the file's last good entities and records the errors.
+	Errors []ProcessingError
+	// Removed marks a file that no longer exists (partial syncs only).
+	Removed bool
+}
+
+// SyncBatch is everything one sync of one source writes.
+type SyncBatch struct {
+	Source Source
+	// Full means Files lists every descriptor file of the source: stored
+	// files of the source not listed are removed. When false, only the
+	// listed files change.
+	Full  bool
+	Files []FileResult
+}
+
+// SyncResult says what ApplySync changed.
+type SyncResult struct {
+	Added, Updated, Removed, Unchanged int
+	// Errors are the processing errors recorded by this sync, including
+	// conflicts with refs that another source already holds.
+	Errors []ProcessingError
+}
+
+// Store keeps the catalog. Implementations are safe for concurrent use.
+type Store interface {
+	// Entity returns the entity named by ref, compared case-insensitively,
+	// with its stored relations. The error wraps ErrNotFound if there is none.
+	Entity(ctx context.Context, ref Ref) (*Entity, error)
+	// Entities returns the entities matching q, sorted by canonical ref.
+	Entities(ctx context.Context, q Query) ([]*Entity, error)
+	// Relations returns the relations whose source is ref: both those the
+	// entity's own fields produce and the inverses others point at it.
+	Relations(ctx context.Context, ref Ref) ([]Relation, error)
+	// RelationsOfType returns every stored relation of the given type.
+	RelationsOfType(ctx context.Context, typ string) ([]Relation, error)
+	// Summaries returns a summary of every entity, sorted by canonical ref.
+	Summaries(ctx context.Context) ([]Summary, error)
+	// Generation returns a number that changes whenever a sync changes the
+	// catalog, so readers can cache and refresh cheaply.
+	Generation(ctx context.Context) (int64, error)
+	// Counts returns the number of entities per kind.
+	Counts(ctx context.Context) (map[string]int, error)
+
+	// Sources returns every source's sync state.
+	Sources(ctx context.Context) ([]Source, error)
+	// Source returns one source's state; the error wraps ErrNotFound for a
+	// source never synced.
+	Source(ctx context.Context, name string) (Source, error)
+	// ProcessingErrors returns the current errors of one source, or of all
+	// when source is "".
+	ProcessingErrors(ctx context.Context, source string) ([]ProcessingError, error)
+	// OwnershipChanges returns owner changes recorded after since, oldest first.
+	OwnershipChanges(ctx context.Context, since time.Time) ([]OwnershipChange, error)
+
+	// ApplySync writes one sync of one source in a single transaction: on
+	// any error nothing changes. A ref already held by another source is
+	// not taken over; the conflict is recorded as a processing error.
+	ApplySync(ctx context.Context, b SyncBatch) (SyncResult, error)
+	// RecordSourceError marks a source as failed (unreachable repo, ...)
+	// without touching its entities.
+	RecordSourceError(ctx context.Context, src Source, msg string) error
+}
