@@ -23,6 +23,9 @@ type Query struct {
 	Refs      []Ref
 	// Limit caps the number of results; 0 means no limit.
 	Limit int
+	// WithDefinitions loads API spec.definition texts, which the store keeps
+	// out of line (once per content hash); without it they are left out.
+	WithDefinitions bool
 }
 
 // Summary is the light view of an entity that the in-memory command index,
@@ -132,7 +135,7 @@ type SyncResult struct {
 // Store keeps the catalog. Implementations are safe for concurrent use.
 type Store interface {
 	// Entity returns the entity named by ref, compared case-insensitively,
-	// with its stored relations. The error wraps ErrNotFound if there is none.
+	// with its stored relations but without an out-of-line spec.definition. The error wraps ErrNotFound if there is none.
 	Entity(ctx context.Context, ref Ref) (*Entity, error)
 	// Entities returns the entities matching q, sorted by canonical ref.
 	Entities(ctx context.Context, q Query) ([]*Entity, error)
@@ -141,6 +144,9 @@ type Store interface {
 	Relations(ctx context.Context, ref Ref) ([]Relation, error)
 	// RelationsOfType returns every stored relation of the given type.
 	RelationsOfType(ctx context.Context, typ string) ([]Relation, error)
+	// Definition returns the stored spec.definition of an API entity. The
+	// error wraps ErrNotFound when the entity or its definition is missing.
+	Definition(ctx context.Context, ref Ref) (string, error)
 	// Summaries returns a summary of every entity, sorted by canonical ref.
 	Summaries(ctx context.Context) ([]Summary, error)
 	// Generation returns a number that changes whenever a sync changes the

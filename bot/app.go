@@ -1,0 +1,27 @@
+package bot
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/commands"
+)
+
+// App is what serve's parts share: configuration, the store, the command
+// router and the HTTP mux they register routes on.
+type App struct {
+	Config Config
+	Env    *Env
+	Logger *slog.Logger
+	Store  *sqlstore.Store
+	Router *commands.Router
+	Mux    *http.ServeMux
+	// Posters by platform ("slack", "discord"), set by the adapter parts
+	// for scheduled reports and template progress.
+	Posters map[string]commands.Poster
+}
+
+// Part is one long-running piece of serve; it returns when ctx ends.
+type Part func(ctx context.Context) error

@@ -1,0 +1,19 @@
+package commands
+
+import (
+	"log/slog"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// Params are the dependencies of the command engine built by New.
+type Params struct {
+	Store catalog.Store
+	// PortalURL is the developer portal's base URL, without trailing slash.
+	PortalURL string
+	Logger    *slog.Logger
+	// Drift computes drift findings for "drift [team]"; nil disables it.
+	Drift DriftSource
+	// Templates launches software templates; nil disables create.
+	Templates TemplateService
+}
