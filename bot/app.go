@@ -18,6 +18,11 @@ type App struct {
 	Store  *sqlstore.Store
 	Router *commands.Router
 	Mux    *http.ServeMux
+	// Metrics is never nil in serve; parts record their series on it.
+	Metrics *Metrics
+	// Holder identifies this process in leases and job runs
+	// (hostname-pid-random), so replicas can tell their claims apart.
+	Holder string
 	// Posters by platform ("slack", "discord"), set by the adapter parts
 	// for scheduled reports and template progress.
 	Posters map[string]commands.Poster

@@ -23,6 +23,9 @@ type Env struct {
 	// Terminal reports whether Stdout is an interactive terminal (progress
 	// output, tables); false in tests and pipes.
 	Terminal bool
+	// OnListen, when set, is called with serve's HTTP address once it
+	// listens (tests pass 127.0.0.1:0 and read the port here).
+	OnListen func(addr string)
 }
 
 func (e *Env) getenv(k string) string {
