@@ -3,76 +3,76 @@ package commands
 // Reply describes an answer by meaning, not markup. Adapters decide how it
 // looks and truncate it to their platform's limits.
 type Reply struct {
-	Title string
+	Title string `json:"title,omitempty"`
 	// Text is plain text; adapters escape it for their markup. Use Links
 	// and Fields for structure rather than embedding markup here.
-	Text     string
-	Fields   []Field
-	Links    []Link
-	Sections []Section
-	Buttons  []Button
-	Selects  []Select
+	Text     string    `json:"text,omitempty"`
+	Fields   []Field   `json:"fields,omitempty"`
+	Links    []Link    `json:"links,omitempty"`
+	Sections []Section `json:"sections,omitempty"`
+	Buttons  []Button  `json:"buttons,omitempty"`
+	Selects  []Select  `json:"selects,omitempty"`
 	// Form asks the adapter to open a form (Slack modal, Discord modal).
-	Form *Form
+	Form *Form `json:"form,omitempty"`
 	// FieldErrors answers a form submission with errors by Input.Name;
 	// the adapter shows them next to the fields and keeps the form open.
-	FieldErrors map[string]string
+	FieldErrors map[string]string `json:"fieldErrors,omitempty"`
 	// InChannel makes the reply visible to everyone; the zero value is
 	// ephemeral (only the asker sees it).
-	InChannel bool
+	InChannel bool `json:"inChannel,omitempty"`
 	// MoreURL links to the full answer in the portal, used when the
 	// adapter has to truncate.
-	MoreURL string
+	MoreURL string `json:"moreUrl,omitempty"`
 }
 
 // Field is a short labelled value ("Owner: team-a").
 type Field struct {
-	Name  string
-	Value string
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
 	// URL, when set, makes Value a link.
-	URL string
+	URL string `json:"url,omitempty"`
 }
 
 // Link is a titled URL.
 type Link struct {
-	Text string
-	URL  string
+	Text string `json:"text,omitempty"`
+	URL  string `json:"url,omitempty"`
 }
 
 // Section is a titled block of a longer reply (a team's findings in a
 // drift report, a template in a list).
 type Section struct {
-	Title   string
-	Text    string
-	Fields  []Field
-	Links   []Link
-	Buttons []Button
+	Title   string   `json:"title,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	Fields  []Field  `json:"fields,omitempty"`
+	Links   []Link   `json:"links,omitempty"`
+	Buttons []Button `json:"buttons,omitempty"`
 }
 
 // Button is a clickable element: either an action sent back as a Request
 // with Action.ID = Action and Action.Value = Value, or a plain URL link.
 type Button struct {
-	Text   string
-	Action string
-	Value  string
-	URL    string
+	Text   string `json:"text,omitempty"`
+	Action string `json:"action,omitempty"`
+	Value  string `json:"value,omitempty"`
+	URL    string `json:"url,omitempty"`
 	// Style is "", "primary" or "danger".
-	Style string
+	Style string `json:"style,omitempty"`
 }
 
 // Select is a drop-down whose choice comes back as an Action.
 type Select struct {
-	Action      string
-	Placeholder string
-	Options     []Option
-	Multi       bool
+	Action      string   `json:"action,omitempty"`
+	Placeholder string   `json:"placeholder,omitempty"`
+	Options     []Option `json:"options,omitempty"`
+	Multi       bool     `json:"multi,omitempty"`
 }
 
 // Option is one choice of a Select or a select Input.
 type Option struct {
-	Label string
-	Value string
-	Hint  string
+	Label string `json:"label,omitempty"`
+	Value string `json:"value,omitempty"`
+	Hint  string `json:"hint,omitempty"`
 }
 
 // InputKind says how a form input is rendered.
@@ -95,31 +95,32 @@ const (
 // Form is an interactive form, one step of a possibly multi-step flow.
 type Form struct {
 	// Action is the Action.ID the submission comes back with.
-	Action      string
-	Title       string
-	SubmitLabel string
+	Action      string `json:"action,omitempty"`
+	Title       string `json:"title,omitempty"`
+	SubmitLabel string `json:"submitLabel,omitempty"`
 	// Step is 1-based; Steps is the total number of steps.
-	Step, Steps int
+	Step  int `json:"step,omitempty"`
+	Steps int `json:"steps,omitempty"`
 	// State is opaque to adapters and comes back in Submission.State. It
 	// must stay under 3,000 bytes (Slack private_metadata).
-	State  string
-	Intro  string
-	Inputs []Input
+	State  string  `json:"state,omitempty"`
+	Intro  string  `json:"intro,omitempty"`
+	Inputs []Input `json:"inputs,omitempty"`
 }
 
 // Input is one form field.
 type Input struct {
-	Name        string
-	Label       string
-	Hint        string
-	Placeholder string
-	Kind        InputKind
-	Required    bool
-	Default     []string
-	Options     []Option
-	MinLength   int
-	MaxLength   int
+	Name        string    `json:"name,omitempty"`
+	Label       string    `json:"label,omitempty"`
+	Hint        string    `json:"hint,omitempty"`
+	Placeholder string    `json:"placeholder,omitempty"`
+	Kind        InputKind `json:"kind,omitempty"`
+	Required    bool      `json:"required,omitempty"`
+	Default     []string  `json:"default,omitempty"`
+	Options     []Option  `json:"options,omitempty"`
+	MinLength   int       `json:"minLength,omitempty"`
+	MaxLength   int       `json:"maxLength,omitempty"`
 	// Source names the options provider for InputExternalSelect, passed
 	// back to Engine.Suggest.
-	Source string
+	Source string `json:"source,omitempty"`
 }
