@@ -26,3 +26,58 @@ type Relation struct {
 	// TargetRef is Target.String(), the form Backstage's API returns.
 	TargetRef string `json:"targetRef" yaml:"targetRef"`
 }
+
+// DeriveRelations returns every relation e's spec implies, in both
+// directions: the forward edge with Source e, and its inverse with the
+// target as Source, as Backstage's BuiltinKindsEntityProcessor emits them.
+// References without a namespace take e's namespace, those without a kind
+// the field's default kind (owner → Group, system → System, ...).
+// References that do not parse are skipped (Validate reports them), and so
+// are unknown kinds and fields that create no relation. Targets need not
+// exist, and owners that are not valid names are kept as written
+// (web@example.com becomes group:default/web@example.com). The result has no
+// duplicates and keeps the order of the spec fields.
+func DeriveRelations(e *Entity) []Relation {
+	ks, ok := kinds[e.Kind]
+	if !ok || e.Spec == nil {
+		return nil
+	}
+	self := e.Ref()
+	var out []Relation
+	seen := make(map[string]bool)
+	add := func(typ string, src, dst Ref) {
+		key := typ + " " + src.String() + " " + dst.String()
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: dst.String()})
+	}
+	for _, rf := range ks.refs {
+		for _, s := range refValues(e.Spec, rf) {
+			target, err := ParseRef(s, rf.defaultKind, self.Namespace)
+			if err != nil {
+				continue
+			}
+			add(rf.rel, self, target)
+			add(rf.inv, target, self)
+		}
+	}
+	return out
+}
+
+// Inverse returns the inverse of a relation type, and "" for a type that
+// is not one of Backstage's built-in relations.
+func Inverse(typ string) string {
+	return inverses[typ]
+}
+
+var inverses = map[string]string{
+	RelOwnedBy: RelOwnerOf, RelOwnerOf: RelOwnedBy,
+	RelPartOf: RelHasPart, RelHasPart: RelPartOf,
+	RelDependsOn: RelDependencyOf, RelDependencyOf: RelDependsOn,
+	RelProvidesAPI: RelAPIProvidedBy, RelAPIProvidedBy: RelProvidesAPI,
+	RelConsumesAPI: RelAPIConsumedBy, RelAPIConsumedBy: RelConsumesAPI,
+	RelMemberOf: RelHasMember, RelHasMember: RelMemberOf,
+	RelParentOf: RelChildOf, RelChildOf: RelParentOf,
+}
