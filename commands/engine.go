@@ -141,9 +141,10 @@ func (r *Router) Suggest(ctx context.Context, source, prefix string, limit int) 
 }
 
 // Lookup returns the command selected by the first word of text, and the
-// rest of the text.
+// rest of the text. Questions are rewritten to commands first ("who owns
+// x" selects owner with rest "x").
 func (r *Router) Lookup(text string) (*Command, string) {
-	text = strings.TrimSpace(text)
+	text = normalize(text)
 	first, rest, _ := strings.Cut(text, " ")
 	c := r.commands[strings.ToLower(first)]
 	return c, strings.TrimSpace(rest)
@@ -152,6 +153,13 @@ func (r *Router) Lookup(text string) (*Command, string) {
 // Serve answers req. It never returns an error: user errors become their
 // message, anything else is logged once and answered generically.
 func (r *Router) Serve(ctx context.Context, req *Request) (reply Reply) {
+	if req.Action == nil {
+		// Handlers see the command form of a question ("owner x" for "who
+		// owns x"); the caller's Request is left as it was.
+		nr := *req
+		nr.Text = normalize(req.Text)
+		req = &nr
+	}
 	h := r.route(req)
 	for i := len(r.mw) - 1; i >= 0; i-- {
 		h = r.mw[i](h)

@@ -1,0 +1,133 @@
+package commands
+
+import (
+	"sort"
+	"strings"
+)
+
+// maxSuggestions bounds the names offered after a miss: enough to contain
+// the one meant, few enough to read (and to fit Slack's five buttons in a
+// row comfortably).
+const maxSuggestions = 5
+
+// osaDistance returns the optimal-string-alignment distance between a and b
+// (Damerau–Levenshtein where a transposition of neighbours costs 1 and no
+// substring is edited twice), or limit+1 when it exceeds limit. Bounding by
+// limit keeps a miss against a large catalog cheap: most names are rejected
+// by length alone, the rest after a few rows.
+func osaDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	la, lb := len(ra), len(rb)
+	if d := la - lb; d > limit || -d > limit {
+		return limit + 1
+	}
+	if la == 0 {
+		return lb
+	}
+	if lb == 0 {
+		return la
+	}
+	// Three rows: two back (for transpositions), previous, current.
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if prev[lb] > limit {
+		return limit + 1
+	}
+	return prev[lb]
+}
+
+// typoLimit is how many edits a name of n runes may be away from what was
+// typed and still be suggested: one for short names, where two edits turn
+// almost anything into anything, up to three for long ones.
+func typoLimit(n int) int {
+	switch {
+	case n <= 4:
+		return 1
+	case n <= 12:
+		return 2
+	default:
+		return 3
+	}
+}
+
+// candidate is one suggested name and how well it matches; lower is better.
+type candidate struct {
+	name  string
+	score int
+}
+
+// nearest returns up to max names from names (lower case, distinct) that
+// are close to q (lower case): within typoLimit edits, or having q as a
+// prefix or substring (a shortened name, "payments" for "payments-api").
+// Edit-distance matches rank first, then prefixes, then substrings; ties go
+// to the shorter, then alphabetically first name.
+func nearest(q string, names []string, max int) []string {
+	if q == "" || max <= 0 {
+		return nil
+	}
+	limit := typoLimit(len([]rune(q)))
+	var cands []candidate
+	for _, n := range names {
+		if n == q {
+			continue
+		}
+		if d := osaDistance(q, n, limit); d <= limit {
+			cands = append(cands, candidate{n, d})
+			continue
+		}
+		if len(q) < 3 {
+			continue // a one- or two-letter prefix matches too much to help
+		}
+		switch {
+		case strings.HasPrefix(n, q):
+			cands = append(cands, candidate{n, 10})
+		case strings.Contains(n, q):
+			cands = append(cands, candidate{n, 20})
+		case len(n) >= 3 && strings.Contains(q, n) && len(n)*2 >= len(q):
+			// What was typed has extra words around a real name.
+			cands = append(cands, candidate{n, 30})
+		}
+	}
+	sort.Slice(cands, func(i, j int) bool {
+		a, b := cands[i], cands[j]
+		if a.score != b.score {
+			return a.score < b.score
+		}
+		if len(a.name) != len(b.name) {
+			return len(a.name) < len(b.name)
+		}
+		return a.name < b.name
+	})
+	if len(cands) > max {
+		cands = cands[:max]
+	}
+	out := make([]string, len(cands))
+	for i, c := range cands {
+		out[i] = c.name
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// refreshEvery is how often the index asks the store whether the catalog
+// changed. Generation is one cheap query, so a second keeps answers at most
+// that stale after a sync without adding a query to every command.
+const refreshEvery = time.Second
+
+// index is the in-memory view of the catalog that commands resolve names
+// and search against, rebuilt from Store.Summaries when Store.Generation
+// changes. It is safe for concurrent use.
+type index struct {
+	store catalog.Store
+	now   func() time.Time
+
+	snap    atomic.Pointer[snapshot]
+	checked atomic.Int64 // unix nanoseconds of the last generation check
+
+	mu sync.Mutex // serialises refreshes so a changed catalog is loaded once
+}
+
+// snapshot is one immutable build of the index.
+type snapshot struct {
+	gen     int64
+	entries []entry
+	byRef   map[string]int   // canonical ref -> entries index
+	byName  map[string][]int // lower-case name -> entries indexes
+	owned   map[string][]int // canonical owner ref -> owned entries, sorted
+	names   []string         // distinct lower-case names, sorted
+}
+
+// entry is one entity of the index with its search fields lower-cased once.
+type entry struct {
+	sum   catalog.Summary
+	ref   string // canonical ref
+	name  string
+	title string
+	desc  string
+	tags  []string
+	owner string // lower-case owner name (without kind and namespace)
+}
+
+func newIndex(store catalog.Store) *index {
+	return &index{store: store, now: time.Now}
+}
+
+// get returns a current snapshot: the cached one when it was checked less
+// than refreshEvery ago or the generation has not changed, else a rebuilt
+// one. Store errors are returned wrapped, so ErrUnavailable stays visible.
+func (x *index) get(ctx context.Context) (*snapshot, error) {
+	s := x.snap.Load()
+	now := x.now()
+	if s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
+		return s, nil
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if s = x.snap.Load(); s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
+		return s, nil // another caller refreshed while we waited
+	}
+	gen, err := x.store.Generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("index generation: %w", err)
+	}
+	if s != nil && s.gen == gen {
+		x.checked.Store(now.UnixNano())
+		return s, nil
+	}
+	sums, err := x.store.Summaries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("index summaries: %w", err)
+	}
+	s = buildSnapshot(gen, sums)
+	x.snap.Store(s)
+	x.checked.Store(now.UnixNano())
+	return s, nil
+}
+
+func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
+	s := &snapshot{
+		gen:     gen,
+		entries: make([]entry, 0, len(sums)),
+		byRef:   make(map[string]int, len(sums)),
+		byName:  make(map[string][]int, len(sums)),
+		owned:   map[string][]int{},
+	}
+	for _, sm := range sums {
+		if strings.EqualFold(sm.Ref.Kind, catalog.KindLocation) {
+			continue // Locations are plumbing, never the answer to a question
+		}
+		e := entry{
+			sum:   sm,
+			ref:   sm.Ref.String(),
+			name:  strings.ToLower(sm.Ref.Name),
+			title: strings.ToLower(sm.Title),
+			desc:  strings.ToLower(sm.Description),
+		}
+		for _, t := range sm.Tags {
+			e.tags = append(e.tags, strings.ToLower(t))
+		}
+		if sm.Owner != "" {
+			if o, err := catalog.ParseRef(sm.Owner, catalog.KindGroup, sm.Ref.Namespace); err == nil {
+				e.owner = strings.ToLower(o.Name)
+				e.sum.Owner = o.String()
+			}
+		}
+		i := len(s.entries)
+		s.entries = append(s.entries, e)
+		s.byRef[e.ref] = i
+		if _, seen := s.byName[e.name]; !seen {
+			s.names = append(s.names, e.name)
+		}
+		s.byName[e.name] = append(s.byName[e.name], i)
+		if e.sum.Owner != "" {
+			s.owned[e.sum.Owner] = append(s.owned[e.sum.Owner], i)
+		}
+	}
+	sort.Strings(s.names)
+	for _, ids := range s.owned {
+		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
+	}
+	return s
+}
+
+// kindRank orders kinds in listings: the things people ask about first.
+var kindRank = map[string]int{
+	"component": 0, "api": 1, "resource": 2, "system": 3, "domain": 4,
+	"template": 5, "group": 6, "user": 7,
+}
+
+func rankOfKind(k string) int {
+	if r, ok := kindRank[strings.ToLower(k)]; ok {
+		return r
+	}
+	return len(kindRank)
+}
+
+// less orders entries by kind rank, then name, then canonical ref.
+func (s *snapshot) less(a, b int) bool {
+	ea, eb := &s.entries[a], &s.entries[b]
+	if ra, rb := rankOfKind(ea.sum.Ref.Kind), rankOfKind(eb.sum.Ref.Kind); ra != rb {
+		return ra < rb
+	}
+	if ea.name != eb.name {
+		return ea.name < eb.name
+	}
+	return ea.ref < eb.ref
+}
+
+// lookup returns the entry for a canonical ref, or nil.
+func (s *snapshot) lookup(ref catalog.Ref) *entry {
+	if i, ok := s.byRef[ref.String()]; ok {
+		return &s.entries[i]
+	}
+	return nil
+}
+
+// has reports whether the catalog holds ref.
+func (s *snapshot) has(ref catalog.Ref) bool { return s.lookup(ref) != nil }

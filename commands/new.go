@@ -1,0 +1,166 @@
+package commands
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// actionRun is the action of buttons that run a command; the button's
+// Value is the command line ("owner component:default/payments-api").
+const actionRun = "run"
+
+// defaultPortalURL is used for links when Params.PortalURL is empty; it is
+// where a local Backstage app listens by default.
+const defaultPortalURL = "http://localhost:3000"
+
+// handlers holds what the catalog commands share.
+type handlers struct {
+	store  catalog.Store
+	portal string // base URL, no trailing slash
+	idx    *index
+	logger *slog.Logger
+	owners *codeOwnersCache
+}
+
+// New returns a router with every command registered: owner, docs, team,
+// oncall, deps, search, help, and the drift and template commands when
+// their services are configured. p.Store is required; a nil Logger
+// discards logs. Help is generated from the registrations.
+func New(p Params) *Router {
+	if p.Store == nil {
+		panic("commands: New needs a Store")
+	}
+	logger := p.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	logger = logger.With("component", "commands")
+	portal := strings.TrimRight(p.PortalURL, "/")
+	if portal == "" {
+		portal = defaultPortalURL
+	}
+	h := &handlers{
+		store:  p.Store,
+		portal: portal,
+		idx:    newIndex(p.Store),
+		logger: logger,
+		owners: newCodeOwnersCache(),
+	}
+	r := NewRouter(logger)
+	entityArg := Arg{Name: "entity", Description: "name, kind:name or kind:namespace/name", Required: true, Complete: "entity"}
+	r.Handle(Command{
+		Name: "owner", Usage: "owner <entity>", Aliases: []string{"owners"},
+		Summary: "Who owns an entity: team, contacts, system, links (also: who owns <entity>)",
+		Args:    []Arg{entityArg}, Handler: h.owner,
+	})
+	r.Handle(Command{
+		Name: "docs", Usage: "docs <entity>", Aliases: []string{"doc", "documentation"},
+		Summary: "Where the docs are: TechDocs, links, API definition (also: where are the docs for <entity>)",
+		Args:    []Arg{entityArg}, Handler: h.docs,
+	})
+	r.Handle(Command{
+		Name: "team", Usage: "team <group>", Aliases: []string{"group"},
+		Summary: "A team's members, parent and children, and what it owns",
+		Args:    []Arg{{Name: "group", Description: "group name or group:namespace/name", Required: true, Complete: "group"}},
+		Handler: h.team,
+	})
+	r.Handle(Command{
+		Name: "oncall", Usage: "oncall <entity>", Aliases: []string{"on-call"},
+		Summary: "Who is on call: PagerDuty, Opsgenie and other on-call links (also: who is on call for <entity>)",
+		Args:    []Arg{entityArg}, Handler: h.oncall,
+	})
+	r.Handle(Command{
+		Name: "deps", Usage: "deps <entity>", Aliases: []string{"dependencies"},
+		Summary: "What an entity depends on, what depends on it, the APIs it provides and consumes",
+		Args:    []Arg{entityArg}, Handler: h.deps,
+	})
+	r.Handle(Command{
+		Name: "search", Usage: "search <text>", Aliases: []string{"find"},
+		Summary: "Search names, titles, descriptions, tags and owners",
+		Args:    []Arg{{Name: "query", Description: "words to look for", Required: true}},
+		Handler: h.search,
+	})
+	registerTemplates(r, p)
+	registerDrift(r, p)
+	r.Handle(Command{
+		Name: "help", Usage: "help [command]", Aliases: []string{"?", "commands"},
+		Summary: "List the commands, or explain one",
+		Args:    []Arg{{Name: "command", Description: "a command name"}},
+		Handler: helpHandler(r, portal),
+	})
+	r.HandleAction(actionRun, func(ctx context.Context, req *Request) (Reply, error) {
+		c, _ := r.Lookup(req.Action.Value)
+		if c == nil {
+			return Reply{}, Userf("That button is no longer supported; run the command again.")
+		}
+		nr := *req
+		nr.Action = nil
+		nr.Text = normalize(req.Action.Value)
+		return c.Handler(ctx, &nr)
+	})
+	r.HandleSuggest("entity", h.suggest(nil))
+	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
+	return r
+}
+
+// entityURL is the entity's page in the portal. Backstage's entity routes
+// are /catalog/:namespace/:kind/:name with kind and namespace lower-cased.
+func (h *handlers) entityURL(r catalog.Ref) string {
+	return h.portal + "/catalog/" + url.PathEscape(strings.ToLower(r.Namespace)) + "/" +
+		url.PathEscape(strings.ToLower(r.Kind)) + "/" + url.PathEscape(r.Name)
+}
+
+// docsURL is the entity's TechDocs site in the portal (/docs/:namespace/:kind/:name).
+func (h *handlers) docsURL(r catalog.Ref) string {
+	return h.portal + "/docs/" + url.PathEscape(strings.ToLower(r.Namespace)) + "/" +
+		url.PathEscape(strings.ToLower(r.Kind)) + "/" + url.PathEscape(r.Name)
+}
+
+// definitionURL is the API entity's definition tab in the portal.
+func (h *handlers) definitionURL(r catalog.Ref) string {
+	return h.entityURL(r) + "/definition"
+}
+
+// portalLink is the link back to the portal every answer carries.
+func (h *handlers) portalLink(r catalog.Ref) Link {
+	return Link{Text: "Open " + refLabel(r) + " in the portal", URL: h.entityURL(r)}
+}
+
+// suggest offers entities whose name starts with (then contains) prefix,
+// for autocompletion.
+func (h *handlers) suggest(kinds []string) SuggestFunc {
+	return func(ctx context.Context, prefix string, limit int) ([]Option, error) {
+		s, err := h.idx.get(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p := strings.ToLower(cleanArg(prefix))
+		var pre, sub []Option
+		for i := range s.entries {
+			e := &s.entries[i]
+			if !kindAllowed(e.sum.Ref.Kind, kinds) {
+				continue
+			}
+			o := Option{Label: suggestionLabel(s, e), Value: e.sum.Ref.String(), Hint: e.sum.Title}
+			switch {
+			case strings.HasPrefix(e.name, p):
+				pre = append(pre, o)
+			case len(sub) < limit && strings.Contains(e.name, p):
+				sub = append(sub, o)
+			}
+			if len(pre) >= limit {
+				break
+			}
+		}
+		out := append(pre, sub...)
+		if len(out) > limit {
+			out = out[:limit]
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,238 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// maxMembers is how many members an answer names before "+N more".
+const maxMembers = 5
+
+// entity loads e's full entity. A ref the index still lists but the store
+// no longer has was removed by a sync a moment ago.
+func (h *handlers) entity(ctx context.Context, e *entry) (*catalog.Entity, error) {
+	ent, err := h.store.Entity(ctx, e.sum.Ref)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.sum.Ref))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", e.ref, err)
+	}
+	return ent, nil
+}
+
+// related loads the entities named by refs in one query, by canonical ref;
+// refs the catalog does not hold are simply absent.
+func (h *handlers) related(ctx context.Context, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
+	out := map[string]*catalog.Entity{}
+	if len(refs) == 0 {
+		return out, nil
+	}
+	ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
+	if err != nil {
+		return nil, fmt.Errorf("load related entities: %w", err)
+	}
+	for _, e := range ents {
+		out[e.Ref().String()] = e
+	}
+	return out, nil
+}
+
+func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
+	s, e, rep, err := h.resolve(ctx, "owner", argText(req), nil)
+	if err != nil {
+		return rep, err
+	}
+	ent, err := h.entity(ctx, e)
+	if err != nil {
+		return Reply{}, err
+	}
+	ref := ent.Ref()
+	label := refLabel(ref)
+	switch {
+	case strings.EqualFold(ref.Kind, catalog.KindGroup):
+		return Reply{
+			Title:   label + " is a team",
+			Text:    "Teams are not owned by anyone. Ask \"team " + ref.Name + "\" for its members and what it owns.",
+			Buttons: []Button{cmdButton("team "+ref.Name, "team "+ref.String())},
+			Links:   []Link{h.portalLink(ref)},
+			MoreURL: h.entityURL(ref),
+		}, nil
+	case strings.EqualFold(ref.Kind, catalog.KindUser):
+		return h.userOwner(ctx, ent)
+	}
+
+	ownerRef, hasOwner := ent.Owner()
+	if !hasOwner {
+		return Reply{
+			Title:   label + " has no owner",
+			Text:    "Its descriptor sets no spec.owner" + originSuffix(ent.Origin) + ". Every " + ref.Kind + " should name the team that runs it.",
+			Links:   []Link{h.portalLink(ref)},
+			MoreURL: h.entityURL(ref),
+		}, nil
+	}
+
+	// One query for the owner and the system, one for the members.
+	var want []catalog.Ref
+	want = append(want, ownerRef)
+	sysRef, hasSys := parseSpecRef(ent, "system", catalog.KindSystem)
+	if hasSys {
+		want = append(want, sysRef)
+	}
+	rel, err := h.related(ctx, want)
+	if err != nil {
+		return Reply{}, err
+	}
+	own := rel[ownerRef.String()]
+
+	rep = Reply{MoreURL: h.entityURL(ref)}
+	ownerName := ownerRef.Display()
+	if own != nil {
+		ownerName = displayName(own)
+		rep.Title = ref.Name + " is owned by " + ownerName
+		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: ownerName + " (" + refLabel(ownerRef) + ")", URL: h.entityURL(ownerRef)})
+		if _, email := profile(own); email != "" {
+			rep.Fields = append(rep.Fields, Field{Name: "Email", Value: email})
+		}
+	} else {
+		rep.Title = ref.Name + " names an owner that is not in the catalog"
+		rep.Text = "Its spec.owner is " + ownerRef.String() + ", but the catalog has no such " + strings.ToLower(ownerRef.Kind) + originSuffix(ent.Origin) + "."
+		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: refLabel(ownerRef) + " (missing)"})
+	}
+	rep.Fields = append(rep.Fields, chatFields(own, ent)...)
+	if own != nil {
+		members := relTargets(own.Relations, catalog.RelHasMember)
+		if len(members) > 0 {
+			ms, err := h.related(ctx, members[:min(len(members), maxMembers)])
+			if err != nil {
+				return Reply{}, err
+			}
+			list := make([]*catalog.Entity, 0, maxMembers)
+			for _, m := range members[:min(len(members), maxMembers)] {
+				if me := ms[m.String()]; me != nil {
+					list = append(list, me)
+				} else {
+					list = append(list, &catalog.Entity{Kind: m.Kind, Metadata: catalog.Metadata{Name: m.Name, Namespace: m.Namespace}})
+				}
+			}
+			rep.Fields = append(rep.Fields, Field{Name: "Members", Value: memberNames(list, len(members), maxMembers)})
+		}
+	}
+	if hasSys {
+		sys := rel[sysRef.String()]
+		rep.Fields = append(rep.Fields, h.refField(s, "System", sysRef))
+		if sys != nil {
+			if d, ok := parseSpecRef(sys, "domain", catalog.KindDomain); ok {
+				rep.Fields = append(rep.Fields, h.refField(s, "Domain", d))
+			}
+		}
+	} else if d, ok := parseSpecRef(ent, "domain", catalog.KindDomain); ok {
+		rep.Fields = append(rep.Fields, h.refField(s, "Domain", d))
+	}
+	if co, err := h.codeOwnersField(ctx, e, ownerRef, own); err != nil {
+		// CODEOWNERS is a cross-check, not the answer: say nothing rather
+		// than fail the question when the source state cannot be read.
+		h.logger.WarnContext(ctx, "codeowners lookup failed", "entity_ref", e.ref, "err", err)
+	} else if co != nil {
+		rep.Fields = append(rep.Fields, *co)
+	}
+
+	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(ref)})
+	if u, ok := sourceURL(ent); ok {
+		rep.Links = append(rep.Links, Link{Text: "Source", URL: u})
+	}
+	if own != nil {
+		rep.Links = append(rep.Links, Link{Text: ownerName + " in the portal", URL: h.entityURL(ownerRef)})
+	}
+	if strings.EqualFold(ref.Kind, catalog.KindAPI) {
+		rep.Links = append(rep.Links, Link{Text: "API definition", URL: h.definitionURL(ref)})
+	}
+	rep.Buttons = []Button{
+		cmdButton("Docs", "docs "+ref.String()),
+		cmdButton("On call", "oncall "+ref.String()),
+		cmdButton("Dependencies", "deps "+ref.String()),
+	}
+	return rep, nil
+}
+
+// userOwner answers "owner" for a person: the teams they belong to.
+func (h *handlers) userOwner(ctx context.Context, u *catalog.Entity) (Reply, error) {
+	ref := u.Ref()
+	rep := Reply{
+		Title:   displayName(u) + " is a person (" + refLabel(ref) + ")",
+		Links:   []Link{h.portalLink(ref)},
+		MoreURL: h.entityURL(ref),
+	}
+	if _, email := profile(u); email != "" {
+		rep.Fields = append(rep.Fields, Field{Name: "Email", Value: email})
+	}
+	groups := relTargets(u.Relations, catalog.RelMemberOf)
+	if len(groups) == 0 {
+		rep.Text = "People are not owned; this one belongs to no team in the catalog."
+		return rep, nil
+	}
+	gs, err := h.related(ctx, groups)
+	if err != nil {
+		return Reply{}, err
+	}
+	var names []string
+	for _, g := range groups {
+		n := refLabel(g)
+		if ge := gs[g.String()]; ge != nil {
+			n = displayName(ge) + " (" + refLabel(g) + ")"
+		}
+		names = append(names, n)
+		if len(rep.Buttons) < maxSuggestions {
+			rep.Buttons = append(rep.Buttons, cmdButton("team "+g.Name, "team "+g.String()))
+		}
+	}
+	rep.Text = "People are not owned; this one is a member of the teams below."
+	rep.Fields = append(rep.Fields, Field{Name: "Teams", Value: strings.Join(names, ", ")})
+	return rep, nil
+}
+
+// refField is a labelled link to ref, titled from the index when known.
+func (h *handlers) refField(s *snapshot, name string, r catalog.Ref) Field {
+	if e := s.lookup(r); e != nil {
+		v := r.Display()
+		if e.sum.Title != "" && e.sum.Title != r.Name {
+			v = e.sum.Title + " (" + r.Display() + ")"
+		}
+		return Field{Name: name, Value: v, URL: h.entityURL(e.sum.Ref)}
+	}
+	return Field{Name: name, Value: r.Display() + " (not in the catalog)"}
+}
+
+// parseSpecRef reads spec[key] as a reference of defaultKind in the
+// entity's namespace.
+func parseSpecRef(e *catalog.Entity, key, defaultKind string) (catalog.Ref, bool) {
+	v := e.SpecString(key)
+	if v == "" {
+		return catalog.Ref{}, false
+	}
+	r, err := catalog.ParseRef(v, defaultKind, e.Ref().Namespace)
+	if err != nil {
+		return catalog.Ref{}, false
+	}
+	return r, true
+}
+
+// originSuffix names where a descriptor lives, for messages that ask
+// someone to fix it.
+func originSuffix(o catalog.Origin) string {
+	if o.Path == "" {
+		return ""
+	}
+	s := " (" + o.Path
+	if o.Line > 0 {
+		s += fmt.Sprintf(" line %d", o.Line)
+	}
+	if o.Source != "" {
+		s += " in " + o.Source
+	}
+	return s + ")"
+}

@@ -1,0 +1,197 @@
+package commands
+
+import (
+	"context"
+	"strings"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// maxNameInput bounds what is taken as an entity name. Backstage names are
+// at most 63 characters and namespaces and kinds similar; anything much
+// longer is not a name, and bounding it keeps fuzzy matching cheap.
+const maxNameInput = 200
+
+// maxCandidates bounds the buttons offered for an ambiguous name.
+const maxCandidates = 10
+
+// nameQuery is a parsed entity name as typed: name, kind:name,
+// kind:namespace/name or namespace/name, all lower case.
+type nameQuery struct {
+	kind, namespace, name string
+	raw                   string // as typed, trimmed, for messages
+}
+
+// cleanArg trims what people and chat clients put around a name: spaces,
+// quotes, backticks, angle brackets and a final question mark.
+func cleanArg(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, "?!.,;")
+	s = strings.Trim(s, " \t\"'`<>*_")
+	return strings.TrimSpace(s)
+}
+
+func parseNameQuery(s string) (nameQuery, error) {
+	s = cleanArg(s)
+	if s == "" {
+		return nameQuery{}, Userf("Which entity? Give a name, kind:name or kind:namespace/name.")
+	}
+	if len(s) > maxNameInput || strings.ContainsAny(s, " \t\n") {
+		return nameQuery{}, Userf("%q is not an entity name. To look for words, use search.", truncate(s, 60))
+	}
+	q := nameQuery{raw: s}
+	rest := strings.ToLower(s)
+	if k, r, ok := strings.Cut(rest, ":"); ok {
+		q.kind, rest = k, r
+	}
+	if ns, r, ok := strings.Cut(rest, "/"); ok {
+		q.namespace, rest = ns, r
+	}
+	q.name = rest
+	if q.name == "" || strings.ContainsAny(q.name, ":/") || (q.kind == "" && strings.HasPrefix(s, ":")) {
+		return nameQuery{}, Userf("%q is not an entity name; write name, kind:name or kind:namespace/name.", truncate(s, 60))
+	}
+	return q, nil
+}
+
+// matches reports whether e fits the kind and namespace the query names, and
+// when it names no kind, one of kinds (all kinds when kinds is empty).
+func (q nameQuery) matches(e *entry, kinds []string) bool {
+	if q.namespace != "" && !strings.EqualFold(e.sum.Ref.Namespace, q.namespace) {
+		return false
+	}
+	if q.kind != "" {
+		return strings.EqualFold(e.sum.Ref.Kind, q.kind)
+	}
+	return kindAllowed(e.sum.Ref.Kind, kinds)
+}
+
+func kindAllowed(kind string, kinds []string) bool {
+	if len(kinds) == 0 {
+		return true
+	}
+	for _, k := range kinds {
+		if strings.EqualFold(k, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// resolve finds the one entity arg names for command cmd. When it cannot,
+// it returns a Reply with buttons (candidates of an ambiguous name, or the
+// nearest names after a miss) and a UserError saying why.
+func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string) (*snapshot, *entry, Reply, error) {
+	s, err := h.idx.get(ctx)
+	if err != nil {
+		return nil, nil, Reply{}, err
+	}
+	q, err := parseNameQuery(arg)
+	if err != nil {
+		return s, nil, Reply{}, err
+	}
+	var found []int
+	for _, i := range s.byName[q.name] {
+		if q.matches(&s.entries[i], kinds) {
+			found = append(found, i)
+		}
+	}
+	switch len(found) {
+	case 1:
+		return s, &s.entries[found[0]], Reply{}, nil
+	case 0:
+		rep, err := h.missReply(s, cmd, q, kinds)
+		return s, nil, rep, err
+	}
+	// Several kinds or namespaces share the name: let the person pick.
+	var rep Reply
+	labels := make([]string, 0, len(found))
+	for _, i := range found {
+		if len(rep.Buttons) == maxCandidates {
+			break
+		}
+		ref := s.entries[i].sum.Ref
+		labels = append(labels, refLabel(ref))
+		rep.Buttons = append(rep.Buttons, cmdButton(refLabel(ref), cmd+" "+ref.String()))
+	}
+	return s, nil, rep, Userf("Several entities are named %q: %s. Which one did you mean?", q.raw, strings.Join(labels, ", "))
+}
+
+// missReply explains that nothing is named q and offers the nearest names.
+func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []string) (Reply, error) {
+	var sugg []*entry
+	seen := map[int]bool{}
+	add := func(i int) {
+		if !seen[i] && len(sugg) < maxSuggestions {
+			seen[i] = true
+			sugg = append(sugg, &s.entries[i])
+		}
+	}
+	// The exact name under another kind or namespace comes first ("team
+	// payments-api" when payments-api is a component).
+	for _, i := range s.byName[q.name] {
+		add(i)
+	}
+	for _, n := range nearest(q.name, s.names, maxSuggestions*3) {
+		for _, i := range s.byName[n] {
+			if q.matches(&s.entries[i], kinds) {
+				add(i)
+			}
+		}
+	}
+	what := "entity"
+	if q.kind != "" {
+		what = strings.ToLower(q.kind)
+	} else if len(kinds) == 1 {
+		what = strings.ToLower(kinds[0])
+	}
+	if len(sugg) == 0 {
+		return Reply{}, Userf("I found no %s named %q, and nothing with a similar name. Try \"search %s\" to look through titles, descriptions, tags and owners.", what, q.raw, q.name)
+	}
+	var rep Reply
+	labels := make([]string, len(sugg))
+	for i, e := range sugg {
+		labels[i] = suggestionLabel(s, e)
+		rep.Buttons = append(rep.Buttons, cmdButton(labels[i], cmd+" "+e.sum.Ref.String()))
+	}
+	if len(labels) == 1 {
+		return rep, Userf("I found no %s named %q. Did you mean %s?", what, q.raw, labels[0])
+	}
+	return rep, Userf("I found no %s named %q. Did you mean one of these: %s?", what, q.raw, strings.Join(labels, ", "))
+}
+
+// suggestionLabel names e as briefly as is unambiguous: the bare name when
+// no other entity shares it, kind:name or kind:namespace/name otherwise.
+func suggestionLabel(s *snapshot, e *entry) string {
+	if len(s.byName[e.name]) == 1 && strings.EqualFold(e.sum.Ref.Namespace, catalog.DefaultNamespace) {
+		return e.sum.Ref.Name
+	}
+	return refLabel(e.sum.Ref)
+}
+
+// refLabel is kind:name, or kind:namespace/name outside the default
+// namespace: short, and accepted back as a command argument.
+func refLabel(r catalog.Ref) string {
+	return strings.ToLower(r.Kind) + ":" + r.Display()
+}
+
+// cmdButton is a button that runs command text when clicked.
+func cmdButton(text, command string) Button {
+	return Button{Text: text, Action: actionRun, Value: command}
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+// describe is a short human name for an entity: its title, or its name.
+func describe(e *catalog.Entity) string {
+	if e.Metadata.Title != "" {
+		return e.Metadata.Title
+	}
+	return e.Metadata.Name
+}

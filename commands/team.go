@@ -1,0 +1,110 @@
+package commands
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// maxOwnedListed is how many owned entities a team answer names.
+const maxOwnedListed = 10
+
+func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
+	s, e, rep, err := h.resolve(ctx, "team", argText(req), []string{catalog.KindGroup})
+	if err != nil {
+		return rep, err
+	}
+	if !strings.EqualFold(e.sum.Ref.Kind, catalog.KindGroup) {
+		return Reply{Buttons: []Button{cmdButton("owner "+e.sum.Ref.Name, "owner "+e.sum.Ref.String())}},
+			Userf("%s is not a team; team takes a group. Ask \"owner %s\" for who owns it.", refLabel(e.sum.Ref), e.sum.Ref.Name)
+	}
+	g, err := h.entity(ctx, e)
+	if err != nil {
+		return Reply{}, err
+	}
+	ref := g.Ref()
+	rep = Reply{Title: displayName(g) + " (" + refLabel(ref) + ")", MoreURL: h.entityURL(ref)}
+	if d := strings.TrimSpace(g.Metadata.Description); d != "" {
+		rep.Text = truncate(d, 300)
+	}
+	if t := g.SpecString("type"); t != "" {
+		rep.Fields = append(rep.Fields, Field{Name: "Type", Value: t})
+	}
+	if _, email := profile(g); email != "" {
+		rep.Fields = append(rep.Fields, Field{Name: "Email", Value: email})
+	}
+	rep.Fields = append(rep.Fields, chatFields(g)...)
+
+	members := dedupeRefs(relTargets(g.Relations, catalog.RelHasMember))
+	if len(members) == 0 {
+		rep.Fields = append(rep.Fields, Field{Name: "Members", Value: "none in the catalog"})
+	} else {
+		shown := members[:min(len(members), maxListed)]
+		ms, err := h.related(ctx, shown)
+		if err != nil {
+			return Reply{}, err
+		}
+		list := make([]*catalog.Entity, 0, len(shown))
+		for _, m := range shown {
+			if me := ms[m.String()]; me != nil {
+				list = append(list, me)
+			} else {
+				list = append(list, &catalog.Entity{Kind: m.Kind, Metadata: catalog.Metadata{Name: m.Name, Namespace: m.Namespace}})
+			}
+		}
+		rep.Fields = append(rep.Fields, Field{Name: "Members (" + strconv.Itoa(len(members)) + ")", Value: memberNames(list, len(members), maxListed)})
+	}
+	if parents := relTargets(g.Relations, catalog.RelChildOf); len(parents) > 0 {
+		rep.Fields = append(rep.Fields, Field{Name: "Parent", Value: h.refList(s, parents)})
+	}
+	if children := dedupeRefs(relTargets(g.Relations, catalog.RelParentOf)); len(children) > 0 {
+		rep.Fields = append(rep.Fields, Field{Name: "Children", Value: h.refList(s, children)})
+	}
+
+	owned := s.owned[ref.String()]
+	if len(owned) == 0 {
+		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: "nothing in the catalog"})
+	} else {
+		counts := map[string]int{}
+		for _, i := range owned {
+			counts[s.entries[i].sum.Ref.Kind]++
+		}
+		kinds := make([]string, 0, len(counts))
+		for k := range counts {
+			kinds = append(kinds, k)
+		}
+		sort.Slice(kinds, func(a, b int) bool {
+			if ra, rb := rankOfKind(kinds[a]), rankOfKind(kinds[b]); ra != rb {
+				return ra < rb
+			}
+			return kinds[a] < kinds[b]
+		})
+		var parts []string
+		for _, k := range kinds {
+			parts = append(parts, strconv.Itoa(counts[k])+" "+strings.ToLower(plural(counts[k], k)))
+		}
+		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: strings.Join(parts, ", ")})
+		sec := Section{Title: "Owned entities"}
+		for _, i := range owned[:min(len(owned), maxOwnedListed)] {
+			oe := &s.entries[i]
+			sec.Links = append(sec.Links, Link{Text: refLabel(oe.sum.Ref) + titleSuffix(oe.sum), URL: h.entityURL(oe.sum.Ref)})
+		}
+		if more := len(owned) - maxOwnedListed; more > 0 {
+			sec.Text = "+" + strconv.Itoa(more) + " more in the portal."
+		}
+		rep.Sections = append(rep.Sections, sec)
+	}
+	rep.Links = []Link{{Text: "Portal page", URL: h.entityURL(ref)}}
+	return rep, nil
+}
+
+// titleSuffix is " — Title" when the entity has a title different from its name.
+func titleSuffix(sm catalog.Summary) string {
+	if sm.Title == "" || strings.EqualFold(sm.Title, sm.Ref.Name) {
+		return ""
+	}
+	return " — " + sm.Title
+}
