@@ -179,4 +179,3 @@ func newKey() string {
 	_, _ = rand.Read(b[:])
 	return "console-" + hex.EncodeToString(b[:])
 }
-
