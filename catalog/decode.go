@@ -36,6 +36,9 @@ func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e
 // produces, expanding aliases and merge keys within a budget.
 type converter struct {
 	budget int // values still allowed; below zero is an error
+	// aliasLine is the line of the outermost alias being expanded, 0 when
+	// none: an alias bomb is reported where it is set off.
+	aliasLine int
 }
 
 func newConverter(root *yaml.Node) *converter {
@@ -56,11 +59,19 @@ func countNodes(n *yaml.Node, depth int) int {
 
 func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 	if depth > MaxDepth {
-		return nil, &nodeError{n.Line, fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
+		line := n.Line
+		if c.aliasLine != 0 {
+			line = c.aliasLine
+		}
+		return nil, &nodeError{line, fmt.Sprintf("nested more than %d levels deep", MaxDepth)}
 	}
 	c.budget--
 	if c.budget < 0 {
-		return nil, &nodeError{n.Line, "document expands to too many values (alias bomb?)"}
+		line := n.Line
+		if c.aliasLine != 0 {
+			line = c.aliasLine
+		}
+		return nil, &nodeError{line, "aliases expand to too many values (an alias bomb?)"}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -72,7 +83,13 @@ func (c *converter) value(n *yaml.Node, depth int) (any, error) {
 		if n.Alias == nil {
 			return nil, &nodeError{n.Line, "alias to an unknown anchor"}
 		}
-		return c.value(n.Alias, depth+1)
+		if c.aliasLine != 0 {
+			return c.value(n.Alias, depth+1)
+		}
+		c.aliasLine = n.Line
+		v, err := c.value(n.Alias, depth+1)
+		c.aliasLine = 0
+		return v, err
 	case yaml.ScalarNode:
 		return scalar(n)
 	case yaml.SequenceNode:

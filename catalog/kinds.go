@@ -212,7 +212,7 @@ func (v *validator) kind(e *Entity) {
 		}
 		return
 	}
-	if e.APIVersion != "" && !slices.Contains(ks.versions, e.APIVersion) {
+	if isValidAPIVersion(e.APIVersion) && !slices.Contains(ks.versions, e.APIVersion) {
 		v.add(fmt.Sprintf("%s is not a version of kind %s; use %s", quote(e.APIVersion), e.Kind, strings.Join(ks.versions, " or ")), "apiVersion")
 	}
 	if e.Spec == nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -74,7 +75,7 @@ func ParseFile(r io.Reader, path string) ParseResult {
 			break
 		}
 		if err != nil {
-			line, msg := yamlError(err)
+			line, msg := yamlError(err, data)
 			fail(line, msg)
 			break
 		}
@@ -154,14 +155,35 @@ func checkText(data []byte) (int, string) {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// yamlError splits a yaml.v3 error into its line and message.
-func yamlError(err error) (int, string) {
+// yamlError splits a yaml.v3 error into its line and message. yaml.v3
+// names the line where the enclosing construct began; for a tab in the
+// indentation, the commonest mistake, the line of the tab itself is more
+// useful, so it is looked up in data.
+func yamlError(err error, data []byte) (int, string) {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1]) // the pattern matched digits; overflow leaves 0
+		if strings.Contains(m[2], "tab character") {
+			line = tabIndentLine(data, line)
+		}
 		return line, "YAML syntax: " + m[2]
 	}
 	return 0, "YAML syntax: " + strings.TrimPrefix(msg, "yaml: ")
+}
+
+// tabIndentLine returns the first line at or after from whose indentation
+// holds a tab, or from when there is none.
+func tabIndentLine(data []byte, from int) int {
+	for i, l := range bytes.Split(data, []byte("\n")) {
+		if i+1 < from {
+			continue
+		}
+		indent := l[:len(l)-len(bytes.TrimLeft(l, " \t"))]
+		if bytes.IndexByte(indent, '\t') >= 0 {
+			return i + 1
+		}
+	}
+	return from
 }
 
 // Root fields an entity may have (NoForeignRootFieldsEntityPolicy).
@@ -187,23 +209,43 @@ func decodeDocument(root *yaml.Node) (e *Entity, problems []located, skip bool) 
 	}
 	doc, _ := val.(map[string]any) // isDescriptor checked it is a mapping
 	e, shape := entityFromMap(doc)
-	for _, f := range shape {
-		problems = append(problems, at(f))
-	}
-	if len(shape) > 0 {
-		return nil, problems, false
-	}
+	all := shape
 	if err := e.Validate(); err != nil {
 		var ve *ValidationError
 		if !errors.As(err, &ve) {
 			return nil, []located{{root.Line, err.Error()}}, false
 		}
-		for _, f := range ve.Problems {
-			problems = append(problems, at(f))
+		// A field of the wrong type was left empty in e; its "required"
+		// would repeat the shape error.
+		reported := make(map[string]bool, len(shape))
+		for _, f := range shape {
+			reported[f.Field] = true
 		}
+		for _, f := range ve.Problems {
+			if !coveredBy(f.path, reported) {
+				all = append(all, f)
+			}
+		}
+	}
+	for _, f := range all {
+		problems = append(problems, at(f))
+	}
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].line < problems[j].line })
+	if len(problems) > 0 {
 		return nil, problems, false
 	}
 	return e, nil, false
+}
+
+// coveredBy reports whether the field at path or one of its parents is in
+// reported.
+func coveredBy(path []string, reported map[string]bool) bool {
+	for i := len(path); i > 0; i-- {
+		if reported[strings.Join(path[:i], ".")] {
+			return true
+		}
+	}
+	return false
 }
 
 // isDescriptor reports whether a document is meant as an entity: a mapping

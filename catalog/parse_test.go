@@ -1,0 +1,289 @@
+package catalog_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/portalbot/portalbot/catalog"
+)
+
+func parseFixture(t *testing.T, path string) catalog.ParseResult {
+	t.Helper()
+	f, err := os.Open(filepath.FromSlash(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return catalog.ParseFile(f, path)
+}
+
+func errorStrings(errs []catalog.ProcessingError) []string {
+	var out []string
+	for _, e := range errs {
+		out = append(out, e.String())
+	}
+	return out
+}
+
+func entityRefs(es []*catalog.Entity) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, fmt.Sprintf("%s@%d", e.Ref(), e.Origin.Line))
+	}
+	return out
+}
+
+func TestParseBrokenFixtures(t *testing.T) {
+	const name = "1-63 characters of [A-Za-z0-9] separated by any of [-_.]"
+	tests := []struct {
+		file     string
+		errors   []string
+		entities []string
+	}{
+		{
+			file:   "testdata/broken/bad-name.yaml",
+			errors: []string{`4: metadata.name: "Payments API!" is not a valid name; expected ` + name, `5: metadata.namespace: "Shop_Floor" is not a valid namespace; expected 1-63 characters of [a-z0-9] separated by [-]`},
+		},
+		{
+			file:   "testdata/broken/missing-owner.yaml",
+			errors: []string{"5: spec.owner: required"},
+		},
+		{
+			file:   "testdata/broken/missing-metadata.yaml",
+			errors: []string{"2: metadata: required"},
+		},
+		{
+			file:   "testdata/broken/syntax-error.yaml",
+			errors: []string{"5: YAML syntax: found unexpected end of stream"},
+		},
+		{
+			file: "testdata/broken/bad-second-doc.yaml",
+			errors: []string{
+				`14: metadata.tags.0: "Go" is not a valid tag; expected 1-63 characters of [a-z0-9] separated by [-]`,
+				`19: spec.dependsOn.0: "ledger" must name its kind (kind:[namespace/]name)`,
+			},
+			entities: []string{"component:default/first-ok@1", "group:default/third-ok@21"},
+		},
+		{
+			file:   "testdata/broken/alias-bomb.yaml",
+			errors: []string{"14: aliases expand to too many values (an alias bomb?)"},
+		},
+		{
+			file:   "testdata/broken/deep-nesting.yaml",
+			errors: []string{"9: nested more than 64 levels deep"},
+		},
+		{
+			file:   "testdata/broken/garbage.yaml",
+			errors: []string{"3: invalid UTF-8 (binary content?), not a YAML text file"},
+		},
+		{
+			file: "testdata/broken/wrong-types.yaml",
+			errors: []string{
+				"6: metadata.labels.version: must be a string, not a number (quote it)",
+				"8: metadata.annotations.backstage.io/orphan: must be a string, not a boolean (quote it)",
+				"9: metadata.tags: must be a list of strings, not a string",
+				"12: spec.lifecycle: must be a string, not a list",
+				"14: spec.providesApis: must be a list of strings, not a string",
+				`15: owner: unknown root field "owner"; an entity has apiVersion, kind, metadata, spec, relations and status`,
+			},
+		},
+		{
+			file: "testdata/broken/unknown-kind.yaml",
+			errors: []string{
+				`2: kind: unknown kind "Service"; portalbot knows API, AiResource, Component, Domain, Group, Location, Resource, System, Template, User`,
+				`8: kind: "component" must be written "Component"`,
+				`16: apiVersion: "backstage.io/v1beta2" is not a version of kind Template; use scaffolder.backstage.io/v1beta3`,
+			},
+		},
+		{
+			file: "testdata/broken/duplicates.yaml",
+			errors: []string{
+				`7: mapping key "type" already defined at line 6`,
+				"18: group:default/once is already defined at line 10",
+			},
+			entities: []string{"group:default/once@10"},
+		},
+		{
+			file: "testdata/broken/bad-metadata.yaml",
+			errors: []string{
+				`6: metadata.labels.a/b/c: "a/b/c" is not a valid label key; expected an optional DNS subdomain prefix and a slash, then ` + name,
+				`7: metadata.labels.good: "not ok!" is not a valid label value; expected "" or ` + name,
+				`9: metadata.annotations.-bad-: "-bad-" is not a valid annotation key; expected an optional DNS subdomain prefix and a slash, then ` + name,
+				`11: metadata.links.0.url: "not a url" is not a valid absolute URL`,
+				`12: metadata.links.0.icon: "bad icon" is not a valid icon key; expected ` + name,
+				"13: metadata.links.1.url: required",
+				"21: spec.definition: required (or spec.remotes)",
+				"26: spec: required",
+				"37: spec.parameters: must be a mapping or a list of mappings, not a string",
+				"39: spec.steps.0.action: required",
+				"39: spec.steps.0.id: must be a string, not a number",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			res := parseFixture(t, tt.file)
+			var want []string
+			for _, e := range tt.errors {
+				want = append(want, tt.file+":"+e)
+			}
+			if diff := cmp.Diff(want, errorStrings(res.Errors)); diff != "" {
+				t.Errorf("ParseFile(%s) errors (-want +got):\n%s", tt.file, diff)
+			}
+			if diff := cmp.Diff(tt.entities, entityRefs(res.Entities)); diff != "" {
+				t.Errorf("ParseFile(%s) entities (-want +got):\n%s", tt.file, diff)
+			}
+			for _, e := range res.Errors {
+				if e.Source != "" {
+					t.Errorf("ParseFile(%s) set Source %q, want it left to the sync", tt.file, e.Source)
+				}
+			}
+		})
+	}
+}
+
+func TestParseValidFixtures(t *testing.T) {
+	tests := []struct {
+		file     string
+		entities []string
+		skipped  []int
+	}{
+		{
+			file: "testdata/valid/shop.yaml",
+			entities: []string{
+				"domain:default/commerce@2", "system:default/checkout@10", "component:shop/payments-api@18",
+				"api:shop/payments-rest@46", "resource:shop/payments-db@58", "group:shop/payments@68",
+				"user:shop/ada@79", "location:default/shop-more@90", "template:default/new-service@98",
+				"airesource:default/review-rules@116",
+			},
+		},
+		{
+			file:     "testdata/valid/anchors.yaml",
+			entities: []string{"component:default/base-service@2", "component:default/other-service@13"},
+		},
+		{file: "testdata/valid/not-descriptors.yaml", skipped: []int{2, 6, 11}},
+	}
+	for _, tt := range tests {
+		t.Run(filepath.Base(tt.file), func(t *testing.T) {
+			res := parseFixture(t, tt.file)
+			if len(res.Errors) > 0 {
+				t.Errorf("ParseFile(%s) errors: %v", tt.file, errorStrings(res.Errors))
+			}
+			if diff := cmp.Diff(tt.entities, entityRefs(res.Entities)); diff != "" {
+				t.Errorf("ParseFile(%s) entities (-want +got):\n%s", tt.file, diff)
+			}
+			if diff := cmp.Diff(tt.skipped, res.Skipped); diff != "" {
+				t.Errorf("ParseFile(%s) skipped (-want +got):\n%s", tt.file, diff)
+			}
+			for _, e := range res.Entities {
+				if e.Origin.Path != tt.file {
+					t.Errorf("%s: Origin.Path = %q, want %q", e.Ref(), e.Origin.Path, tt.file)
+				}
+				if len(e.Metadata.UID) != 36 || len(e.Metadata.Etag) != 24 {
+					t.Errorf("%s: not stamped: uid %q etag %q", e.Ref(), e.Metadata.UID, e.Metadata.Etag)
+				}
+			}
+		})
+	}
+}
+
+func TestParseDecodesValues(t *testing.T) {
+	res := parseFixture(t, "testdata/valid/anchors.yaml")
+	if len(res.Entities) != 2 {
+		t.Fatalf("ParseFile(anchors.yaml) = %d entities, want 2", len(res.Entities))
+	}
+	other := res.Entities[1]
+	want := map[string]any{"type": "service", "lifecycle": "experimental", "owner": "platform"}
+	if diff := cmp.Diff(want, other.Spec); diff != "" {
+		t.Errorf("merged spec (-want +got):\n%s", diff)
+	}
+	if got := other.Metadata.Labels["tier"]; got != "2" {
+		t.Errorf("aliased label tier = %q, want %q", got, "2")
+	}
+
+	shop := parseFixture(t, "testdata/valid/shop.yaml")
+	c := shop.Entities[2]
+	if diff := cmp.Diff([]string{"go", "payments", "pci-dss"}, c.Metadata.Tags); diff != "" {
+		t.Errorf("tags (-want +got):\n%s", diff)
+	}
+	wantLink := []catalog.Link{{URL: "https://grafana.example.com/d/payments", Title: "Dashboard", Icon: "dashboard"}}
+	if diff := cmp.Diff(wantLink, c.Metadata.Links); diff != "" {
+		t.Errorf("links (-want +got):\n%s", diff)
+	}
+	if got := c.Metadata.Annotations["github.com/project-slug"]; got != "shop/payments" {
+		t.Errorf("annotation = %q, want shop/payments", got)
+	}
+}
+
+func TestParseStampIsStable(t *testing.T) {
+	a := parseFixture(t, "testdata/valid/shop.yaml").Entities[2]
+	b := parseFixture(t, "testdata/valid/shop.yaml").Entities[2]
+	if a.Metadata.UID != b.Metadata.UID || a.Metadata.Etag != b.Metadata.Etag {
+		t.Errorf("two parses stamped %s/%s and %s/%s", a.Metadata.UID, a.Metadata.Etag, b.Metadata.UID, b.Metadata.Etag)
+	}
+	src, err := os.ReadFile("testdata/valid/shop.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(src, []byte("lifecycle: production\n  owner: payments\n  system"), []byte("lifecycle: deprecated\n  owner: payments\n  system"), 1)
+	es, errs := catalog.Parse(bytes.NewReader(changed), "shop.yaml")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if es[2].Metadata.UID != a.Metadata.UID {
+		t.Errorf("uid changed with the spec: %s != %s", es[2].Metadata.UID, a.Metadata.UID)
+	}
+	if es[2].Metadata.Etag == a.Metadata.Etag {
+		t.Errorf("etag %s did not change with the spec", a.Metadata.Etag)
+	}
+}
+
+func TestParseHostile(t *testing.T) {
+	big := strings.Repeat("#", catalog.MaxFileSize+1)
+	tests := []struct {
+		name, in, want string
+	}{
+		{"too big", big, "x.yaml: file is larger than 10 MiB"},
+		{"NUL", "kind: Component\x00", "x.yaml:1: binary content (a NUL byte), not a YAML text file"},
+		{"control char", "a: 1\nb: \x07\n", "x.yaml:2: control character U+0007 is not allowed in YAML"},
+		{"self alias", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: &s\n  type: team\n  children: []\n  x: *s\n", "x.yaml:7: nested more than 64 levels deep"},
+		{"infinity", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, children: [], x: .inf}\n", `x.yaml:4: ".inf" cannot be represented in JSON`},
+		{"complex key", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec:\n  ? [a, b]\n  : c\n", "x.yaml:5: mapping keys must be plain values, not lists or mappings"},
+		{"deep block", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: " + strings.Repeat("{a: ", 5000) + strings.Repeat("}", 5000) + "\n", ""},
+		{"tabs", "apiVersion: backstage.io/v1alpha1\nkind: Group\n\tmetadata: {}\n", "x.yaml:3: YAML syntax: found a tab character that violates indentation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := catalog.Parse(strings.NewReader(tt.in), "x.yaml")
+			if len(errs) == 0 {
+				t.Fatalf("Parse(%s) = no errors, want %q", tt.name, tt.want)
+			}
+			if tt.want != "" && errs[0].String() != tt.want {
+				t.Errorf("Parse(%s) = %q, want %q", tt.name, errs[0].String(), tt.want)
+			}
+		})
+	}
+}
+
+// TestParseLargeFile checks that a legitimate file just under the size cap,
+// holding thousands of documents, is read whole.
+func TestParseLargeFile(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	for b.Len() < catalog.MaxFileSize-2000 {
+		fmt.Fprintf(&b, "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc-%d\n  description: %s\nspec:\n  type: service\n  lifecycle: production\n  owner: team-%d\n", n, strings.Repeat("x", 300), n%50)
+		n++
+	}
+	es, errs := catalog.Parse(strings.NewReader(b.String()), "big.yaml")
+	if len(errs) > 0 {
+		t.Fatalf("Parse(big.yaml) errors: %v", errs[:1])
+	}
+	if len(es) != n {
+		t.Errorf("Parse(big.yaml) = %d entities, want %d", len(es), n)
+	}
+}
