@@ -1,0 +1,64 @@
+package slack
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/portalbot/portalbot/commands"
+)
+
+// emailTTL is how long a user's email is cached; lookups cost a users.info
+// call (users:read.email scope).
+const emailTTL = time.Hour
+
+// emailLookupTimeout bounds a users.info call made while answering.
+const emailLookupTimeout = 500 * time.Millisecond
+
+type emailEntry struct {
+	email   string
+	expires time.Time
+}
+
+// emailCache maps user ids to emails, so template permissions can match
+// chat users to User entities.
+type emailCache struct {
+	api WebAPI
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]emailEntry // guarded by mu; bounded by the workspace's users
+}
+
+func (c *emailCache) lookup(ctx context.Context, user string) string {
+	c.mu.Lock()
+	e, ok := c.m[user]
+	c.mu.Unlock()
+	if ok && c.now().Before(e.expires) {
+		return e.email
+	}
+	ctx, cancel := context.WithTimeout(ctx, emailLookupTimeout)
+	defer cancel()
+	u, err := c.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		// No email is an acceptable answer: the engine treats the user as
+		// unknown to the catalog. Cache the miss briefly to avoid a call
+		// per request while Slack is unreachable.
+		c.store(user, "", time.Minute)
+		return ""
+	}
+	c.store(user, u.Profile.Email, emailTTL)
+	return u.Profile.Email
+}
+
+func (c *emailCache) store(user, email string, ttl time.Duration) {
+	c.mu.Lock()
+	c.m[user] = emailEntry{email: email, expires: c.now().Add(ttl)}
+	c.mu.Unlock()
+}
+
+func (a *Adapter) fillEmail(ctx context.Context, req *commands.Request) {
+	if req.UserEmail == "" && req.UserID != "" {
+		req.UserEmail = a.emails.lookup(ctx, req.UserID)
+	}
+}
