@@ -1,0 +1,405 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// rootType is the Location type of every source's root descriptor: the
+// catalog reads sources through Git, as Backstage's "url" locations do.
+// PLATFORM.md: relative targets resolve only when the child Location's type
+// equals its parent's (a Location without a type inherits it).
+const rootType = "url"
+
+// tree is one source's commit as discovery sees it.
+type tree struct {
+	name    string // source name
+	snap    *snapshot
+	foreign bool // another configured source, reached by URL
+}
+
+// item is a descriptor file discovery will read.
+type item struct {
+	t        *tree
+	path     string // in t
+	typ      string // Location type it was reached with
+	explicit bool   // named exactly by a Location (not a glob)
+}
+
+func (it item) key() string {
+	if it.t.foreign {
+		return it.t.name + ":" + it.path
+	}
+	return it.path
+}
+
+// parsed is one file's parse, done by a worker.
+type parsed struct {
+	it   item
+	ents []*catalog.Entity
+	errs []catalog.ProcessingError
+	deps []string
+}
+
+// discovery walks a source from its root descriptor through Location
+// targets, parsing files in parallel. It runs on one goroutine (the
+// coordinator) except for parseFile, which workers call.
+type discovery struct {
+	s    *Syncer
+	own  *tree
+	prev *state // may be nil
+	// others are the foreign sources opened so far, by name.
+	others map[string]*tree
+
+	files    map[string]*catalog.FileResult
+	states   map[string]fileState
+	patterns map[string]bool
+	queue    []item
+	seen     map[string]bool
+}
+
+func newDiscovery(s *Syncer, own *tree, prev *state) *discovery {
+	return &discovery{
+		s: s, own: own, prev: prev,
+		others:   map[string]*tree{},
+		files:    map[string]*catalog.FileResult{},
+		states:   map[string]fileState{},
+		patterns: map[string]bool{},
+		seen:     map[string]bool{},
+	}
+}
+
+func (d *discovery) enqueue(it item) {
+	k := it.key()
+	if d.seen[k] {
+		return // a cycle or a file reached twice: processed once
+	}
+	d.seen[k] = true
+	d.queue = append(d.queue, it)
+}
+
+// run discovers from root and returns every file's result, sorted by path.
+func (d *discovery) run(ctx context.Context, root string) ([]catalog.FileResult, error) {
+	if e, err := d.own.snap.entry(root); err != nil || e.Mode != filemode.Regular && e.Mode != filemode.Executable {
+		return nil, fmt.Errorf("root descriptor %s: not a file at commit %s", root, d.own.snap.commit.Hash)
+	}
+	d.enqueue(item{t: d.own, path: root, typ: rootType, explicit: true})
+	if err := d.parseAll(ctx, d.handle); err != nil {
+		return nil, err
+	}
+	out := make([]catalog.FileResult, 0, len(d.files))
+	for _, f := range d.files {
+		out = append(out, *f)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// parseAll drains the queue: the coordinator reads blobs (go-git's store is
+// read by one goroutine at a time anyway) and GOMAXPROCS workers parse;
+// handle runs on the coordinator for each result and may enqueue more.
+// At most 2×workers files are held unparsed at once.
+func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, parsed)) error {
+	workers := runtime.GOMAXPROCS(0)
+	type job struct {
+		it   item
+		data []byte
+	}
+	jobs := make(chan job, workers)
+	results := make(chan parsed, workers)
+	done := make(chan struct{})
+	defer close(done)
+	for range workers {
+		go func() {
+			for j := range jobs {
+				p := d.parseFile(ctx, j.it, j.data)
+				select {
+				case results <- p:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	defer close(jobs)
+	inflight := 0
+	files := 0
+	for len(d.queue) > 0 || inflight > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if len(d.queue) > 0 && inflight < 2*workers {
+			it := d.queue[0]
+			d.queue = d.queue[1:]
+			data, err := it.t.snap.readFile(it.path, catalog.MaxFileSize)
+			if err != nil {
+				handle(ctx, parsed{it: it, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}})
+				continue
+			}
+			select {
+			case jobs <- job{it, data}:
+				inflight++
+				continue
+			default:
+				d.queue = append([]item{it}, d.queue...) // workers busy: collect a result first
+			}
+		}
+		p := <-results
+		inflight--
+		handle(ctx, p)
+		files++
+		if d.s.opts.Progress != nil && files%500 == 0 {
+			d.s.opts.Progress(Progress{Source: d.own.name, Files: files})
+		}
+	}
+	return nil
+}
+
+func readError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file"
+	case errors.Is(err, errTooLarge):
+		return err.Error()
+	}
+	return err.Error()
+}
+
+// parseFile parses one descriptor, resolving placeholders when it has any,
+// and completes its entities: origin, relations.
+func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed {
+	p := parsed{it: it}
+	if hasPlaceholder(data) {
+		r := &resolver{opts: d.s.opts.Placeholders, snap: it.t.snap, file: it.path}
+		p.ents, p.errs = r.parse(ctx, data)
+		p.deps = r.deps
+	} else {
+		p.ents, p.errs = catalog.Parse(bytes.NewReader(data), it.path)
+	}
+	key := it.key()
+	for i := range p.errs {
+		p.errs[i].Path = key
+		p.errs[i].Source = d.own.name
+	}
+	for _, e := range p.ents {
+		e.Origin.Source = d.own.name
+		e.Origin.Path = key
+		e.Origin.Commit = it.t.snap.commit.Hash.String()
+		e.Relations = catalog.DeriveRelations(e)
+	}
+	return p
+}
+
+// handle records a parsed file and follows its Location entities.
+func (d *discovery) handle(ctx context.Context, p parsed) {
+	key := p.it.key()
+	fr := &catalog.FileResult{Path: key, Entities: p.ents, Errors: p.errs}
+	st := fileState{Type: p.it.typ, Explicit: p.it.explicit, Deps: p.deps}
+	if p.it.t.foreign {
+		st.Source, st.Path = p.it.t.name, p.it.path
+	}
+	for _, e := range p.ents {
+		if !strings.EqualFold(e.Kind, catalog.KindLocation) {
+			continue
+		}
+		st.Location = true
+		for _, child := range d.targets(ctx, p.it, e, fr) {
+			st.Children = append(st.Children, child.key())
+			d.enqueue(child)
+		}
+	}
+	if len(fr.Errors) > 0 {
+		// The file keeps its last good entities, and so its last good
+		// Locations: what they reached stays reachable.
+		st.Location = true
+		if d.prev != nil {
+			if old, ok := d.prev.Files[key]; ok {
+				st.Children = append(st.Children, old.Children...)
+				for _, c := range old.Children {
+					if it, ok := d.prevItem(ctx, c); ok {
+						d.enqueue(it)
+					}
+				}
+			}
+		}
+	}
+	d.files[key] = fr
+	d.states[key] = st
+}
+
+// prevItem rebuilds the item of a file the previous sync reached.
+func (d *discovery) prevItem(ctx context.Context, key string) (item, bool) {
+	old, ok := d.prev.Files[key]
+	if !ok {
+		return item{}, false
+	}
+	if old.Source == "" {
+		return item{t: d.own, path: key, typ: old.Type, explicit: old.Explicit}, true
+	}
+	t, err := d.foreign(ctx, old.Source)
+	if err != nil {
+		return item{}, false
+	}
+	return item{t: t, path: old.Path, typ: old.Type, explicit: old.Explicit}, true
+}
+
+// targets resolves a Location's target and targets. Problems are added to
+// fr's errors at the Location's line.
+func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult) []item {
+	typ := loc.SpecString("type")
+	if typ == "" {
+		typ = from.typ
+	}
+	var list []string
+	if t := loc.SpecString("target"); t != "" {
+		list = append(list, t)
+	}
+	list = append(list, loc.SpecStrings("targets")...)
+	fail := func(target, msg string) {
+		fr.Errors = append(fr.Errors, catalog.ProcessingError{Source: d.own.name, Path: fr.Path, Line: loc.Origin.Line,
+			Message: fmt.Sprintf("location %s target %q: %s", loc.Metadata.Name, target, msg)})
+	}
+	var out []item
+	for _, target := range list {
+		if strings.Contains(target, "://") {
+			t, p, err := d.urlTarget(ctx, target)
+			if err != nil {
+				fail(target, err.Error())
+				continue
+			}
+			if e, err := t.snap.entry(p); err != nil || e.Mode == filemode.Dir {
+				fail(target, "no such file in source "+t.name)
+				continue
+			}
+			out = append(out, item{t: t, path: p, typ: typ, explicit: true})
+			continue
+		}
+		if typ != from.typ {
+			fail(target, fmt.Sprintf("relative target not followed: Location type %q differs from its parent's %q", typ, from.typ))
+			continue
+		}
+		p, err := joinInRepo(from.path, target)
+		if err != nil {
+			fail(target, err.Error())
+			continue
+		}
+		if !from.t.foreign {
+			d.patterns[p] = true
+		}
+		if strings.ContainsAny(p, "*?[{") {
+			matches, err := doublestar.Glob(from.t.snap.fsys(), p, doublestar.WithFilesOnly(), doublestar.WithNoFollow())
+			if err != nil {
+				fail(target, "glob: "+err.Error())
+				continue
+			}
+			for _, m := range matches {
+				if e, err := from.t.snap.entry(m); err == nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable) {
+					out = append(out, item{t: from.t, path: m, typ: typ})
+				}
+			}
+			continue
+		}
+		e, err := from.t.snap.entry(p)
+		switch {
+		case err != nil:
+			fail(target, "no such file "+p)
+			continue
+		case e.Mode == filemode.Symlink:
+			fail(target, p+" "+errSymlink.Error())
+			continue
+		case e.Mode != filemode.Regular && e.Mode != filemode.Executable:
+			fail(target, p+" is not a file")
+			continue
+		}
+		out = append(out, item{t: from.t, path: p, typ: typ, explicit: true})
+	}
+	return out
+}
+
+// urlTarget maps a URL into a configured source: a repository web URL
+// such as https://github.com/org/repo/blob/main/path (GitLab's /-/blob/
+// too) names path in the source whose Repo is that repository, or whose
+// Name is "org/repo".
+func (d *discovery) urlTarget(ctx context.Context, target string) (*tree, string, error) {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return nil, "", errors.New("not a valid URL")
+	}
+	segs := strings.Split(strings.Trim(u.Path, "/"), "/")
+	// Find the blob/tree/raw marker: what precedes it is the repository,
+	// then comes the ref, then the path.
+	for i := 1; i < len(segs); i++ {
+		switch segs[i] {
+		case "blob", "tree", "raw", "src":
+		default:
+			continue
+		}
+		repoSegs := segs[:i]
+		if repoSegs[len(repoSegs)-1] == "-" && len(repoSegs) > 1 {
+			repoSegs = repoSegs[:len(repoSegs)-1]
+		}
+		if len(segs) < i+3 {
+			return nil, "", errors.New("URL names no file")
+		}
+		p := strings.Join(segs[i+2:], "/")
+		if _, err := joinInRepo("", p); err != nil {
+			return nil, "", err
+		}
+		repoPath := strings.Join(repoSegs, "/")
+		name, ok := d.s.sourceFor(u.Host, repoPath)
+		if !ok {
+			return nil, "", fmt.Errorf("not in a configured source (no source for %s/%s)", u.Host, repoPath)
+		}
+		if name == d.own.name {
+			return d.own, p, nil
+		}
+		t, err := d.foreign(ctx, name)
+		if err != nil {
+			return nil, "", err
+		}
+		return t, p, nil
+	}
+	return nil, "", errors.New("not in a configured source (want a repository file URL such as https://host/org/repo/blob/main/catalog-info.yaml)")
+}
+
+// foreign opens another configured source at its configured branch.
+func (d *discovery) foreign(ctx context.Context, name string) (*tree, error) {
+	if t, ok := d.others[name]; ok {
+		if t == nil {
+			return nil, fmt.Errorf("source %s could not be opened", name)
+		}
+		return t, nil
+	}
+	d.others[name] = nil
+	src, ok := d.s.source(name)
+	if !ok {
+		return nil, fmt.Errorf("no source %s", name)
+	}
+	r, c, err := d.s.git.head(ctx, src)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", name, err)
+	}
+	snap, err := newSnapshot(r, c)
+	if err != nil {
+		return nil, err
+	}
+	t := &tree{name: name, snap: snap, foreign: true}
+	d.others[name] = t
+	return t, nil
+}
+
+// pathMatch reports whether a slash-separated path matches a doublestar
+// glob.
+func pathMatch(pattern, p string) (bool, error) { return doublestar.Match(pattern, p) }

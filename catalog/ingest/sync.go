@@ -1,0 +1,429 @@
+// Package ingest syncs Backstage catalog descriptors from Git sources into
+// a catalog.Store: it reads commits straight from Git's object store,
+// discovers descriptor files through Location entities, resolves
+// placeholders, and sends the store full or incremental batches.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// Options configure a Syncer. Zero fields take the defaults named.
+type Options struct {
+	// CacheDir holds bare clones of remote sources and each source's sync
+	// state. Empty means remote sources cannot be synced and incremental
+	// syncs only work within one Syncer's lifetime.
+	CacheDir string
+	// Logger receives one line per sync; nil means slog.Default's handler
+	// is not used and nothing is logged.
+	Logger *slog.Logger
+	// Placeholders bounds $text/$json/$yaml resolution.
+	Placeholders Placeholders
+	// Progress, when set, is called from the syncing goroutine as files
+	// are processed.
+	Progress func(Progress)
+	// Sources are all configured sources, for Location targets that are URLs
+	// into another source. The synced source need not be listed.
+	Sources []Source
+	// Getenv reads credentials' environment variables; nil means os.Getenv.
+	Getenv func(string) string
+}
+
+// Progress reports a sync under way.
+type Progress struct {
+	Source string
+	Phase  string // "fetch", "discover", "apply"
+	Files  int    // descriptor files processed so far
+}
+
+// Result says what one sync of one source did.
+type Result struct {
+	Source string
+	Commit string
+	// NoOp is set when the commit had already been synced.
+	NoOp bool
+	// Full is set when every file was discovered and parsed; otherwise
+	// only the files changed since the last sync were.
+	Full bool
+	// Files is the number of descriptor files parsed.
+	Files int
+	// Counts are the entities per kind in the store after the sync.
+	Counts                             map[string]int
+	Added, Updated, Removed, Unchanged int
+	// Errors are the source's processing errors after the sync, each with
+	// file and line.
+	Errors   []catalog.ProcessingError
+	Duration time.Duration
+}
+
+// Syncer syncs sources into a store. It is safe for concurrent use; syncs
+// of one source should not overlap (the scheduler and leases see to it).
+type Syncer struct {
+	store  catalog.Store
+	opts   Options
+	logger *slog.Logger
+	git    *opener
+	states *states
+}
+
+// New returns a Syncer writing into store.
+func New(store catalog.Store, opts Options) *Syncer {
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = osGetenv
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{
+		store:  store,
+		opts:   opts,
+		logger: logger.With("component", "catalog/ingest"),
+		git:    &opener{cacheDir: opts.CacheDir, getenv: getenv},
+		states: &states{dir: opts.CacheDir},
+	}
+}
+
+// CodeOwnersPaths are where GitHub looks for CODEOWNERS, in its order.
+var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+
+// Sync brings src's entities in the store up to date with its branch.
+// An unchanged commit is a no-op. The error is non-nil only when the sync
+// could not run (repository unreachable, root descriptor missing, store
+// down); it is then also recorded on the source. Problems with single
+// files are in Result.Errors and keep those files' last good entities.
+func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
+	start := time.Now()
+	name := src.SourceName()
+	src.Name = name
+	res := Result{Source: name}
+	fail := func(err error) (Result, error) {
+		res.Duration = time.Since(start)
+		rec := catalog.Source{Name: name, Repo: redactURL(src.Repo), Branch: src.Branch}
+		// The store being down is usually why we are here; the sync's own
+		// error is what the caller needs, so a failure to record it is
+		// only logged.
+		if rerr := s.store.RecordSourceError(ctx, rec, err.Error()); rerr != nil {
+			s.logger.WarnContext(ctx, "record source error", "source", name, "err", rerr)
+		}
+		s.logger.ErrorContext(ctx, "sync failed", "source", name, "err", err)
+		return res, fmt.Errorf("sync %s: %w", name, err)
+	}
+	s.progress(Progress{Source: name, Phase: "fetch"})
+	repo, head, err := s.git.head(ctx, src)
+	if err != nil {
+		return fail(err)
+	}
+	stored, err := s.store.Source(ctx, name)
+	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+		return fail(err)
+	}
+	res.Commit = head.Hash.String()
+	if stored.Commit != "" && s.unchanged(ctx, stored.Commit, head) {
+		res.NoOp, res.Commit = true, stored.Commit
+		return s.finish(ctx, res, start)
+	}
+	snap, err := newSnapshot(repo, head)
+	if err != nil {
+		return fail(err)
+	}
+	own := &tree{name: name, snap: snap}
+	prev := s.states.load(name)
+	if prev != nil && prev.Commit != stored.Commit {
+		prev = nil // the store moved on without us (another replica)
+	}
+	s.progress(Progress{Source: name, Phase: "discover"})
+	var batch catalog.SyncBatch
+	var next *state
+	if prev != nil && !prev.Foreign {
+		batch, next, err = s.partial(ctx, own, repo, stored.Commit, prev)
+		if err != nil {
+			s.logger.WarnContext(ctx, "incremental sync not possible, discovering everything", "source", name, "err", err)
+		}
+	}
+	if next == nil {
+		d := newDiscovery(s, own, prev)
+		files, err := d.run(ctx, src.root())
+		if err != nil {
+			return fail(err)
+		}
+		next = &state{Files: d.states, Patterns: sortedKeys(d.patterns)}
+		key := head.Hash.String()
+		var foreign []string
+		for n, t := range d.others {
+			if t != nil {
+				foreign = append(foreign, n+"@"+t.snap.commit.Hash.String())
+			}
+		}
+		if len(foreign) > 0 {
+			sort.Strings(foreign)
+			key += " " + strings.Join(foreign, " ")
+			next.Foreign = true
+		}
+		next.Commit = key
+		batch = catalog.SyncBatch{Full: true, Files: files}
+		// Without knowing what a broken file reached last time, a full batch
+		// could delete entities that are only unreachable because of it.
+		if prev == nil && stored.Commit != "" && anyErrors(files) {
+			batch.Full = false
+		}
+	}
+	batch.Source = catalog.Source{
+		Name: name, Repo: redactURL(src.Repo), Branch: src.Branch, Commit: next.Commit,
+		Status: "ok", SyncedAt: time.Now().UTC(), CodeOwners: codeOwners(snap),
+	}
+	res.Commit, res.Full, res.Files = next.Commit, batch.Full, len(batch.Files)
+	s.progress(Progress{Source: name, Phase: "apply", Files: len(batch.Files)})
+	sr, err := s.store.ApplySync(ctx, batch)
+	if err != nil {
+		s.states.forget(name)
+		return fail(err)
+	}
+	if err := s.states.save(name, next); err != nil {
+		s.logger.WarnContext(ctx, "sync state not saved; the next sync is a full one", "source", name, "err", err)
+	}
+	res.Added, res.Updated, res.Removed, res.Unchanged = sr.Added, sr.Updated, sr.Removed, sr.Unchanged
+	return s.finish(ctx, res, start)
+}
+
+// finish fills the counts and the source's current errors.
+func (s *Syncer) finish(ctx context.Context, res Result, start time.Time) (Result, error) {
+	var err error
+	if res.Counts, err = s.store.Counts(ctx); err != nil {
+		return res, fmt.Errorf("sync %s: counts: %w", res.Source, err)
+	}
+	if res.Errors, err = s.store.ProcessingErrors(ctx, res.Source); err != nil {
+		return res, fmt.Errorf("sync %s: errors: %w", res.Source, err)
+	}
+	res.Duration = time.Since(start)
+	s.logger.InfoContext(ctx, "sync finished", "source", res.Source, "commit", res.Commit, "noop", res.NoOp, "full", res.Full,
+		"files", res.Files, "added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors), "took", res.Duration)
+	return res, nil
+}
+
+func (s *Syncer) progress(p Progress) {
+	if s.opts.Progress != nil {
+		s.opts.Progress(p)
+	}
+}
+
+// unchanged reports whether the stored commit key still describes the
+// source: its own head and, when discovery read other sources, theirs.
+func (s *Syncer) unchanged(ctx context.Context, key string, head *object.Commit) bool {
+	parts := strings.Fields(key)
+	if len(parts) == 0 || parts[0] != head.Hash.String() {
+		return false
+	}
+	for _, f := range parts[1:] {
+		name, commit, ok := strings.Cut(f, "@")
+		if !ok {
+			return false
+		}
+		src, ok := s.source(name)
+		if !ok {
+			return false
+		}
+		_, c, err := s.git.head(ctx, src)
+		if err != nil || c.Hash.String() != commit {
+			return false
+		}
+	}
+	return true
+}
+
+// errFull means an incremental sync would not be correct.
+type errFull string
+
+func (e errFull) Error() string { return string(e) }
+
+// partial builds an incremental batch from the files changed between the
+// stored commit and head, or returns a nil state when only full discovery
+// is correct: a Location's file changed, a file appeared that a Location
+// target matches, or an exactly named target was removed.
+func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, from string, prev *state) (catalog.SyncBatch, *state, error) {
+	var b catalog.SyncBatch
+	old, err := repo.CommitObject(plumbing.NewHash(strings.Fields(from)[0]))
+	if err != nil {
+		return b, nil, fmt.Errorf("previous commit: %w", err)
+	}
+	oldTree, err := old.Tree()
+	if err != nil {
+		return b, nil, err
+	}
+	newTree, err := own.snap.commit.Tree()
+	if err != nil {
+		return b, nil, err
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, oldTree, newTree, &object.DiffTreeOptions{})
+	if err != nil {
+		return b, nil, fmt.Errorf("diff: %w", err)
+	}
+	dependents := map[string][]string{}
+	for f, st := range prev.Files {
+		for _, d := range st.Deps {
+			dependents[d] = append(dependents[d], f)
+		}
+	}
+	reparse := map[string]bool{}
+	removed := map[string]bool{}
+	for _, c := range changes {
+		for _, p := range []string{c.From.Name, c.To.Name} {
+			if p == "" {
+				continue
+			}
+			gone := c.To.Name == "" || (p == c.From.Name && c.From.Name != c.To.Name)
+			if st, ok := prev.Files[p]; ok {
+				switch {
+				case st.Location:
+					return b, nil, errFull("a Location's file changed: " + p)
+				case gone && st.Explicit:
+					return b, nil, errFull("a Location target was removed: " + p)
+				case gone:
+					removed[p] = true
+				default:
+					reparse[p] = true
+				}
+			} else if !gone && s.reachable(prev, p) {
+				return b, nil, errFull("a file discovery may now reach appeared: " + p)
+			}
+			for _, f := range dependents[p] {
+				reparse[f] = true
+			}
+		}
+	}
+	next := &state{Commit: own.snap.commit.Hash.String(), Files: make(map[string]fileState, len(prev.Files)), Patterns: prev.Patterns}
+	for k, v := range prev.Files {
+		next.Files[k] = v
+	}
+	for p := range removed {
+		delete(next.Files, p)
+		delete(reparse, p)
+		b.Files = append(b.Files, catalog.FileResult{Path: p, Removed: true})
+	}
+	d := newDiscovery(s, own, prev)
+	for p := range reparse {
+		st := prev.Files[p]
+		d.enqueue(item{t: own, path: p, typ: st.Type, explicit: st.Explicit})
+	}
+	var ferr error
+	err = d.parseAll(ctx, func(ctx context.Context, p parsed) {
+		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs}
+		st := next.Files[fr.Path]
+		st.Deps = p.deps
+		st.Location = len(p.errs) > 0
+		for _, e := range p.ents {
+			if strings.EqualFold(e.Kind, catalog.KindLocation) {
+				ferr = errFull("a file now declares a Location: " + fr.Path)
+			}
+		}
+		next.Files[fr.Path] = st
+		b.Files = append(b.Files, fr)
+	})
+	if err != nil {
+		return b, nil, err
+	}
+	if ferr != nil {
+		return b, nil, ferr
+	}
+	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
+	return b, next, nil
+}
+
+// reachable reports whether a Location target of the previous discovery
+// (an exact path or a glob) matches p.
+func (s *Syncer) reachable(prev *state, p string) bool {
+	for _, pat := range prev.Patterns {
+		if pat == p {
+			return true
+		}
+		if strings.ContainsAny(pat, "*?[{") {
+			if ok, _ := pathMatch(pat, p); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func anyErrors(files []catalog.FileResult) bool {
+	for _, f := range files {
+		if len(f.Errors) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// codeOwners returns the first CODEOWNERS file GitHub would use, or "".
+func codeOwners(snap *snapshot) string {
+	for _, p := range CodeOwnersPaths {
+		if b, err := snap.readFile(p, 1<<20); err == nil {
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// source returns the configured source called name.
+func (s *Syncer) source(name string) (Source, bool) {
+	for _, src := range s.opts.Sources {
+		if src.SourceName() == name {
+			src.Name = name
+			return src, true
+		}
+	}
+	return Source{}, false
+}
+
+// sourceFor finds the configured source for a repository at host/repoPath:
+// one whose Repo URL names it, or else one whose Name is repoPath.
+func (s *Syncer) sourceFor(host, repoPath string) (string, bool) {
+	want := strings.ToLower(host + "/" + strings.TrimSuffix(repoPath, ".git"))
+	for _, src := range s.opts.Sources {
+		if repoKey(src.Repo) == want {
+			return src.SourceName(), true
+		}
+	}
+	for _, src := range s.opts.Sources {
+		if strings.EqualFold(src.SourceName(), repoPath) {
+			return src.SourceName(), true
+		}
+	}
+	return "", false
+}
+
+// repoKey normalises a repository URL to host/path, lower case, without
+// user, port, scheme or ".git".
+func repoKey(repo string) string {
+	if m := scpRE.FindStringSubmatch(repo); m != nil && !strings.Contains(repo, "://") {
+		return strings.ToLower(m[1] + "/" + strings.TrimSuffix(strings.Trim(m[2], "/"), ".git"))
+	}
+	u, err := url.Parse(repo)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Hostname() + "/" + strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git"))
+}
