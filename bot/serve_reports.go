@@ -1,6 +1,416 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
 
-// reportsParts builds serve's reports parts and registers their routes on a.Mux.
-func reportsParts(ctx context.Context, a *App) ([]Part, error) { return nil, nil }
+	"github.com/robfig/cron/v3"
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/commands"
+)
+
+// reportLease bounds how long a replica's claim on a report tick holds
+// before another replica may take the tick over; computing and posting a
+// report takes seconds.
+const reportLease = 10 * time.Minute
+
+// reportGrace bounds how long shutdown waits for a report being posted.
+const reportGrace = 30 * time.Second
+
+// reportsParts builds serve's scheduled drift reports: one cron entry per
+// configured target and one for team digests. It registers no routes.
+func reportsParts(ctx context.Context, a *App) ([]Part, error) {
+	rc := a.Config.Reports
+	if len(rc.Targets) == 0 && rc.TeamDigests == nil {
+		return nil, nil
+	}
+	rp := newReporter(a)
+	logger := a.Logger.With("component", "bot/reports")
+	cl := cronLogger{logger}
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	for _, t := range rc.Targets {
+		t := t
+		if _, err := c.AddFunc(cronSpec(t.Schedule, t.Timezone), func() {
+			rp.scheduled(ctx, targetJob(t), func(ctx context.Context, tick time.Time) error {
+				_, err := rp.runTarget(ctx, t, tick)
+				return err
+			})
+		}); err != nil {
+			return nil, fmt.Errorf("reports: target %s: %w", targetJob(t), err)
+		}
+	}
+	if d := rc.TeamDigests; d != nil {
+		if _, err := c.AddFunc(cronSpec(d.Schedule, d.Timezone), func() {
+			rp.scheduled(ctx, "digests", func(ctx context.Context, tick time.Time) error {
+				_, err := rp.runDigests(ctx, *d, tick)
+				return err
+			})
+		}); err != nil {
+			return nil, fmt.Errorf("reports: team_digests: %w", err)
+		}
+	}
+	run := func(ctx context.Context) error {
+		c.Start()
+		logger.InfoContext(ctx, "report scheduler started", "targets", len(rc.Targets), "team_digests", rc.TeamDigests != nil)
+		<-ctx.Done()
+		select {
+		case <-c.Stop().Done():
+		case <-time.After(reportGrace):
+			logger.Warn("report scheduler stop timed out", "grace", reportGrace)
+		}
+		return nil
+	}
+	return []Part{run}, nil
+}
+
+// cronSpec prefixes spec with CRON_TZ= when a timezone is configured;
+// robfig/cron's standard parser reads it and schedules in that zone.
+func cronSpec(spec, tz string) string {
+	if tz == "" {
+		return spec
+	}
+	return "CRON_TZ=" + tz + " " + spec
+}
+
+// cronLogger adapts a *slog.Logger to cron.Logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}
+
+// scheduled runs one scheduled job for the tick that fired now: the
+// minute, so that replicas whose timers fire a few milliseconds apart claim
+// the same tick. Errors are logged here, where the job stops.
+func (rp *reporter) scheduled(ctx context.Context, job string, run func(context.Context, time.Time) error) {
+	tick := rp.now().UTC().Truncate(time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, reportLease)
+	defer cancel()
+	if err := run(ctx, tick); err != nil {
+		rp.logger.ErrorContext(ctx, "report failed", "job", job, "tick", tick, "err", err)
+	}
+}
+
+// runStore is what reports need from the store: the catalog for the
+// snapshot, and job-run bookkeeping so several replicas post each tick once.
+type runStore interface {
+	drift.Reader
+	// ClaimRun takes (job, tick) for holder until lease ends; false means
+	// another holder has it or it already succeeded.
+	ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
+	// FinishRun records the outcome of a claimed run: succeeded when runErr
+	// is nil, failed (with its message) otherwise.
+	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
+	// FailedRuns returns the ticks of job whose last attempt failed.
+	FailedRuns(ctx context.Context, job string) ([]time.Time, error)
+	// LastRun returns the latest tick of job with status; the error wraps
+	// catalog.ErrNotFound when there is none.
+	LastRun(ctx context.Context, job, status string) (time.Time, error)
+}
+
+// reporter computes drift reports and posts them, once per tick.
+type reporter struct {
+	store     runStore
+	posters   map[string]commands.Poster // by platform; a missing one fails the run
+	cfg       ReportsConfig
+	portalURL string
+	holder    string
+	logger    *slog.Logger
+	metrics   *Metrics // nil outside serve
+	rules     []drift.Rule
+	now       func() time.Time
+}
+
+func newReporter(a *App) *reporter {
+	return &reporter{
+		store:     a.Store,
+		posters:   a.Posters,
+		cfg:       a.Config.Reports,
+		portalURL: a.Config.PortalURL,
+		holder:    a.Holder,
+		logger:    a.Logger.With("component", "bot/reports"),
+		metrics:   a.Metrics,
+		rules:     drift.DefaultRules(),
+		now:       time.Now,
+	}
+}
+
+// targetJob is the job_runs key of a target: its name, or platform and
+// channel when it has none.
+func targetJob(t ReportTarget) string {
+	if t.Name != "" {
+		return "report:" + t.Name
+	}
+	return "report:" + t.Platform + ":" + t.Channel
+}
+
+// findings loads a snapshot covering owner changes after since and runs
+// the rules with f.
+func (rp *reporter) findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
+	s, err := drift.Load(ctx, rp.store, drift.LoadOptions{Since: since, CodeOwnersMapping: rp.cfg.CodeOwnersMapping})
+	if err != nil {
+		return nil, err
+	}
+	return s.Report(rp.rules, f)
+}
+
+// Findings implements commands.DriftSource.
+func (rp *reporter) Findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
+	return rp.findings(ctx, since, f)
+}
+
+// outcome of one run, for logs and metrics.
+const (
+	outcomePosted  = "posted"
+	outcomeEmpty   = "empty"
+	outcomeError   = "error"
+	outcomeSkipped = "skipped" // another replica claimed the tick
+)
+
+// runTarget posts target's report for tick, exactly once across replicas:
+// it claims (job, tick), also claims the job's earlier failed ticks so this
+// post retries them, computes the findings since the last successful post,
+// posts, and records the outcome on every claimed tick. A failed post stays
+// failed in job_runs, with its error, until a later tick's post succeeds.
+func (rp *reporter) runTarget(ctx context.Context, t ReportTarget, tick time.Time) (string, error) {
+	job := targetJob(t)
+	ticks, err := rp.claim(ctx, job, tick)
+	if len(ticks) == 0 {
+		return outcomeSkipped, err
+	}
+	if err != nil {
+		return outcomeError, rp.finish(ctx, job, ticks, outcomeError, err)
+	}
+	out, err := rp.postTarget(ctx, t, job, ticks)
+	return out, rp.finish(ctx, job, ticks, out, err)
+}
+
+func (rp *reporter) postTarget(ctx context.Context, t ReportTarget, job string, ticks []time.Time) (string, error) {
+	since, err := rp.lastSuccess(ctx, job)
+	if err != nil {
+		return outcomeError, err
+	}
+	fs, err := rp.findings(ctx, since, drift.Filter{Teams: t.Teams, Systems: t.Systems, Domains: t.Domains, Rules: t.Rules})
+	if err != nil {
+		return outcomeError, err
+	}
+	title := "Ownership drift report"
+	if t.Name != "" {
+		title += ": " + t.Name
+	}
+	return rp.post(ctx, t.Platform, t.Channel, title, t.Empty, fs, since, ticks)
+}
+
+// claim claims tick, then the job's failed ticks; it returns the claimed
+// ticks, tick first, or none when another replica holds tick.
+func (rp *reporter) claim(ctx context.Context, job string, tick time.Time) ([]time.Time, error) {
+	ok, err := rp.store.ClaimRun(ctx, job, tick, rp.holder, reportLease)
+	if err != nil {
+		return nil, fmt.Errorf("claim %s at %s: %w", job, tick.Format(time.RFC3339), err)
+	}
+	if !ok {
+		rp.logger.DebugContext(ctx, "report tick claimed elsewhere", "job", job, "tick", tick)
+		return nil, nil
+	}
+	ticks := []time.Time{tick}
+	failed, err := rp.store.FailedRuns(ctx, job)
+	if err != nil {
+		return ticks, fmt.Errorf("failed runs of %s: %w", job, err)
+	}
+	for _, f := range failed {
+		if f.Equal(tick) {
+			continue
+		}
+		ok, err := rp.store.ClaimRun(ctx, job, f, rp.holder, reportLease)
+		if err != nil {
+			return ticks, fmt.Errorf("claim %s retry of %s: %w", job, f.Format(time.RFC3339), err)
+		}
+		if ok {
+			ticks = append(ticks, f)
+		}
+	}
+	return ticks, nil
+}
+
+// finish records the outcome on every claimed tick and counts it.
+func (rp *reporter) finish(ctx context.Context, job string, ticks []time.Time, out string, runErr error) error {
+	if rp.metrics != nil {
+		rp.metrics.ReportRuns.WithLabelValues(job, out).Inc()
+	}
+	// Record even when ctx has ended, or the claim would sit until its
+	// lease runs out.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if runErr != nil {
+		errs = append(errs, runErr)
+	}
+	for _, tk := range ticks {
+		if err := rp.store.FinishRun(fctx, job, tk, runErr); err != nil {
+			errs = append(errs, fmt.Errorf("finish %s at %s: %w", job, tk.Format(time.RFC3339), err))
+		}
+	}
+	if runErr == nil {
+		rp.logger.InfoContext(ctx, "report run finished", "job", job, "tick", ticks[0], "outcome", out, "retried", len(ticks)-1)
+	}
+	return errors.Join(errs...)
+}
+
+// lastSuccess returns the tick of job's last successful run: the previous
+// report, which owner-changed measures from. Zero when there is none, so a
+// first report lists every owner change on record.
+func (rp *reporter) lastSuccess(ctx context.Context, job string) (time.Time, error) {
+	t, err := rp.store.LastRun(ctx, job, sqlstore.RunSucceeded)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("last run of %s: %w", job, err)
+	}
+	return t, nil
+}
+
+// post sends findings to channel, or the one-liner / nothing for an empty
+// report as empty says ("oneline" or "skip").
+func (rp *reporter) post(ctx context.Context, platform, channel, title, empty string, fs []drift.Finding, since time.Time, ticks []time.Time) (string, error) {
+	if len(fs) == 0 && empty != "oneline" {
+		return outcomeEmpty, nil
+	}
+	p := rp.posters[platform]
+	if p == nil {
+		return outcomeError, fmt.Errorf("post to %s %s: no %s poster (is the %s token set?)", platform, channel, platform, platform)
+	}
+	rep := commands.DriftReport(title, fs, rp.portalURL)
+	rep.InChannel = true
+	if len(fs) > 0 {
+		if since.IsZero() {
+			rep.Text += " Owner changes: all on record."
+		} else {
+			rep.Text += " Owner changes since the last report, " + since.UTC().Format("2006-01-02 15:04 MST") + "."
+		}
+	}
+	if len(ticks) > 1 {
+		rep.Text += fmt.Sprintf(" (This also delivers %d earlier report(s) that failed to post.)", len(ticks)-1)
+	}
+	if _, err := p.Post(ctx, channel, "", rep); err != nil {
+		return outcomeError, fmt.Errorf("post to %s %s: %w", platform, channel, err)
+	}
+	if len(fs) == 0 {
+		return outcomeEmpty, nil
+	}
+	return outcomePosted, nil
+}
+
+// Group annotations naming a team's own channel for digests, by platform.
+const (
+	AnnotationSlackChannel   = "portalbot.io/slack-channel"
+	AnnotationDiscordChannel = "portalbot.io/discord-channel"
+)
+
+// digestChannels returns each team's digest channel: the configured one
+// (team_digests.channels, keyed by group ref) or else the Group's
+// portalbot.io/<platform>-channel annotation. Teams with neither get none.
+func digestChannels(d TeamDigestConfig, groups []*catalog.Entity) (map[string]string, error) {
+	out := map[string]string{}
+	key := AnnotationSlackChannel
+	if d.Platform == "discord" {
+		key = AnnotationDiscordChannel
+	}
+	for _, g := range groups {
+		if ch := g.Metadata.Annotations[key]; ch != "" {
+			out[g.Ref().String()] = ch
+		}
+	}
+	for k, ch := range d.Channels {
+		ref, err := catalog.ParseRef(k, catalog.KindGroup, "")
+		if err != nil {
+			return nil, fmt.Errorf("team_digests.channels: %w", err)
+		}
+		out[ref.String()] = ch
+	}
+	return out, nil
+}
+
+// runDigests posts each team with a channel its own findings for tick,
+// each team exactly once (job "digest:<group ref>", claimed like a target).
+// It returns the number of teams that got a message.
+func (rp *reporter) runDigests(ctx context.Context, d TeamDigestConfig, tick time.Time) (int, error) {
+	groups, err := rp.store.Entities(ctx, catalog.Query{Kind: catalog.KindGroup})
+	if err != nil {
+		return 0, fmt.Errorf("digests: groups: %w", err)
+	}
+	channels, err := digestChannels(d, groups)
+	if err != nil || len(channels) == 0 {
+		return 0, err
+	}
+	type claimed struct {
+		team, channel, job string
+		ticks              []time.Time
+		since              time.Time
+	}
+	var todo []claimed
+	var errs []error
+	var oldest time.Time
+	for team, ch := range channels {
+		job := "digest:" + team
+		ticks, err := rp.claim(ctx, job, tick)
+		if err == nil && len(ticks) > 0 {
+			var since time.Time
+			since, err = rp.lastSuccess(ctx, job)
+			if err == nil {
+				if len(todo) == 0 || since.Before(oldest) {
+					oldest = since
+				}
+				todo = append(todo, claimed{team, ch, job, ticks, since})
+				continue
+			}
+		}
+		if len(ticks) > 0 {
+			err = rp.finish(ctx, job, ticks, outcomeError, err)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(todo) == 0 {
+		return 0, errors.Join(errs...)
+	}
+	all, ferr := rp.findings(ctx, oldest, drift.Filter{})
+	posted := 0
+	for _, c := range todo {
+		out, err := outcomeError, ferr
+		if ferr == nil {
+			out, err = rp.post(ctx, d.Platform, c.channel, "Ownership drift digest for "+c.team, d.Empty, teamFindings(all, c.team, c.since), c.since, c.ticks)
+		}
+		if out == outcomePosted || (out == outcomeEmpty && d.Empty == "oneline" && err == nil) {
+			posted++
+		}
+		if err := rp.finish(ctx, c.job, c.ticks, out, err); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return posted, errors.Join(errs...)
+}
+
+// teamFindings keeps team's findings, dropping owner changes that its
+// previous digest (at since) already reported.
+func teamFindings(all []drift.Finding, team string, since time.Time) []drift.Finding {
+	var out []drift.Finding
+	for _, f := range all {
+		if f.Owner != team {
+			continue
+		}
+		if f.Drift == drift.RuleOwnerChanged && f.ChangedAt != nil && !f.ChangedAt.After(since) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
