@@ -2,23 +2,113 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/portalbot/portalbot/catalog"
 )
 
 // codeOwnersCache keeps each source's parsed CODEOWNERS for the commit it
-// was read at, so owner answers do not re-parse the file.
+// was read at, so owner answers parse a file once per sync, not per question.
 type codeOwnersCache struct {
 	mu sync.Mutex
-	m  map[string]any // by source name; guarded by mu
+	m  map[string]parsedCodeOwners // by source name; guarded by mu
 }
 
-func newCodeOwnersCache() *codeOwnersCache { return &codeOwnersCache{m: map[string]any{}} }
+type parsedCodeOwners struct {
+	commit string
+	co     *catalog.CodeOwners // nil when the source has no CODEOWNERS
+}
+
+func newCodeOwnersCache() *codeOwnersCache {
+	return &codeOwnersCache{m: map[string]parsedCodeOwners{}}
+}
+
+// get returns the parsed CODEOWNERS of src, or nil when it has none.
+func (c *codeOwnersCache) get(src catalog.Source) (*catalog.CodeOwners, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p, ok := c.m[src.Name]; ok && p.commit == src.Commit {
+		return p.co, nil
+	}
+	var co *catalog.CodeOwners
+	if strings.TrimSpace(src.CodeOwners) != "" {
+		var err error
+		if co, err = catalog.ParseCodeOwners(strings.NewReader(src.CodeOwners)); err != nil {
+			return nil, fmt.Errorf("codeowners of %s: %w", src.Name, err)
+		}
+	}
+	c.m[src.Name] = parsedCodeOwners{commit: src.Commit, co: co}
+	return co, nil
+}
 
 // codeOwnersField returns a field naming the CODEOWNERS owners of e's
-// descriptor when they differ from its catalog owner, and nil otherwise.
+// descriptor file when none of them is its catalog owner, and nil when
+// they agree or there is no CODEOWNERS rule for the file.
 func (h *handlers) codeOwnersField(ctx context.Context, e *entry, owner catalog.Ref, own *catalog.Entity) (*Field, error) {
-	// TODO: parse Source.CodeOwners with catalog.ParseCodeOwners once it lands.
-	return nil, nil
+	o := e.sum.Origin
+	if o.Source == "" || o.Path == "" {
+		return nil, nil
+	}
+	src, err := h.store.Source(ctx, o.Source)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load source %s: %w", o.Source, err)
+	}
+	co, err := h.owners.get(src)
+	if err != nil || co == nil {
+		return nil, err
+	}
+	written := co.Owners(o.Path)
+	if len(written) == 0 {
+		return nil, nil
+	}
+	for _, w := range written {
+		if codeOwnerIs(w, owner, own) {
+			return nil, nil
+		}
+	}
+	return &Field{Name: "CODEOWNERS", Value: strings.Join(written, " ") + " (differs from the catalog owner)"}, nil
+}
+
+// codeOwnerIs reports whether a CODEOWNERS owner as written ("@org/team",
+// "@user", "user@example.com") is the catalog owner: a Group whose
+// github.com/team-slug annotation or name is the team, a User whose
+// github.com/user-login annotation or name is the user, or either whose
+// profile email is the address.
+func codeOwnerIs(w string, owner catalog.Ref, own *catalog.Entity) bool {
+	w = strings.TrimSpace(w)
+	if strings.Contains(w, "@") && !strings.HasPrefix(w, "@") {
+		if own == nil {
+			return false
+		}
+		_, email := profile(own)
+		return email != "" && strings.EqualFold(email, w)
+	}
+	handle := strings.TrimPrefix(w, "@")
+	_, team, isTeam := strings.Cut(handle, "/")
+	if isTeam {
+		if !strings.EqualFold(owner.Kind, catalog.KindGroup) {
+			return false
+		}
+		if own != nil {
+			if slug := own.Metadata.Annotations["github.com/team-slug"]; slug != "" {
+				return strings.EqualFold(slug, handle) || strings.EqualFold(slug, team)
+			}
+		}
+		return strings.EqualFold(owner.Name, team)
+	}
+	if !strings.EqualFold(owner.Kind, catalog.KindUser) {
+		return false
+	}
+	if own != nil {
+		if login := own.Metadata.Annotations["github.com/user-login"]; login != "" {
+			return strings.EqualFold(login, handle)
+		}
+	}
+	return strings.EqualFold(owner.Name, handle)
 }

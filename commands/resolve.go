@@ -19,7 +19,8 @@ const maxCandidates = 10
 // kind:namespace/name or namespace/name, all lower case.
 type nameQuery struct {
 	kind, namespace, name string
-	raw                   string // as typed, trimmed, for messages
+	raw                   string // as typed, trimmed
+	rawName               string // the name part as typed, for messages
 }
 
 // cleanArg trims what people and chat clients put around a name: spaces,
@@ -48,6 +49,7 @@ func parseNameQuery(s string) (nameQuery, error) {
 		q.namespace, rest = ns, r
 	}
 	q.name = rest
+	q.rawName = s[len(s)-len(rest):]
 	if q.name == "" || strings.ContainsAny(q.name, ":/") || (q.kind == "" && strings.HasPrefix(s, ":")) {
 		return nameQuery{}, Userf("%q is not an entity name; write name, kind:name or kind:namespace/name.", truncate(s, 60))
 	}
@@ -146,18 +148,21 @@ func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []strin
 		what = strings.ToLower(kinds[0])
 	}
 	if len(sugg) == 0 {
-		return Reply{}, Userf("I found no %s named %q, and nothing with a similar name. Try \"search %s\" to look through titles, descriptions, tags and owners.", what, q.raw, q.name)
+		return Reply{}, Userf("I found no %s named %q, and nothing with a similar name. Try \"search %s\" to look through titles, descriptions, tags and owners.", what, q.rawName, q.name)
 	}
 	var rep Reply
 	labels := make([]string, len(sugg))
 	for i, e := range sugg {
 		labels[i] = suggestionLabel(s, e)
+		if !q.matches(e, kinds) {
+			labels[i] = refLabel(e.sum.Ref) // another kind than asked for: say which
+		}
 		rep.Buttons = append(rep.Buttons, cmdButton(labels[i], cmd+" "+e.sum.Ref.String()))
 	}
 	if len(labels) == 1 {
-		return rep, Userf("I found no %s named %q. Did you mean %s?", what, q.raw, labels[0])
+		return rep, Userf("I found no %s named %q. Did you mean %s?", what, q.rawName, labels[0])
 	}
-	return rep, Userf("I found no %s named %q. Did you mean one of these: %s?", what, q.raw, strings.Join(labels, ", "))
+	return rep, Userf("I found no %s named %q. Did you mean one of these: %s?", what, q.rawName, strings.Join(labels, ", "))
 }
 
 // suggestionLabel names e as briefly as is unambiguous: the bare name when
