@@ -1,20 +1,145 @@
 // Package sqlstore implements catalog.Store on sqlx: PostgreSQL through
-// lib/pq in production, embedded SQLite (pure Go) as the zero-setup default.
+// lib/pq in production, embedded SQLite (modernc.org/sqlite, pure Go) as the
+// zero-setup default. Both dialects share one implementation; the few places
+// where they differ (bulk writes, locks) branch on the dialect.
 package sqlstore
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"  // registers the "postgres" driver
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/migrations"
 )
 
-// Store is the SQL catalog store. (Placeholder until the store lands.)
-type Store struct{}
+var _ catalog.Store = (*Store)(nil)
 
-// Open opens the database named by url (postgres://... or sqlite:PATH) and
-// applies pending migrations.
-func Open(ctx context.Context, url string) (*Store, error) {
-	return nil, errors.New("sqlstore: not built yet")
+// Store is the SQL catalog store. It is safe for concurrent use, and several
+// processes may share one database: syncs serialise on a lock, and the
+// coordination methods (Once, TryLease, ClaimRun, RecordLaunch) decide with
+// single atomic statements.
+type Store struct {
+	db      *sqlx.DB
+	dialect string // migrations.Postgres or migrations.SQLite
+	// onceCalls counts Once calls, to purge expired keys now and then.
+	onceCalls atomic.Int64
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return nil }
+// sqliteParams are the connection settings of every SQLite connection: WAL
+// so readers never block the writer, a busy timeout so a second process
+// waits for the write lock instead of failing, foreign keys on, and
+// BEGIN IMMEDIATE so a transaction takes the write lock up front rather than
+// failing with SQLITE_BUSY when it upgrades from reading to writing.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
+// Open opens the database named by dbURL, postgres://... (or postgresql://)
+// or sqlite:PATH (sqlite::memory: for a private in-memory database), and
+// applies pending migrations. Connection failures wrap catalog.ErrUnavailable.
+func Open(ctx context.Context, dbURL string) (*Store, error) {
+	s, err := open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := migrations.Apply(ctx, s.db, s.dialect); err != nil {
+		s.db.Close()
+		return nil, s.wrap("open", err)
+	}
+	return s, nil
+}
+
+// OpenNoMigrate is Open without applying migrations; `portalbot migrate`
+// uses it to report what it applies.
+func OpenNoMigrate(ctx context.Context, dbURL string) (*Store, error) {
+	return open(ctx, dbURL)
+}
+
+func open(ctx context.Context, dbURL string) (*Store, error) {
+	var (
+		db      *sqlx.DB
+		dialect string
+		err     error
+	)
+	switch {
+	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
+		dialect = migrations.Postgres
+		db, err = sqlx.Open("postgres", dbURL)
+		if err == nil {
+			db.SetMaxOpenConns(16)
+			db.SetMaxIdleConns(4)
+		}
+	case strings.HasPrefix(dbURL, "sqlite:"):
+		dialect = migrations.SQLite
+		path := strings.TrimPrefix(dbURL, "sqlite:")
+		if path == "" {
+			return nil, fmt.Errorf("open %s: sqlite: needs a path", redact(dbURL))
+		}
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		// sqlx binds by driver name and does not know "sqlite"; the
+		// driver speaks the same "?" placeholders as "sqlite3".
+		var raw *sqlx.DB
+		raw, err = sqlx.Open("sqlite", path+sep+sqliteParams)
+		if err == nil {
+			db = sqlx.NewDb(raw.DB, "sqlite3")
+			if path == ":memory:" {
+				// Each connection would get its own empty database.
+				db.SetMaxOpenConns(1)
+			}
+		}
+	default:
+		return nil, fmt.Errorf("open %s: want postgres://... or sqlite:PATH", redact(dbURL))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", redact(dbURL), err)
+	}
+	s := &Store{db: db, dialect: dialect}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, s.wrap("open "+redact(dbURL), err)
+	}
+	return s, nil
+}
+
+// redact hides a password in a database URL so it can be logged.
+func redact(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil || u.User == nil {
+		if err != nil && !strings.HasPrefix(dbURL, "sqlite:") {
+			return "[unparseable url]"
+		}
+		return dbURL
+	}
+	return u.Redacted()
+}
+
+// Close closes the database. The store must not be used afterwards.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers. The error wraps
+// catalog.ErrUnavailable when it does not.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.wrap("ping", s.db.PingContext(ctx))
+}
+
+// Dialect returns "postgres" or "sqlite".
+func (s *Store) Dialect() string { return s.dialect }
+
+// DB returns the underlying database handle, for migrations and tests.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Migrate applies pending migrations and returns the versions applied.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	applied, err := migrations.Apply(ctx, s.db, s.dialect)
+	return applied, s.wrap("migrate", err)
+}
+
+func (s *Store) pg() bool { return s.dialect == migrations.Postgres }

@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Coordination between replicas sharing one database. Each decision is a
+// single INSERT ... ON CONFLICT DO UPDATE ... WHERE statement, which both
+// Postgres and SQLite execute atomically, so two processes can never both
+// win. Expiry compares against this process's clock: replicas need clocks
+// in sync to well within the TTLs they use.
+
+// MaxRunAttempts is how many times ClaimRun hands out a failed job tick.
+const MaxRunAttempts = 5
+
+// Run statuses stored in job_runs.
+const (
+	RunClaimed   = "claimed"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// onceSweepEvery is how many Once calls pass between purges of expired keys.
+const onceSweepEvery = 256
+
+// Once reports whether key is seen for the first time within ttl: true for
+// exactly one caller across all processes until the key expires. Use it to
+// deduplicate retried deliveries (Slack retries events for up to 5 minutes).
+func (s *Store) Once(ctx context.Context, key string, ttl time.Duration) (first bool, err error) {
+	now := time.Now()
+	if s.onceCalls.Add(1)%onceSweepEvery == 0 {
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM once_keys WHERE expires_at < ?"), dbTimeValue(now)); err != nil {
+			return false, s.wrap("once", err)
+		}
+	}
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO once_keys (key, expires_at) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE once_keys.expires_at < ?`),
+		key, dbTimeValue(now.Add(ttl)), dbTimeValue(now))
+	return s.won("once", r, err)
+}
+
+// TryLease acquires or renews the lease name for holder until ttl from now.
+// It succeeds when the lease is free, expired or already held by holder.
+func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+	now := time.Now()
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE leases.holder = excluded.holder OR leases.expires_at < ?`),
+		name, holder, dbTimeValue(now.Add(ttl)), dbTimeValue(now))
+	return s.won("lease "+name, r, err)
+}
+
+// ReleaseLease gives up the lease name if holder holds it; releasing a
+// lease held by someone else, or by no one, does nothing.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM leases WHERE name = ? AND holder = ?"), name, holder)
+	return s.wrap("release lease "+name, err)
+}
+
+// ClaimRun claims the run of job for the scheduled time tick for holder,
+// for lease. It returns true when the run is the caller's to do: no one has
+// claimed it, or its last attempt failed and fewer than MaxRunAttempts were
+// made, or its claimant's lease expired (it died mid-run). Every successful
+// claim counts as an attempt.
+func (s *Store) ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error) {
+	now := time.Now()
+	nowV := dbTimeValue(now)
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO job_runs (job, tick, status, attempts, holder, lease_until, error, updated_at)
+		VALUES (?, ?, 'claimed', 1, ?, ?, '', ?)
+		ON CONFLICT (job, tick) DO UPDATE SET status = 'claimed', attempts = job_runs.attempts + 1,
+			holder = excluded.holder, lease_until = excluded.lease_until, error = '', updated_at = excluded.updated_at
+		WHERE (job_runs.status = 'failed' AND job_runs.attempts < ?)
+			OR (job_runs.status = 'claimed' AND job_runs.lease_until < ?)`),
+		job, dbTimeValue(tick), holder, dbTimeValue(now.Add(lease)), nowV, MaxRunAttempts, nowV)
+	return s.won("claim run "+job, r, err)
+}
+
+// maxErrorLen bounds the error text kept per run.
+const maxErrorLen = 2000
+
+// FinishRun records the outcome of the run of job at tick: succeeded when
+// runErr is nil, failed with its text otherwise. The error wraps
+// catalog.ErrNotFound when the run was never claimed.
+func (s *Store) FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error {
+	status, msg := RunSucceeded, ""
+	if runErr != nil {
+		status, msg = RunFailed, runErr.Error()
+		if len(msg) > maxErrorLen {
+			msg = msg[:maxErrorLen]
+		}
+	}
+	r, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE job_runs SET status = ?, error = ?, updated_at = ? WHERE job = ? AND tick = ?"),
+		status, msg, dbTimeValue(time.Now()), job, dbTimeValue(tick))
+	op := fmt.Sprintf("finish run %s %s", job, tick.UTC().Format(time.RFC3339))
+	if ok, err := s.won(op, r, err); err != nil || ok {
+		return err
+	}
+	return s.wrap(op, sql.ErrNoRows)
+}
+
+// FailedRuns returns the ticks of job worth retrying, oldest first: runs that
+// failed with attempts left, and runs whose claimant's lease expired.
+func (s *Store) FailedRuns(ctx context.Context, job string) ([]time.Time, error) {
+	var ticks []dbTime
+	err := s.db.SelectContext(ctx, &ticks, s.db.Rebind(`SELECT tick FROM job_runs WHERE job = ?
+		AND ((status = 'failed' AND attempts < ?) OR (status = 'claimed' AND lease_until < ?)) ORDER BY tick`),
+		job, MaxRunAttempts, dbTimeValue(time.Now()))
+	if err != nil {
+		return nil, s.wrap("failed runs "+job, err)
+	}
+	out := make([]time.Time, len(ticks))
+	for i, t := range ticks {
+		out[i] = t.Time
+	}
+	return out, nil
+}
+
+// LastRun returns the latest tick of job with the given status (any status
+// when status is ""). The error wraps catalog.ErrNotFound when there is none.
+func (s *Store) LastRun(ctx context.Context, job string, status string) (time.Time, error) {
+	q, args := "SELECT tick FROM job_runs WHERE job = ?", []any{job}
+	if status != "" {
+		q, args = q+" AND status = ?", append(args, status)
+	}
+	var t dbTime
+	if err := s.db.GetContext(ctx, &t, s.db.Rebind(q+" ORDER BY tick DESC LIMIT 1"), args...); err != nil {
+		return time.Time{}, s.wrap("last run "+job, err)
+	}
+	return t.Time, nil
+}
+
+// RecordLaunch records a template launch under the idempotency key and
+// reports whether it is the first with that key; a repeated submission
+// (a double click, a retried delivery) gets false and must not launch again.
+func (s *Store) RecordLaunch(ctx context.Context, key, user, platform, template, valuesJSON string) (first bool, err error) {
+	now := dbTimeValue(time.Now())
+	if valuesJSON == "" {
+		valuesJSON = "{}"
+	}
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO template_launches
+		(key, user_id, platform, template, values_json, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (key) DO NOTHING`),
+		key, user, platform, template, valuesJSON, now, now)
+	return s.won("record launch", r, err)
+}
+
+// FinishLaunch stores the outcome of the launch recorded under key. The
+// error wraps catalog.ErrNotFound when no launch has that key.
+func (s *Store) FinishLaunch(ctx context.Context, key, taskID, status, detail string) error {
+	r, err := s.db.ExecContext(ctx, s.db.Rebind("UPDATE template_launches SET task_id = ?, status = ?, detail = ?, updated_at = ? WHERE key = ?"),
+		taskID, status, detail, dbTimeValue(time.Now()), key)
+	if ok, err := s.won("finish launch", r, err); err != nil || ok {
+		return err
+	}
+	return s.wrap("finish launch", sql.ErrNoRows)
+}
+
+// won reports whether a single-row statement changed its row.
+func (s *Store) won(op string, r sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, s.wrap(op, err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return false, s.wrap(op, err)
+	}
+	return n > 0, nil
+}

@@ -1,0 +1,325 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// Entity returns the entity named by ref, compared case-insensitively, with
+// its relations and without spec.definition. The error wraps
+// catalog.ErrNotFound if there is none.
+func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
+	var row storedEntity
+	err := s.db.GetContext(ctx, &row, s.db.Rebind("SELECT "+entityColumns+", NULL AS definition FROM entities e WHERE e.ref = ?"), ref.String())
+	if err != nil {
+		return nil, s.wrap("entity "+ref.String(), err)
+	}
+	e, err := row.decode()
+	if err != nil {
+		return nil, err
+	}
+	rels, err := s.Relations(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	e.Relations = rels
+	return e, nil
+}
+
+// where builds the WHERE clause (with "?" placeholders) selecting q's
+// entities from "entities e".
+func where(q catalog.Query) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	if q.Kind != "" {
+		conds, args = append(conds, "lower(e.kind) = ?"), append(args, strings.ToLower(q.Kind))
+	}
+	if q.Namespace != "" {
+		conds, args = append(conds, "lower(e.namespace) = ?"), append(args, strings.ToLower(q.Namespace))
+	}
+	if q.Name != "" {
+		conds, args = append(conds, "lower(e.name) = ?"), append(args, strings.ToLower(q.Name))
+	}
+	if q.Owner != nil {
+		conds, args = append(conds, "e.owner = ?"), append(args, q.Owner.String())
+	}
+	if q.Refs != nil {
+		if len(q.Refs) == 0 {
+			conds = append(conds, "1 = 0")
+		} else {
+			conds = append(conds, "e.ref IN (?"+strings.Repeat(", ?", len(q.Refs)-1)+")")
+			for _, r := range q.Refs {
+				args = append(args, r.String())
+			}
+		}
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Entities returns the entities matching q, sorted by canonical ref, each
+// with its relations.
+func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entity, error) {
+	w, args := where(q)
+	limit := ""
+	if q.Limit > 0 {
+		limit = fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	def := "NULL AS definition"
+	join := ""
+	if q.WithDefinitions {
+		def, join = "d.text AS definition", " LEFT JOIN definitions d ON d.hash = e.definition_hash"
+	}
+	var rows []storedEntity
+	query := "SELECT " + entityColumns + ", " + def + " FROM entities e" + join + w + " ORDER BY e.ref" + limit
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(query), args...); err != nil {
+		return nil, s.wrap("entities", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	out := make([]*catalog.Entity, len(rows))
+	byRef := make(map[string]*catalog.Entity, len(rows))
+	for i := range rows {
+		e, err := rows[i].decode()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = e
+		byRef[rows[i].Ref] = e
+	}
+	// One query for the relations of every entity selected.
+	var rels []relationRow
+	rq := "SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref IN (SELECT e.ref FROM entities e" +
+		w + " ORDER BY e.ref" + limit + ") ORDER BY source_ref, type, target_ref"
+	if err := s.db.SelectContext(ctx, &rels, s.db.Rebind(rq), args...); err != nil {
+		return nil, s.wrap("entities: relations", err)
+	}
+	for _, r := range rels {
+		if e := byRef[r.Source]; e != nil {
+			e.Relations = append(e.Relations, r.relation())
+		}
+	}
+	return out, nil
+}
+
+// Relations returns the relations whose source is ref, both directions
+// included, sorted by type and target.
+func (s *Store) Relations(ctx context.Context, ref catalog.Ref) ([]catalog.Relation, error) {
+	var rows []relationRow
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+		"SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref"), ref.String())
+	if err != nil {
+		return nil, s.wrap("relations "+ref.String(), err)
+	}
+	return relations(rows), nil
+}
+
+// RelationsOfType returns every stored relation of type typ, sorted by
+// source and target.
+func (s *Store) RelationsOfType(ctx context.Context, typ string) ([]catalog.Relation, error) {
+	var rows []relationRow
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
+		"SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE type = ? ORDER BY source_ref, target_ref"), typ)
+	if err != nil {
+		return nil, s.wrap("relations of type "+typ, err)
+	}
+	return relations(rows), nil
+}
+
+func relations(rows []relationRow) []catalog.Relation {
+	if len(rows) == 0 {
+		return nil
+	}
+	out := make([]catalog.Relation, len(rows))
+	for i, r := range rows {
+		out[i] = r.relation()
+	}
+	return out
+}
+
+// Definition returns the stored spec.definition of the entity named by ref.
+// The error wraps catalog.ErrNotFound when the entity or its definition is
+// missing.
+func (s *Store) Definition(ctx context.Context, ref catalog.Ref) (string, error) {
+	var text string
+	err := s.db.GetContext(ctx, &text, s.db.Rebind(
+		"SELECT d.text FROM entities e JOIN definitions d ON d.hash = e.definition_hash WHERE e.ref = ?"), ref.String())
+	if err != nil {
+		return "", s.wrap("definition "+ref.String(), err)
+	}
+	return text, nil
+}
+
+type summaryRow struct {
+	Ref         string `db:"ref"`
+	Kind        string `db:"kind"`
+	Namespace   string `db:"namespace"`
+	Name        string `db:"name"`
+	Title       string `db:"title"`
+	Description string `db:"description"`
+	Tags        string `db:"tags"`
+	Owner       string `db:"owner"`
+	Type        string `db:"spec_type"`
+	Lifecycle   string `db:"lifecycle"`
+	Source      string `db:"source"`
+	Path        string `db:"path"`
+	Line        int    `db:"line"`
+	Commit      string `db:"commit_sha"`
+}
+
+// Summaries returns a summary of every entity, sorted by canonical ref. It
+// reads only indexed columns, never the documents.
+func (s *Store) Summaries(ctx context.Context) ([]catalog.Summary, error) {
+	rows, err := s.db.QueryxContext(ctx, `SELECT ref, kind, namespace, name, title, description, tags, owner,
+		spec_type, lifecycle, source, path, line, commit_sha FROM entities ORDER BY ref`)
+	if err != nil {
+		return nil, s.wrap("summaries", err)
+	}
+	defer rows.Close()
+	var out []catalog.Summary
+	for rows.Next() {
+		var r summaryRow
+		if err := rows.StructScan(&r); err != nil {
+			return nil, s.wrap("summaries", err)
+		}
+		sum := catalog.Summary{
+			Ref:         catalog.Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name},
+			Title:       r.Title,
+			Description: r.Description,
+			Owner:       r.Owner,
+			Type:        r.Type,
+			Lifecycle:   r.Lifecycle,
+			Origin:      catalog.Origin{Source: r.Source, Path: r.Path, Line: r.Line, Commit: r.Commit},
+		}
+		if r.Tags != "" {
+			if err := json.Unmarshal([]byte(r.Tags), &sum.Tags); err != nil {
+				return nil, fmt.Errorf("summaries: tags of %s: %w", r.Ref, err)
+			}
+		}
+		out = append(out, sum)
+	}
+	return out, s.wrap("summaries", rows.Err())
+}
+
+// Generation returns a number that grows whenever a sync changes entities
+// or relations.
+func (s *Store) Generation(ctx context.Context) (int64, error) {
+	var g int64
+	err := s.db.GetContext(ctx, &g, "SELECT value FROM meta WHERE key = 'generation'")
+	return g, s.wrap("generation", err)
+}
+
+// Counts returns the number of entities per kind, keyed by the kind's
+// canonical spelling ("Component").
+func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Kind string `db:"kind"`
+		N    int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, "SELECT kind, count(*) AS n FROM entities GROUP BY kind"); err != nil {
+		return nil, s.wrap("counts", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Kind] += r.N
+	}
+	return out, nil
+}
+
+type sourceRow struct {
+	Name       string `db:"name"`
+	Repo       string `db:"repo"`
+	Branch     string `db:"branch"`
+	Commit     string `db:"commit_sha"`
+	Status     string `db:"status"`
+	Message    string `db:"message"`
+	SyncedAt   dbTime `db:"synced_at"`
+	CodeOwners string `db:"codeowners"`
+}
+
+func (r sourceRow) source() catalog.Source {
+	return catalog.Source{Name: r.Name, Repo: r.Repo, Branch: r.Branch, Commit: r.Commit, Status: r.Status,
+		Message: r.Message, SyncedAt: r.SyncedAt.Time, CodeOwners: r.CodeOwners}
+}
+
+const sourceColumns = "name, repo, branch, commit_sha, status, message, synced_at, codeowners"
+
+// Sources returns every source's sync state, sorted by name.
+func (s *Store) Sources(ctx context.Context) ([]catalog.Source, error) {
+	var rows []sourceRow
+	if err := s.db.SelectContext(ctx, &rows, "SELECT "+sourceColumns+" FROM sources ORDER BY name"); err != nil {
+		return nil, s.wrap("sources", err)
+	}
+	out := make([]catalog.Source, len(rows))
+	for i, r := range rows {
+		out[i] = r.source()
+	}
+	return out, nil
+}
+
+// Source returns one source's state; the error wraps catalog.ErrNotFound for
+// a source never synced.
+func (s *Store) Source(ctx context.Context, name string) (catalog.Source, error) {
+	var r sourceRow
+	if err := s.db.GetContext(ctx, &r, s.db.Rebind("SELECT "+sourceColumns+" FROM sources WHERE name = ?"), name); err != nil {
+		return catalog.Source{}, s.wrap("source "+name, err)
+	}
+	return r.source(), nil
+}
+
+// ProcessingErrors returns the current errors of one source, or of all
+// when source is "", sorted by source, file and line.
+func (s *Store) ProcessingErrors(ctx context.Context, source string) ([]catalog.ProcessingError, error) {
+	q := "SELECT source, path, line, message FROM processing_errors"
+	var args []any
+	if source != "" {
+		q += " WHERE source = ?"
+		args = append(args, source)
+	}
+	q += " ORDER BY source, path, line, id"
+	var rows []struct {
+		Source  string `db:"source"`
+		Path    string `db:"path"`
+		Line    int    `db:"line"`
+		Message string `db:"message"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, s.wrap("processing errors", err)
+	}
+	out := make([]catalog.ProcessingError, len(rows))
+	for i, r := range rows {
+		out[i] = catalog.ProcessingError{Source: r.Source, Path: r.Path, Line: r.Line, Message: r.Message}
+	}
+	return out, nil
+}
+
+// OwnershipChanges returns owner changes recorded after since, oldest first.
+func (s *Store) OwnershipChanges(ctx context.Context, since time.Time) ([]catalog.OwnershipChange, error) {
+	var rows []struct {
+		Entity string `db:"entity_ref"`
+		Old    string `db:"old_owner"`
+		New    string `db:"new_owner"`
+		Commit string `db:"commit_sha"`
+		At     dbTime `db:"recorded_at"`
+	}
+	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT entity_ref, old_owner, new_owner, commit_sha, recorded_at
+		FROM ownership_history WHERE recorded_at > ? ORDER BY recorded_at, id`), dbTimeValue(since))
+	if err != nil {
+		return nil, s.wrap("ownership changes", err)
+	}
+	out := make([]catalog.OwnershipChange, len(rows))
+	for i, r := range rows {
+		out[i] = catalog.OwnershipChange{Entity: splitRef(r.Entity), Old: r.Old, New: r.New, Commit: r.Commit, At: r.At.Time}
+	}
+	return out, nil
+}

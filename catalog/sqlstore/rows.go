@@ -1,0 +1,216 @@
+package sqlstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// timeLayout is how times are written to both dialects: fixed-width UTC with
+// microseconds (Postgres' precision), so that SQLite's TEXT columns compare
+// and sort chronologically and Postgres parses it as timestamptz.
+const timeLayout = "2006-01-02T15:04:05.000000Z"
+
+// dbTimeValue returns t in the form stored in the database.
+func dbTimeValue(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// dbTime scans a time from either dialect: time.Time from Postgres, TEXT
+// from SQLite. NULL scans as the zero time.
+type dbTime struct{ time.Time }
+
+// Scan implements sql.Scanner.
+func (t *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		t.Time = time.Time{}
+	case time.Time:
+		t.Time = x.UTC()
+	case string:
+		return t.parse(x)
+	case []byte:
+		return t.parse(string(x))
+	default:
+		return fmt.Errorf("scan time: unexpected %T", v)
+	}
+	return nil
+}
+
+func (t *dbTime) parse(s string) error {
+	if s == "" {
+		t.Time = time.Time{}
+		return nil
+	}
+	p, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("scan time: %w", err)
+	}
+	t.Time = p.UTC()
+	return nil
+}
+
+// splitRef turns a stored canonical ref back into a Ref. Stored refs were
+// produced by Ref.String, so the first ':' ends the kind and the first '/'
+// after it ends the namespace.
+func splitRef(s string) catalog.Ref {
+	var r catalog.Ref
+	kind, rest, ok := strings.Cut(s, ":")
+	if !ok {
+		return catalog.Ref{Name: s}
+	}
+	r.Kind = kind
+	ns, name, ok := strings.Cut(rest, "/")
+	if !ok {
+		r.Namespace, r.Name = catalog.DefaultNamespace, rest
+		return r
+	}
+	r.Namespace, r.Name = ns, name
+	return r
+}
+
+// canonicalKinds maps lower-case kind names to the spelling Counts reports.
+var canonicalKinds = map[string]string{}
+
+func init() {
+	for _, k := range []string{catalog.KindComponent, catalog.KindAPI, catalog.KindResource, catalog.KindSystem,
+		catalog.KindDomain, catalog.KindGroup, catalog.KindUser, catalog.KindLocation, catalog.KindTemplate, catalog.KindAiResource} {
+		canonicalKinds[strings.ToLower(k)] = k
+	}
+}
+
+func canonicalKind(k string) string {
+	if c, ok := canonicalKinds[strings.ToLower(k)]; ok {
+		return c
+	}
+	return k
+}
+
+// entityRow is one row of the entities table, as written.
+type entityRow struct {
+	ref, kind, namespace, name, owner string
+	title, description, tags          string
+	specType, lifecycle, doc          string
+	source, path                      string
+	line                              int
+	commit, etag, uid                 string
+	defHash                           string             // "" when none
+	definition                        string             // the text behind defHash
+	relations                         []catalog.Relation // from catalog.DeriveRelations, never e.Relations
+}
+
+// encodeEntity builds the row for e read from source. spec.definition, when
+// a string, is moved out of the document into definitions.
+func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
+	c := *e
+	c.Relations = nil
+	if c.Metadata.Etag == "" || c.Metadata.UID == "" {
+		if err := c.Stamp(); err != nil {
+			return entityRow{}, err
+		}
+	}
+	ref := c.Ref()
+	row := entityRow{
+		ref:         ref.String(),
+		kind:        canonicalKind(c.Kind),
+		namespace:   ref.Namespace,
+		name:        c.Metadata.Name,
+		title:       c.Metadata.Title,
+		description: c.Metadata.Description,
+		specType:    c.SpecString("type"),
+		lifecycle:   c.SpecString("lifecycle"),
+		source:      source,
+		path:        e.Origin.Path,
+		line:        e.Origin.Line,
+		commit:      e.Origin.Commit,
+		etag:        c.Metadata.Etag,
+		uid:         c.Metadata.UID,
+		relations:   catalog.DeriveRelations(e),
+	}
+	if o, ok := c.Owner(); ok {
+		row.owner = o.String()
+	}
+	if len(c.Metadata.Tags) > 0 {
+		b, err := json.Marshal(c.Metadata.Tags)
+		if err != nil {
+			return entityRow{}, err
+		}
+		row.tags = string(b)
+	}
+	if def, ok := c.Spec["definition"].(string); ok {
+		sum := sha256.Sum256([]byte(def))
+		row.defHash, row.definition = hex.EncodeToString(sum[:]), def
+		spec := make(map[string]any, len(c.Spec)-1)
+		for k, v := range c.Spec {
+			if k != "definition" {
+				spec[k] = v
+			}
+		}
+		c.Spec = spec
+	}
+	doc, err := json.Marshal(&c)
+	if err != nil {
+		return entityRow{}, err
+	}
+	row.doc = string(doc)
+	return row, nil
+}
+
+// storedEntity is what reads select from entities.
+type storedEntity struct {
+	Ref        string  `db:"ref"`
+	Doc        string  `db:"doc"`
+	Source     string  `db:"source"`
+	Path       string  `db:"path"`
+	Line       int     `db:"line"`
+	Commit     string  `db:"commit_sha"`
+	Etag       string  `db:"etag"`
+	UID        string  `db:"uid"`
+	Definition *string `db:"definition"`
+}
+
+const entityColumns = "e.ref, e.doc, e.source, e.path, e.line, e.commit_sha, e.etag, e.uid"
+
+func (r *storedEntity) decode() (*catalog.Entity, error) {
+	e := new(catalog.Entity)
+	if err := json.Unmarshal([]byte(r.Doc), e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", r.Ref, err)
+	}
+	e.Metadata.UID, e.Metadata.Etag = r.UID, r.Etag
+	e.Origin = catalog.Origin{Source: r.Source, Path: r.Path, Line: r.Line, Commit: r.Commit}
+	if r.Definition != nil {
+		if e.Spec == nil {
+			e.Spec = map[string]any{}
+		}
+		e.Spec["definition"] = *r.Definition
+	}
+	return e, nil
+}
+
+// relationRow is one row of the relations table.
+type relationRow struct {
+	Source string `db:"source_ref"`
+	Type   string `db:"type"`
+	Target string `db:"target_ref"`
+}
+
+func (r relationRow) relation() catalog.Relation {
+	return catalog.Relation{Type: r.Type, Source: splitRef(r.Source), Target: splitRef(r.Target), TargetRef: r.Target}
+}
+
+// relationRefs returns the canonical source and target of rel, falling back
+// to TargetRef when Target is unset.
+func relationRefs(rel catalog.Relation, origin string) (src, dst string) {
+	src = origin
+	if !rel.Source.IsZero() {
+		src = rel.Source.String()
+	}
+	dst = rel.TargetRef
+	if !rel.Target.IsZero() {
+		dst = rel.Target.String()
+	}
+	return src, strings.ToLower(dst)
+}
