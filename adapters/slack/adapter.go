@@ -77,6 +77,8 @@ type Adapter struct {
 	logger   *slog.Logger
 	poster   *Poster
 	emails   *emailCache
+	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
+	budget, trigger time.Duration
 
 	// wg counts background work (late answers, event replies); each
 	// piece ends within workTimeout.
@@ -115,6 +117,7 @@ func New(p Params) (*Adapter, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.budget, a.trigger = answerBudget, triggerBudget
 	a.poster = NewPoster(p.API, a.logger)
 	a.emails = &emailCache{api: p.API, now: a.now, m: map[string]emailEntry{}}
 	return a, nil

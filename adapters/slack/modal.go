@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -12,28 +11,28 @@ import (
 )
 
 // viewMeta travels in a modal's private_metadata: the form's opaque state
-// and where the result of the submission goes.
+// and where the result of the submission goes. It is encoded as one line
+// "channel thread response_url" (none holds a space) then the raw state,
+// so the state is not inflated by escaping.
 type viewMeta struct {
-	State       string `json:"s,omitempty"`
-	Channel     string `json:"c,omitempty"`
-	Thread      string `json:"t,omitempty"`
-	ResponseURL string `json:"r,omitempty"`
+	State       string
+	Channel     string
+	Thread      string
+	ResponseURL string
 }
 
 // errMetaTooLarge means a form's state does not fit in private_metadata.
 var errMetaTooLarge = errors.New("slack: form state exceeds private_metadata's 3,000 characters")
 
-// encode returns the metadata as JSON of at most maxPrivateMetadata bytes,
+// encode returns the metadata in at most maxPrivateMetadata bytes,
 // dropping the response_url (the result can still be posted to the
 // channel) before giving up.
 func (m viewMeta) encode() (string, error) {
+	clean := func(s string) string { return strings.Join(strings.Fields(s), "") }
 	for range 2 {
-		b, err := json.Marshal(m)
-		if err != nil {
-			return "", err
-		}
-		if len(b) <= maxPrivateMetadata {
-			return string(b), nil
+		s := clean(m.Channel) + " " + clean(m.Thread) + " " + clean(m.ResponseURL) + "\n" + m.State
+		if len(s) <= maxPrivateMetadata {
+			return s, nil
 		}
 		m.ResponseURL = ""
 	}
@@ -41,19 +40,21 @@ func (m viewMeta) encode() (string, error) {
 }
 
 func decodeMeta(s string) viewMeta {
-	var m viewMeta
-	if s != "" && json.Unmarshal([]byte(s), &m) != nil {
-		// Not ours (or tampered with by a client, which Slack prevents):
-		// treat it as state so the engine rejects it.
-		m = viewMeta{State: s}
+	head, state, ok := strings.Cut(s, "\n")
+	f := strings.Split(head, " ")
+	if !ok || len(f) != 3 {
+		// Not ours: pass it on as state for the engine to reject.
+		return viewMeta{State: s}
 	}
-	return m
+	return viewMeta{Channel: f[0], Thread: f[1], ResponseURL: f[2], State: state}
 }
 
-// modalView renders one step of a form as a Slack modal. Block ids are the
+// modalView renders one step of a form as a Slack modal, with f.State
+// and meta in its private_metadata. Block ids are the
 // input names, so FieldErrors map onto them directly; an external select's
 // action id is its Suggest source, which block_suggestion payloads carry.
 func modalView(f commands.Form, meta viewMeta) (slackgo.ModalViewRequest, error) {
+	meta.State = f.State
 	md, err := meta.encode()
 	if err != nil {
 		return slackgo.ModalViewRequest{}, err

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -239,5 +240,41 @@ func TestLinkEscaping(t *testing.T) {
 	}
 	if got := actionID("a#b"); got != "a#b" {
 		t.Errorf("actionID(a#b) = %q", got)
+	}
+}
+
+func TestModalGolden(t *testing.T) {
+	for step := 1; step <= 2; step++ {
+		v, err := modalView(*testForm(step), viewMeta{Channel: "C1", Thread: "1700000000.000001", ResponseURL: "https://hooks.slack.com/commands/T1/1/x"})
+		if err != nil {
+			t.Fatalf("modalView(step %d): %v", step, err)
+		}
+		golden(t, "modal_step"+strconv.Itoa(step), v)
+	}
+}
+
+func TestModalLimits(t *testing.T) {
+	f := commands.Form{Action: "a", State: strings.Repeat("s", 2990)}
+	v, err := modalView(f, viewMeta{ResponseURL: "https://hooks.slack.com/commands/T1/1/x", Channel: "C1"})
+	if err != nil {
+		t.Fatalf("modalView with 2,990 bytes of state: %v", err)
+	}
+	if len(v.PrivateMetadata) > maxPrivateMetadata || decodeMeta(v.PrivateMetadata).State != f.State {
+		t.Errorf("private_metadata is %d bytes or lost the state", len(v.PrivateMetadata))
+	}
+	f.State = strings.Repeat("s", 3000)
+	if _, err := modalView(f, viewMeta{}); err == nil {
+		t.Errorf("modalView with 3,000 bytes of state = nil error, want one")
+	}
+	f = commands.Form{Action: "a"}
+	for i := 0; i < 101; i++ {
+		f.Inputs = append(f.Inputs, commands.Input{Name: "in" + strconv.Itoa(i)})
+	}
+	if _, err := modalView(f, viewMeta{}); err == nil {
+		t.Errorf("modalView with 101 inputs = nil error, want one")
+	}
+	f.Inputs = []commands.Input{{Name: "x"}, {Name: "x"}}
+	if _, err := modalView(f, viewMeta{}); err == nil {
+		t.Errorf("modalView with a repeated input name = nil error, want one")
 	}
 }

@@ -28,7 +28,7 @@ func (a *Adapter) slash(ctx context.Context, sc slackgo.SlashCommand, start time
 		Followup:  a.followup(conv),
 	}
 	conv.replay = replayValue(req)
-	rep, ok := a.serveWithin(ctx, req, answerBudget-a.now().Sub(start), func(ctx context.Context, r commands.Reply) {
+	rep, ok := a.serveWithin(ctx, req, a.budget-a.now().Sub(start), func(ctx context.Context, r commands.Reply) {
 		a.deliverLogged(ctx, conv, r)
 	})
 	if !ok {
@@ -68,7 +68,7 @@ func (r *responder) urlOrEmpty() string {
 // openForm opens f as a modal if the trigger_id of a request received at
 // start is still fresh. It reports whether the modal is open.
 func (a *Adapter) openForm(ctx context.Context, triggerID string, start time.Time, f commands.Form, meta viewMeta) bool {
-	if triggerID == "" || a.now().Sub(start) > triggerBudget {
+	if triggerID == "" || a.now().Sub(start) > a.trigger {
 		return false
 	}
 	view, err := modalView(f, meta)
