@@ -1,0 +1,86 @@
+package scaffolder
+
+import (
+	"fmt"
+	"strings"
+)
+
+// maxRenderedBytes bounds one rendered string, so a template cannot make
+// the bot build huge values.
+const maxRenderedBytes = 1 << 20
+
+// RenderString replaces every ${{ expr }} in s. A string that is exactly one
+// expression keeps the expression's type (a list stays a list), as in
+// Backstage; otherwise values are printed into the text.
+func RenderString(s string, scope Scope) (any, error) {
+	trimmed := strings.TrimSpace(s)
+	if strings.HasPrefix(trimmed, "${{") && strings.HasSuffix(trimmed, "}}") && strings.Count(trimmed, "${{") == 1 {
+		return Eval(trimmed[3:len(trimmed)-2], scope)
+	}
+	if !strings.Contains(s, "${{") {
+		return s, nil
+	}
+	var b strings.Builder
+	rest := s
+	for {
+		i := strings.Index(rest, "${{")
+		if i < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:i])
+		j := strings.Index(rest[i+3:], "}}")
+		if j < 0 {
+			return nil, fmt.Errorf("unterminated ${{ in %q", abbrev(rest[i:]))
+		}
+		v, err := Eval(rest[i+3:i+3+j], scope)
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(toString(v))
+		if b.Len() > maxRenderedBytes {
+			return nil, fmt.Errorf("rendered text larger than %d bytes", maxRenderedBytes)
+		}
+		rest = rest[i+3+j+2:]
+	}
+	return b.String(), nil
+}
+
+// RenderText is RenderString that always returns text.
+func RenderText(s string, scope Scope) (string, error) {
+	v, err := RenderString(s, scope)
+	if err != nil {
+		return "", err
+	}
+	return toString(v), nil
+}
+
+// RenderValue renders every string inside v (maps and lists included),
+// returning a new value; v is not modified.
+func RenderValue(v any, scope Scope) (any, error) {
+	switch x := v.(type) {
+	case string:
+		return RenderString(x, scope)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := RenderValue(e, scope)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := RenderValue(e, scope)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
