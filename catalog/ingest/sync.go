@@ -98,9 +98,6 @@ func New(store catalog.Store, opts Options) *Syncer {
 	}
 }
 
-// CodeOwnersPaths are where GitHub looks for CODEOWNERS, in its order.
-var CodeOwnersPaths = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
-
 // Sync brings src's entities in the store up to date with its branch.
 // An unchanged commit is a no-op. The error is non-nil only when the sync
 // could not run (repository unreachable, root descriptor missing, store
@@ -379,7 +376,7 @@ func sortedKeys(m map[string]bool) []string {
 
 // codeOwners returns the first CODEOWNERS file GitHub would use, or "".
 func codeOwners(snap *snapshot) string {
-	for _, p := range CodeOwnersPaths {
+	for _, p := range catalog.CodeOwnersPaths {
 		if b, err := snap.readFile(p, 1<<20); err == nil {
 			return string(b)
 		}
