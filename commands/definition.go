@@ -258,7 +258,7 @@ func summarizeGRPC(def string) apiSummary {
 	}
 	a.Count = len(protoRPC.FindAllStringIndex(src, -1))
 	if len(svcs) > 0 {
-		a.Note = plural(len(svcs), "service") + ": " + strings.Join(svcs[:min(len(svcs), 5)], ", ")
+		a.Note = fmt.Sprintf("%d services: %s", len(svcs), strings.Join(svcs[:min(len(svcs), 5)], ", "))
 		if len(svcs) == 1 {
 			a.Note = "service " + svcs[0]
 		}

@@ -96,7 +96,13 @@ func nearest(q string, names []string, max int) []string {
 			continue
 		}
 		if d := osaDistance(q, n, limit); d <= limit {
-			cands = append(cands, candidate{n, d})
+			// Among equally near names, one that extends what was typed
+			// (a missing last digit) beats a changed one.
+			sc := d * 4
+			if strings.HasPrefix(n, q) {
+				sc -= 2
+			}
+			cands = append(cands, candidate{n, sc})
 			continue
 		}
 		if len(q) < 3 {
@@ -104,12 +110,12 @@ func nearest(q string, names []string, max int) []string {
 		}
 		switch {
 		case strings.HasPrefix(n, q):
-			cands = append(cands, candidate{n, 10})
+			cands = append(cands, candidate{n, 40})
 		case strings.Contains(n, q):
-			cands = append(cands, candidate{n, 20})
+			cands = append(cands, candidate{n, 80})
 		case len(n) >= 3 && strings.Contains(q, n) && len(n)*2 >= len(q):
 			// What was typed has extra words around a real name.
-			cands = append(cands, candidate{n, 30})
+			cands = append(cands, candidate{n, 120})
 		}
 	}
 	sort.Slice(cands, func(i, j int) bool {
