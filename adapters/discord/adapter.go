@@ -62,6 +62,10 @@ type Params struct {
 	Holder string
 	// ShardID names the gateway lease per shard.
 	ShardID int
+	// LeaseTTL is how long the gateway lease lasts unrenewed, the time
+	// another replica waits to take over from one that died; it is
+	// renewed every third of it. Zero means 30 s.
+	LeaseTTL time.Duration
 	// Logger is scoped to the adapter by New; nil discards.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -87,6 +91,7 @@ type Adapter struct {
 	leaser          Leaser
 	holder          string
 	shardID         int
+	leaseTTL        time.Duration
 	logger          *slog.Logger
 	now             func() time.Time
 	deferAfter      time.Duration
@@ -106,6 +111,9 @@ func New(p Params) (*Adapter, error) {
 	}
 	if p.DeferAfter >= responseDeadline {
 		return nil, fmt.Errorf("discord: DeferAfter %v must be under Discord's %v", p.DeferAfter, responseDeadline)
+	}
+	if p.LeaseTTL == 0 {
+		p.LeaseTTL = defaultLeaseTTL
 	}
 	if p.Now == nil {
 		p.Now = time.Now
@@ -127,6 +135,7 @@ func New(p Params) (*Adapter, error) {
 		leaser:          p.Leaser,
 		holder:          p.Holder,
 		shardID:         p.ShardID,
+		leaseTTL:        p.LeaseTTL,
 		logger:          p.Logger.With("component", "adapters/discord"),
 		now:             p.Now,
 		deferAfter:      p.DeferAfter,

@@ -17,10 +17,9 @@ type Leaser interface {
 	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
-// leaseTTL is how long a gateway lease lasts unrenewed: the time another
-// replica waits to take over from one that died. It is renewed every
-// leaseTTL/3.
-const leaseTTL = 30 * time.Second
+// defaultLeaseTTL is how long a gateway lease lasts unrenewed: the time
+// another replica waits to take over from one that died.
+const defaultLeaseTTL = 30 * time.Second
 
 // RunGateway holds the Discord gateway until ctx ends: it handles
 // interactions and, when enabled, message commands. Every session on a
@@ -44,7 +43,7 @@ func (a *Adapter) RunGateway(ctx context.Context) error {
 	}
 	name := fmt.Sprintf("discord-gateway-%d", a.shardID)
 	for {
-		ok, err := a.leaser.TryLease(ctx, name, a.holder, leaseTTL)
+		ok, err := a.leaser.TryLease(ctx, name, a.holder, a.leaseTTL)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -71,14 +70,14 @@ func (a *Adapter) RunGateway(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(leaseTTL / 3):
+		case <-time.After(a.leaseTTL / 3):
 		}
 	}
 }
 
 // renew keeps the lease; it closes lost when the lease is gone.
 func (a *Adapter) renew(ctx context.Context, name string, lost chan<- struct{}) {
-	t := time.NewTicker(leaseTTL / 3)
+	t := time.NewTicker(a.leaseTTL / 3)
 	defer t.Stop()
 	for {
 		select {
@@ -86,7 +85,7 @@ func (a *Adapter) renew(ctx context.Context, name string, lost chan<- struct{}) 
 			return
 		case <-t.C:
 		}
-		ok, err := a.leaser.TryLease(ctx, name, a.holder, leaseTTL)
+		ok, err := a.leaser.TryLease(ctx, name, a.holder, a.leaseTTL)
 		if ctx.Err() != nil {
 			return
 		}
