@@ -248,11 +248,11 @@ spec:
 		"a.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: a\nspec:\n  targets: [./b.yaml]\n",
 		"b.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: b\nspec:\n  targets: [./a.yaml, ./catalog-info.yaml]\n---\n" +
 			"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: other-type\nspec:\n  type: file\n  target: ./c.yaml\n",
-		"c.yaml":                            service("charly", "team-a"),
-		"teams/x/y/catalog-info.yaml":       groups,
-		"teams/x/catalog-info.yaml":         service("xray", "team-a"),
-		"teams/escape/z/catalog-info.yaml":  "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: escape\nspec:\n  target: ../../../../etc/passwd\n",
-		"teams/remote/r/catalog-info.yaml":  "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\nspec:\n  type: url\n  target: https://github.com/nobody/nothing/blob/main/catalog-info.yaml\n",
+		"c.yaml":                           service("charly", "team-a"),
+		"teams/x/y/catalog-info.yaml":      groups,
+		"teams/x/catalog-info.yaml":        service("xray", "team-a"),
+		"teams/escape/z/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: escape\nspec:\n  target: ../../../../etc/passwd\n",
+		"teams/remote/r/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\nspec:\n  type: url\n  target: https://github.com/nobody/nothing/blob/main/catalog-info.yaml\n",
 	})
 	st := sqlstore.OpenTestSQLite(t)
 	res := mustSync(t, ingest.New(st, ingest.Options{}), ingest.Source{Name: "rules", Repo: repo})
