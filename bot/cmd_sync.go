@@ -1,7 +1,237 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/ingest"
+)
+
+// repoList collects repeated --repo flags.
+type repoList []string
+
+func (r *repoList) String() string     { return strings.Join(*r, ",") }
+func (r *repoList) Set(v string) error { *r = append(*r, v); return nil }
+
+const syncSummary = `Sync catalog sources from Git into the database once: the --repo
+repositories (local paths, file://, https:// or ssh:// URLs), or else the
+sources of the config file. Exits 0 when the sync ran, even when some files
+had errors (they keep their last good entities and are listed); non-zero
+when a repository or the database could not be reached.`
 
 func runSync(ctx context.Context, env *Env, args []string) int {
-	return notBuilt(env, "sync", "sync [flags]", "Not built yet.", args)
+	fs := newFlagSet(env, "sync", "sync [--db URL] [--repo URL ...] [--config FILE] [--json]", syncSummary)
+	db := fs.String("db", "", "database `URL`: postgres://... or sqlite:PATH (env PORTALBOT_DB)")
+	configPath := fs.String("config", env.getenv("PORTALBOT_CONFIG"), "YAML config `file` (env PORTALBOT_CONFIG)")
+	asJSON := fs.Bool("json", false, "print the result as one JSON object on the last line")
+	var repos repoList
+	fs.Var(&repos, "repo", "repository to sync (repeatable); default: the config's sources")
+	if code, exit := parseFlags(fs, env, args); exit {
+		return code
+	}
+	cfg, err := LoadConfig(*configPath, env.getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
+		return ExitUsage
+	}
+	sources := cfg.ingestSources()
+	if len(repos) > 0 {
+		sources = sources[:0]
+		for _, r := range repos {
+			sources = append(sources, ingest.Source{Repo: r})
+		}
+	}
+	if len(sources) == 0 {
+		fmt.Fprintln(env.Stderr, "portalbot sync: no sources: pass --repo PATH|URL or list sources in the config file")
+		return ExitUsage
+	}
+	url := *db
+	if url == "" {
+		url = cfg.DB
+	}
+	st, err := openStore(ctx, env, url)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
+		return ExitFail
+	}
+	defer st.Close()
+
+	opts := cfg.ingestOptions(env)
+	opts.Sources = append(cfg.ingestSources(), sources...)
+	if env.Terminal {
+		opts.Progress = func(p ingest.Progress) {
+			fmt.Fprintf(env.Stderr, "\r\033[K%s: %s %d files", p.Source, p.Phase, p.Files)
+		}
+	}
+	syncer := ingest.New(st, opts)
+	start := time.Now()
+	var results []ingest.Result
+	var failed []string
+	for _, src := range sources {
+		res, err := syncer.Sync(ctx, src)
+		if env.Terminal {
+			fmt.Fprint(env.Stderr, "\r\033[K")
+		}
+		if err != nil {
+			failed = append(failed, err.Error())
+			fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
+			continue
+		}
+		results = append(results, res)
+	}
+	counts, err := st.Counts(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
+		return ExitFail
+	}
+	sum := summarize(results, counts, failed, time.Since(start))
+	if *asJSON {
+		b, err := json.Marshal(sum.object())
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
+			return ExitFail
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", b)
+	} else {
+		sum.print(env.Stdout)
+	}
+	if len(failed) > 0 {
+		return ExitFail
+	}
+	return ExitOK
+}
+
+// ingestSources converts the configured sources.
+func (c *Config) ingestSources() []ingest.Source {
+	out := make([]ingest.Source, 0, len(c.Sources))
+	for _, s := range c.Sources {
+		out = append(out, ingest.Source{Name: s.Name, Repo: s.Repo, Branch: s.Branch, Root: s.Root, TokenEnv: s.TokenEnv, SSHKeyFile: s.SSHKeyFile})
+	}
+	return out
+}
+
+// ingestOptions builds the Syncer options shared by sync and serve.
+func (c *Config) ingestOptions(env *Env) ingest.Options {
+	return ingest.Options{
+		CacheDir: c.cacheDir(env),
+		Logger:   env.Logger,
+		Placeholders: ingest.Placeholders{
+			AllowedHosts: c.Placeholders.AllowedHosts,
+			Timeout:      c.Placeholders.Timeout,
+			MaxBytes:     c.Placeholders.MaxBytes,
+		},
+		Sources: c.ingestSources(),
+		Getenv:  env.getenv,
+	}
+}
+
+// cacheDir is Sync.CacheDir, else $XDG_CACHE_HOME/portalbot, else
+// ~/.cache/portalbot; "" when none can be found (remote sources then fail
+// with a message saying so).
+func (c *Config) cacheDir(env *Env) string {
+	if c.Sync.CacheDir != "" {
+		return c.Sync.CacheDir
+	}
+	if x := env.getenv("XDG_CACHE_HOME"); x != "" {
+		return filepath.Join(x, "portalbot")
+	}
+	if h := env.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "portalbot")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "portalbot")
+	}
+	return ""
+}
+
+// syncSummaryData is what sync prints at the end.
+type syncSummaryData struct {
+	results                 []ingest.Result
+	counts                  map[string]int
+	failed                  []string
+	added, updated, removed int
+	errors                  []catalog.ProcessingError
+	took                    time.Duration
+}
+
+func summarize(results []ingest.Result, counts map[string]int, failed []string, took time.Duration) syncSummaryData {
+	s := syncSummaryData{results: results, counts: counts, failed: failed, took: took}
+	for _, r := range results {
+		s.added += r.Added
+		s.updated += r.Updated
+		s.removed += r.Removed
+		s.errors = append(s.errors, r.Errors...)
+	}
+	return s
+}
+
+// object is the --json output: the entity count per kind as top-level keys
+// named by kind ("Component": 1488), as issue 3 asks, beside the totals,
+// the errors, the duration and one entry per source.
+func (s syncSummaryData) object() map[string]any {
+	o := map[string]any{}
+	for k, n := range s.counts {
+		o[k] = n
+	}
+	errs := s.errors
+	if errs == nil {
+		errs = []catalog.ProcessingError{}
+	}
+	var sources []map[string]any
+	for _, r := range s.results {
+		sources = append(sources, map[string]any{
+			"name": r.Source, "commit": r.Commit, "noop": r.NoOp, "full": r.Full, "files": r.Files,
+			"added": r.Added, "updated": r.Updated, "removed": r.Removed, "errors": len(r.Errors),
+			"duration_ms": r.Duration.Milliseconds(),
+		})
+	}
+	o["added"], o["updated"], o["removed"] = s.added, s.updated, s.removed
+	o["errors"] = errs
+	o["duration_ms"] = s.took.Milliseconds()
+	o["sources"] = sources
+	o["counts"] = s.counts
+	if len(s.failed) > 0 {
+		o["failed"] = s.failed
+	}
+	return o
+}
+
+func (s syncSummaryData) print(w io.Writer) {
+	for _, r := range s.results {
+		short := r.Commit
+		if len(short) > 12 {
+			short = short[:12]
+		}
+		what := "full"
+		switch {
+		case r.NoOp:
+			what = "unchanged"
+		case !r.Full:
+			what = "incremental"
+		}
+		fmt.Fprintf(w, "%s: %s at %s, %d files, %d added, %d updated, %d removed, %d errors (%s)\n",
+			r.Source, what, short, r.Files, r.Added, r.Updated, r.Removed, len(r.Errors), r.Duration.Round(time.Millisecond))
+		for _, e := range r.Errors {
+			fmt.Fprintf(w, "  %s\n", e)
+		}
+	}
+	kinds := make([]string, 0, len(s.counts))
+	total := 0
+	for k, n := range s.counts {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+		total += n
+	}
+	sort.Strings(kinds)
+	fmt.Fprintf(w, "catalog: %d entities (%s); took %s\n", total, strings.Join(kinds, ", "), s.took.Round(time.Millisecond))
+	for _, f := range s.failed {
+		fmt.Fprintf(w, "failed: %s\n", f)
+	}
 }

@@ -1,6 +1,173 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
 
-// syncParts builds serve's sync parts and registers their routes on a.Mux.
-func syncParts(ctx context.Context, a *App) ([]Part, error) { return nil, nil }
+	"github.com/robfig/cron/v3"
+
+	"github.com/portalbot/portalbot/catalog/ingest"
+)
+
+// Sync leases: each source's scheduled sync runs under the lease
+// "sync:<source>", so that with several replicas on one database exactly one
+// syncs a source at a time. The lease is renewed every syncLeaseTTL/3 while
+// the sync runs; a replica that dies mid-sync leaves the previous state
+// (ApplySync is one transaction) and its lease expires after syncLeaseTTL.
+const (
+	syncLeaseTTL = 2 * time.Minute
+	// syncGrace bounds how long shutdown waits for a sync under way.
+	syncGrace = 30 * time.Second
+)
+
+// leaser is the part of the store that coordinates replicas.
+type leaser interface {
+	TryLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, holder string) error
+}
+
+// syncJob syncs one source under its lease.
+type syncJob struct {
+	src     ingest.Source
+	sync    func(ctx context.Context, src ingest.Source) (ingest.Result, error)
+	leases  leaser
+	holder  string
+	ttl     time.Duration
+	timeout time.Duration
+	logger  *slog.Logger
+	metrics *Metrics // may be nil
+}
+
+// run syncs the source if this process gets the lease. It reports whether
+// it ran; a lease held by another replica is not an error.
+func (j *syncJob) run(ctx context.Context) (bool, error) {
+	name := j.src.SourceName()
+	lease := "sync:" + name
+	ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+	if err != nil {
+		return false, fmt.Errorf("sync %s: lease: %w", name, err)
+	}
+	if !ok {
+		j.logger.DebugContext(ctx, "sync skipped: another replica holds the lease", "source", name)
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(j.ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+				if err != nil || !ok {
+					// Without the lease another replica may start: stop, and
+					// let the transaction roll back.
+					j.logger.WarnContext(ctx, "sync lease lost; stopping", "source", name, "err", err)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	start := time.Now()
+	res, err := j.sync(ctx, j.src)
+	cancel()
+	<-renewed
+	// Release even when ctx is cancelled (shutdown): otherwise the next
+	// replica waits for the lease to expire.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	if rerr := j.leases.ReleaseLease(rctx, lease, j.holder); rerr != nil {
+		j.logger.WarnContext(ctx, "release sync lease", "source", name, "err", rerr)
+	}
+	if j.metrics != nil {
+		outcome := "ok"
+		switch {
+		case err != nil:
+			outcome = "error"
+		case res.NoOp:
+			outcome = "noop"
+		}
+		j.metrics.SyncRuns.WithLabelValues(name, outcome).Inc()
+		j.metrics.SyncDuration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		if err == nil {
+			j.metrics.SyncErrors.WithLabelValues(name).Set(float64(len(res.Errors)))
+			for k, n := range res.Counts {
+				j.metrics.SyncEntities.WithLabelValues(k).Set(float64(n))
+			}
+		}
+	}
+	return true, err
+}
+
+// runLogged is run for the scheduler: errors stop here, logged once.
+func (j *syncJob) runLogged(ctx context.Context) {
+	if _, err := j.run(ctx); err != nil && ctx.Err() == nil {
+		j.logger.ErrorContext(ctx, "scheduled sync failed", "source", j.src.SourceName(), "err", err)
+	}
+}
+
+// syncParts builds serve's sync part: every configured source is synced
+// once at start and then on its cron schedule (the source's own, else
+// sync.schedule), under a lease so that replicas never sync a source at
+// the same time. It registers no routes.
+func syncParts(ctx context.Context, a *App) ([]Part, error) {
+	if len(a.Config.Sources) == 0 {
+		return nil, nil
+	}
+	logger := a.Logger.With("component", "bot/sync")
+	env := a.Env
+	if env == nil {
+		env = &Env{}
+	}
+	opts := a.Config.ingestOptions(env)
+	opts.Logger = a.Logger
+	syncer := ingest.New(a.Store, opts)
+	timeout := a.Config.Sync.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Minute
+	}
+	holder := a.Holder
+	if holder == "" {
+		host, _ := os.Hostname() // empty on error; the pid still tells processes apart
+		holder = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	cl := cronLogger{logger}
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	var jobs []*syncJob
+	for i, src := range a.Config.ingestSources() {
+		j := &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
+			timeout: timeout, logger: logger, metrics: a.Metrics}
+		spec := a.Config.Sources[i].Schedule
+		if spec == "" {
+			spec = a.Config.Sync.Schedule
+		}
+		if _, err := c.AddFunc(spec, func() { j.runLogged(ctx) }); err != nil {
+			return nil, fmt.Errorf("sync: sources[%d].schedule: %w", i, err)
+		}
+		jobs = append(jobs, j)
+	}
+	run := func(ctx context.Context) error {
+		for _, j := range jobs {
+			j.runLogged(ctx)
+		}
+		c.Start()
+		logger.InfoContext(ctx, "sync scheduler started", "sources", len(jobs))
+		<-ctx.Done()
+		select {
+		case <-c.Stop().Done():
+		case <-time.After(syncGrace):
+			logger.Warn("sync scheduler stop timed out", "grace", syncGrace)
+		}
+		return nil
+	}
+	return []Part{run}, nil
+}
