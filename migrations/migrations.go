@@ -29,10 +29,11 @@ const (
 	SQLite   = "sqlite"
 )
 
-// lockKey is the pg_advisory_xact_lock key that serialises migrations
-// between processes starting at the same time on one Postgres database
-// ("portal" in ASCII).
-const lockKey int64 = 0x706f7274616c
+// lockSQL takes the transaction-scoped advisory lock that serialises
+// migrations between processes starting at the same time on one Postgres
+// database. The second key is the schema, so databases that keep separate
+// catalogs in separate schemas (tests do) do not wait on each other.
+const lockSQL = "SELECT pg_advisory_xact_lock(hashtext('portalbot.migrate'), hashtext(current_schema()))"
 
 // Files returns the migration file names of dialect in the order they apply.
 func Files(dialect string) ([]string, error) {
@@ -83,7 +84,7 @@ func applyOne(ctx context.Context, db *sqlx.DB, dialect, version, body string) (
 	// Rollback after Commit is a no-op; its error says nothing new.
 	defer func() { _ = tx.Rollback() }()
 	if dialect == Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", lockKey); err != nil {
+		if _, err := tx.ExecContext(ctx, lockSQL); err != nil {
 			return false, err
 		}
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // Run runs the cases every catalog.Store must pass, each on a fresh store
-// from newStore.
+// from newStore and in parallel with the others.
 func Run(t *testing.T, newStore func(testing.TB) catalog.Store) {
 	cases := []struct {
 		name string
@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(testing.TB) catalog.Store) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			c.fn(t, newStore(t))
 		})
 	}

@@ -78,7 +78,7 @@ func open(ctx context.Context, dbURL string) (*Store, error) {
 		dialect = migrations.SQLite
 		path := strings.TrimPrefix(dbURL, "sqlite:")
 		if path == "" {
-			return nil, fmt.Errorf("open %s: sqlite: needs a path", redact(dbURL))
+			return nil, fmt.Errorf("open %s: sqlite: needs a path", Redact(dbURL))
 		}
 		sep := "?"
 		if strings.Contains(path, "?") {
@@ -96,21 +96,21 @@ func open(ctx context.Context, dbURL string) (*Store, error) {
 			}
 		}
 	default:
-		return nil, fmt.Errorf("open %s: want postgres://... or sqlite:PATH", redact(dbURL))
+		return nil, fmt.Errorf("open %s: want postgres://... or sqlite:PATH", Redact(dbURL))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", redact(dbURL), err)
+		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
 	s := &Store{db: db, dialect: dialect}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, s.wrap("open "+redact(dbURL), err)
+		return nil, s.wrap("open "+Redact(dbURL), err)
 	}
 	return s, nil
 }
 
-// redact hides a password in a database URL so it can be logged.
-func redact(dbURL string) string {
+// Redact returns dbURL with any password hidden, fit for logs and messages.
+func Redact(dbURL string) string {
 	u, err := url.Parse(dbURL)
 	if err != nil || u.User == nil {
 		if err != nil && !strings.HasPrefix(dbURL, "sqlite:") {

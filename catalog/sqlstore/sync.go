@@ -12,11 +12,12 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// syncLockKey is the pg_advisory_xact_lock key every ApplySync holds on
-// Postgres, so that syncs from several processes never interleave and the
-// first-source-wins check for a ref sees committed state. On SQLite, every
-// transaction takes the write lock at BEGIN (see sqliteParams).
-const syncLockKey int64 = 0x706f7274616d
+// syncLockSQL takes the advisory lock every ApplySync holds on Postgres
+// until it commits, so that syncs from several processes never interleave
+// and the first-source-wins check for a ref sees committed state. It is
+// keyed by schema, like the migration lock. On SQLite, every transaction
+// takes the write lock at BEGIN (see sqliteParams).
+const syncLockSQL = "SELECT pg_advisory_xact_lock(hashtext('portalbot.sync'), hashtext(current_schema()))"
 
 // Columns written for entities: every insert sets all of them, an update all
 // but first_seen (the first column, ref, is the key).
@@ -64,7 +65,7 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	// Rollback after Commit is a no-op; its error says nothing new.
 	defer func() { _ = tx.Rollback() }()
 	if s.pg() {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", syncLockKey); err != nil {
+		if _, err := tx.ExecContext(ctx, syncLockSQL); err != nil {
 			return catalog.SyncResult{}, s.wrap(op, err)
 		}
 	}

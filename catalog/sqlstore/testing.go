@@ -82,9 +82,9 @@ func TestPostgresDSN(tb testing.TB) string {
 			"`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:16`, " +
 			"or point PORTALBOT_TEST_POSTGRES at a database you may create schemas in."
 		if os.Getenv("CI") != "" {
-			tb.Fatalf(msg, redact(dsn), err)
+			tb.Fatalf(msg, Redact(dsn), err)
 		}
-		tb.Skipf("SKIPPING POSTGRES TEST: "+msg, redact(dsn), err)
+		tb.Skipf("SKIPPING POSTGRES TEST: "+msg, Redact(dsn), err)
 	}
 	return dsn
 }
