@@ -358,6 +358,9 @@ func (s *Service) checkStep(ctx context.Context, t *Template, i int, fields []Fi
 	if err != nil {
 		return nil, err
 	}
+	if byPath == nil {
+		byPath = map[string]string{}
+	}
 	builtin, err := s.builtinErrors(ctx, fields, values)
 	if err != nil {
 		return nil, err
@@ -525,6 +528,9 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 		}
 		var inv *InvalidValuesError
 		if errors.As(err, &inv) {
+			if errs := stepErrors(t, st.Step, inv.Fields); errs != nil {
+				return commands.Reply{FieldErrors: errs}, nil
+			}
 			return commands.Reply{}, commands.Userf("The scaffolder refused the values: %s", strings.TrimPrefix(inv.Error(), "invalid values: "))
 		}
 		s.logger.WarnContext(ctx, "template launch failed", "template", t.Ref.String(), "user", u.String(), "err", err)
@@ -545,6 +551,28 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 		s.follow(ctx, f, req.Followup, t, run.Key, taskID)
 	}
 	return rep, nil
+}
+
+// stepErrors maps a launcher's field errors to the inputs of the form
+// step just submitted, or returns nil when any of them belongs elsewhere
+// (an earlier step, the run as a whole): the form can only show its own.
+func stepErrors(t *Template, step int, byPath map[string]string) map[string]string {
+	if step < 0 || step >= len(t.Params) || len(byPath) == 0 {
+		return nil
+	}
+	fields := StepFields(t.Params[step].Schema)
+	for p := range byPath {
+		found := false
+		for i := range fields {
+			if !fields[i].Hidden && (fields[i].Name == p || strings.HasPrefix(p, fields[i].Name+".")) {
+				found = true
+			}
+		}
+		if !found {
+			return nil
+		}
+	}
+	return inputErrors(byPath, fields)
 }
 
 // follow reports the run's progress through followup in the background,

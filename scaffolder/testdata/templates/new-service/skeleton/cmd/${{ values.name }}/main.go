@@ -1,0 +1,4 @@
+// Command ${{ values.name }} is a new service.
+package main
+
+func main() {}
