@@ -1,0 +1,91 @@
+package bot
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog/ingest"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/synth"
+)
+
+// TestSyncLeaseExclusive runs two schedulers' jobs (two holders, as two
+// serve processes) against one Postgres database, each firing the same
+// source's sync over and over, and checks that the source is never synced
+// by both at once while both get turns.
+func TestSyncLeaseExclusive(t *testing.T) {
+	st := sqlstore.OpenTestPostgres(t)
+	repos, err := synth.Generate(t.TempDir(), synth.Options{Entities: 100, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := ingest.Source{Name: "shared", Repo: repos[0]}
+	var running, maxRunning atomic.Int32
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	job := func(holder string) *syncJob {
+		syncer := ingest.New(st, ingest.Options{})
+		return &syncJob{
+			src: src, leases: st, holder: holder, ttl: 3 * time.Second, timeout: time.Minute, logger: logger,
+			sync: func(ctx context.Context, src ingest.Source) (ingest.Result, error) {
+				n := running.Add(1)
+				defer running.Add(-1)
+				for {
+					m := maxRunning.Load()
+					if n <= m || maxRunning.CompareAndSwap(m, n) {
+						break
+					}
+				}
+				time.Sleep(20 * time.Millisecond) // widen the window an overlap would need
+				return syncer.Sync(ctx, src)
+			},
+		}
+	}
+	jobs := []*syncJob{job("replica-a"), job("replica-b")}
+	ran := make([]int, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 25 {
+				ok, err := j.run(context.Background())
+				if err != nil {
+					t.Errorf("%s: run: %v", j.holder, err)
+					return
+				}
+				if ok {
+					ran[i]++
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	if m := maxRunning.Load(); m != 1 {
+		t.Errorf("max concurrent syncs of one source = %d, want 1", m)
+	}
+	if ran[0]+ran[1] == 0 {
+		t.Fatalf("no replica ever got the lease")
+	}
+	t.Logf("runs: replica-a %d, replica-b %d", ran[0], ran[1])
+	s, err := st.Source(context.Background(), "shared")
+	if err != nil || s.Commit == "" {
+		t.Errorf("Source(shared) = %+v, %v; want synced", s, err)
+	}
+	// A lease held by a replica that stopped renewing expires.
+	ok, err := st.TryLease(context.Background(), "sync:other", "dead", 50*time.Millisecond)
+	if err != nil || !ok {
+		t.Fatalf("TryLease = %v, %v", ok, err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	j := jobs[0]
+	j.src = ingest.Source{Name: "other", Repo: repos[0]}
+	if ok, err := j.run(context.Background()); err != nil || !ok {
+		t.Errorf("run after the holder's lease expired = %v, %v; want it to run", ok, err)
+	}
+}
