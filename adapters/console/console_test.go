@@ -175,9 +175,9 @@ func TestRunFillsForm(t *testing.T) {
 		"http", "", // not an integer, then the default
 		"maybe", "y", // not yes/no, then yes
 		"3", "rust", // out of range, then by value
-		"1, c", // multi by number and value
+		"1, c",   // multi by number and value
 		"p", "2", // type-ahead: two matches listed, pick the second
-		"", // optional left empty
+		"",          // optional left empty
 		"other-svc", // asked again after the engine's field error
 		"quit",
 	}, "\n")
