@@ -112,7 +112,7 @@ func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target strin
 			name = strings.TrimSuffix(name, ext)
 		}
 		out := filepath.Join(filepath.FromSlash(target), filepath.FromSlash(name))
-		if strings.TrimSpace(name) == "" || !filepath.IsLocal(out) {
+		if strings.TrimSpace(name) == "" || !filepath.IsLocal(filepath.FromSlash(name)) || !filepath.IsLocal(out) {
 			return fmt.Errorf("skeleton %s renders to %q: %w", p, name, ErrPathEscape)
 		}
 		if d.IsDir() {
