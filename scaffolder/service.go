@@ -504,7 +504,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 		run.Key = "s:" + k
 	}
 	if !s.recent.claim(ck, s.now()) {
-		return commands.Reply{Text: fmt.Sprintf("You launched %s with these values a moment ago; not launching it twice.", t.Title)}, nil
+		return commands.Reply{Text: fmt.Sprintf("You already launched %s with these values a moment ago; not launching it twice.", t.Title)}, nil
 	}
 	valuesJSON, err := maskedValues(st.Values, allFields(t, st.Values))
 	if err != nil {
