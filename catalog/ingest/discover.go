@@ -68,6 +68,15 @@ type discovery struct {
 	patterns map[string]bool
 	queue    []item
 	seen     map[string]bool
+	closers  []func() // of foreign repositories
+}
+
+// close closes the foreign repositories discovery opened.
+func (d *discovery) close() {
+	for _, c := range d.closers {
+		c()
+	}
+	d.closers = nil
 }
 
 func newDiscovery(s *Syncer, own *tree, prev *state) *discovery {
@@ -387,10 +396,11 @@ func (d *discovery) foreign(ctx context.Context, name string) (*tree, error) {
 	if !ok {
 		return nil, fmt.Errorf("no source %s", name)
 	}
-	r, c, err := d.s.git.head(ctx, src)
+	r, c, closeRepo, err := d.s.git.head(ctx, src)
 	if err != nil {
 		return nil, fmt.Errorf("source %s: %w", name, err)
 	}
+	d.closers = append(d.closers, closeRepo)
 	snap, err := newSnapshot(r, c)
 	if err != nil {
 		return nil, err

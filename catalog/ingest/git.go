@@ -14,13 +14,16 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -185,22 +188,72 @@ func (o *opener) lock(dir string) func() {
 
 // head resolves src's branch to a commit, fetching into the cache when the
 // commit is not there yet, and returns the repository and the commit.
-func (o *opener) head(ctx context.Context, src Source) (*git.Repository, *object.Commit, error) {
+// The caller must call close when done reading the repository.
+func (o *opener) head(ctx context.Context, src Source) (r *git.Repository, c *object.Commit, close func(), err error) {
 	if isLocal(src.Repo) {
-		r, err := git.PlainOpen(src.Repo)
+		r, closer, err := openRepo(src.Repo)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open %s: %w", src.Repo, err)
+			return nil, nil, nil, fmt.Errorf("open %s: %w", src.Repo, err)
 		}
-		h, err := resolve(r, src.Branch)
+		c, err := resolveCommit(r, src.Branch)
 		if err != nil {
-			return nil, nil, fmt.Errorf("resolve %s in %s: %w", branchName(src.Branch), src.Repo, err)
+			closer()
+			return nil, nil, nil, fmt.Errorf("resolve %s in %s: %w", branchName(src.Branch), src.Repo, err)
 		}
-		c, err := r.CommitObject(h)
-		if err != nil {
-			return nil, nil, fmt.Errorf("open %s: commit %s: %w", src.Repo, h, err)
-		}
-		return r, c, nil
+		return r, c, closer, nil
 	}
+	r, c, err = o.fetch(ctx, src)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	// Reopen the clone for reading with pack files kept open.
+	dir := o.dir(src)
+	r, closer, err := openRepo(dir)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("open cache %s: %w", dir, err)
+	}
+	if c, err = r.CommitObject(c.Hash); err != nil {
+		closer()
+		return nil, nil, nil, err
+	}
+	return r, c, closer, nil
+}
+
+// openRepo opens the repository at dir (bare, or a work tree with .git)
+// for reading, keeping pack files open between object reads: go-git
+// otherwise reopens the pack for every object.
+func openRepo(dir string) (*git.Repository, func(), error) {
+	gitDir := dir
+	if fi, err := os.Stat(filepath.Join(dir, ".git")); err == nil && fi.IsDir() {
+		gitDir = filepath.Join(dir, ".git")
+	}
+	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
+		return nil, nil, git.ErrRepositoryNotExists
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	r, err := git.Open(st, nil)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return r, func() { st.Close() }, nil
+}
+
+func resolveCommit(r *git.Repository, branch string) (*object.Commit, error) {
+	h, err := resolve(r, branch)
+	if err != nil {
+		return nil, err
+	}
+	return r.CommitObject(h)
+}
+
+func (o *opener) dir(src Source) string {
+	sum := sha256.Sum256([]byte(src.Repo))
+	return filepath.Join(o.cacheDir, "git", safeName(src.SourceName())+"-"+hex.EncodeToString(sum[:6]))
+}
+
+// fetch brings the commit src names into the cache's bare clone.
+func (o *opener) fetch(ctx context.Context, src Source) (*git.Repository, *object.Commit, error) {
 	a, err := auth(src, o.getenv)
 	if err != nil {
 		return nil, nil, err
@@ -213,8 +266,7 @@ func (o *opener) head(ctx context.Context, src Source) (*git.Repository, *object
 	if o.cacheDir == "" {
 		return nil, nil, fmt.Errorf("fetch %s: no cache directory configured", name)
 	}
-	sum := sha256.Sum256([]byte(src.Repo))
-	dir := filepath.Join(o.cacheDir, "git", safeName(src.SourceName())+"-"+hex.EncodeToString(sum[:6]))
+	dir := o.dir(src)
 	defer o.lock(dir)()
 	r, err := openCache(dir, src.Repo)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -121,10 +122,11 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		return res, fmt.Errorf("sync %s: %w", name, err)
 	}
 	s.progress(Progress{Source: name, Phase: "fetch"})
-	repo, head, err := s.git.head(ctx, src)
+	repo, head, closeRepo, err := s.git.head(ctx, src)
 	if err != nil {
 		return fail(err)
 	}
+	defer closeRepo()
 	stored, err := s.store.Source(ctx, name)
 	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 		return fail(err)
@@ -154,6 +156,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	}
 	if next == nil {
 		d := newDiscovery(s, own, prev)
+		defer d.close()
 		files, err := d.run(ctx, src.root())
 		if err != nil {
 			return fail(err)
@@ -234,8 +237,12 @@ func (s *Syncer) unchanged(ctx context.Context, key string, head *object.Commit)
 		if !ok {
 			return false
 		}
-		_, c, err := s.git.head(ctx, src)
-		if err != nil || c.Hash.String() != commit {
+		_, c, closeRepo, err := s.git.head(ctx, src)
+		if err != nil {
+			return false
+		}
+		closeRepo()
+		if c.Hash.String() != commit {
 			return false
 		}
 	}
@@ -265,8 +272,8 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	if err != nil {
 		return b, nil, err
 	}
-	changes, err := object.DiffTreeWithOptions(ctx, oldTree, newTree, &object.DiffTreeOptions{})
-	if err != nil {
+	changed := map[string]bool{} // path -> still exists
+	if err := diffTrees(repo, "", oldTree, newTree, changed); err != nil {
 		return b, nil, fmt.Errorf("diff: %w", err)
 	}
 	dependents := map[string][]string{}
@@ -277,29 +284,24 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	}
 	reparse := map[string]bool{}
 	removed := map[string]bool{}
-	for _, c := range changes {
-		for _, p := range []string{c.From.Name, c.To.Name} {
-			if p == "" {
-				continue
+	for p, exists := range changed {
+		gone := !exists
+		if st, ok := prev.Files[p]; ok {
+			switch {
+			case st.Location:
+				return b, nil, errFull("a Location's file changed: " + p)
+			case gone && st.Explicit:
+				return b, nil, errFull("a Location target was removed: " + p)
+			case gone:
+				removed[p] = true
+			default:
+				reparse[p] = true
 			}
-			gone := c.To.Name == "" || (p == c.From.Name && c.From.Name != c.To.Name)
-			if st, ok := prev.Files[p]; ok {
-				switch {
-				case st.Location:
-					return b, nil, errFull("a Location's file changed: " + p)
-				case gone && st.Explicit:
-					return b, nil, errFull("a Location target was removed: " + p)
-				case gone:
-					removed[p] = true
-				default:
-					reparse[p] = true
-				}
-			} else if !gone && s.reachable(prev, p) {
-				return b, nil, errFull("a file discovery may now reach appeared: " + p)
-			}
-			for _, f := range dependents[p] {
-				reparse[f] = true
-			}
+		} else if !gone && s.reachable(prev, p) {
+			return b, nil, errFull("a file discovery may now reach appeared: " + p)
+		}
+		for _, f := range dependents[p] {
+			reparse[f] = true
 		}
 	}
 	next := &state{Commit: own.snap.commit.Hash.String(), Files: make(map[string]fileState, len(prev.Files)), Patterns: prev.Patterns}
@@ -312,6 +314,7 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 		b.Files = append(b.Files, catalog.FileResult{Path: p, Removed: true})
 	}
 	d := newDiscovery(s, own, prev)
+	defer d.close()
 	for p := range reparse {
 		st := prev.Files[p]
 		d.enqueue(item{t: own, path: p, typ: st.Type, explicit: st.Explicit})
@@ -423,4 +426,68 @@ func repoKey(repo string) string {
 		return ""
 	}
 	return strings.ToLower(u.Hostname() + "/" + strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git"))
+}
+
+// diffTrees records in changed every file path that differs between trees
+// a and b (either may be nil), mapped to whether it exists in b. Subtrees
+// with equal hashes are skipped unread, so a one-file change reads only the
+// trees on its path (go-git's DiffTree loads every sibling directory).
+func diffTrees(r *git.Repository, prefix string, a, b *object.Tree, changed map[string]bool) error {
+	entries := func(t *object.Tree) map[string]object.TreeEntry {
+		m := map[string]object.TreeEntry{}
+		if t != nil {
+			for _, e := range t.Entries {
+				m[e.Name] = e
+			}
+		}
+		return m
+	}
+	ea, eb := entries(a), entries(b)
+	sub := func(e object.TreeEntry, ok bool) (*object.Tree, error) {
+		if !ok || e.Mode != filemode.Dir {
+			return nil, nil
+		}
+		return r.TreeObject(e.Hash)
+	}
+	visit := func(name string) error {
+		x, okA := ea[name]
+		y, okB := eb[name]
+		if okA && okB && x.Hash == y.Hash && x.Mode == y.Mode {
+			return nil
+		}
+		p := prefix + name
+		if (okA && x.Mode != filemode.Dir) || (okB && y.Mode != filemode.Dir) {
+			if okA && x.Mode != filemode.Dir {
+				changed[p] = false
+			}
+			if okB && y.Mode != filemode.Dir {
+				changed[p] = true
+			}
+		}
+		ta, err := sub(x, okA)
+		if err != nil {
+			return err
+		}
+		tb, err := sub(y, okB)
+		if err != nil {
+			return err
+		}
+		if ta != nil || tb != nil {
+			return diffTrees(r, p+"/", ta, tb, changed)
+		}
+		return nil
+	}
+	for name := range ea {
+		if err := visit(name); err != nil {
+			return err
+		}
+	}
+	for name := range eb {
+		if _, seen := ea[name]; !seen {
+			if err := visit(name); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
