@@ -47,7 +47,9 @@ func Parse(r io.Reader, path string) ([]*Entity, []ProcessingError) {
 // document). Empty documents are skipped silently, non-descriptor documents
 // are listed in Skipped. A file over MaxFileSize, binary content or a YAML
 // syntax error stop the reading of the file; documents read before a
-// syntax error are kept. Time and memory are bounded by the file size.
+// syntax error are kept. A file whose structure exceeds MaxDocuments or
+// MaxDocumentValues is rejected before it is parsed, which bounds time and
+// memory whatever the input.
 func ParseFile(r io.Reader, path string) ParseResult {
 	var res ParseResult
 	fail := func(line int, msg string) {
@@ -63,6 +65,10 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		return res
 	}
 	if line, msg := checkText(data); msg != "" {
+		fail(line, msg)
+		return res
+	}
+	if line, msg := checkStructure(data); msg != "" {
 		fail(line, msg)
 		return res
 	}

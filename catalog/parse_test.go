@@ -255,6 +255,9 @@ func TestParseHostile(t *testing.T) {
 		{"infinity", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, children: [], x: .inf}\n", `x.yaml:4: ".inf" cannot be represented in JSON`},
 		{"complex key", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec:\n  ? [a, b]\n  : c\n", "x.yaml:5: mapping keys must be plain values, not lists or mappings"},
 		{"deep block", "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: " + strings.Repeat("{a: ", 5000) + strings.Repeat("}", 5000) + "\n", ""},
+		{"flow list bomb", "x: 1\n---\n# comment\nlist: [" + strings.Repeat("a,", catalog.MaxDocumentValues) + "]\n", "x.yaml:2: document too large: more than 250000 YAML values"},
+		{"block list bomb", "list:\n" + strings.Repeat("- a\n", catalog.MaxDocumentValues), "x.yaml:1: document too large: more than 250000 YAML values"},
+		{"document bomb", strings.Repeat("---\n", catalog.MaxDocuments+1), "x.yaml:100001: more than 100000 YAML documents in one file"},
 		{"tabs", "apiVersion: backstage.io/v1alpha1\nkind: Group\n\tmetadata: {}\n", "x.yaml:3: YAML syntax: found a tab character that violates indentation"},
 	}
 	for _, tt := range tests {
@@ -267,6 +270,25 @@ func TestParseHostile(t *testing.T) {
 				t.Errorf("Parse(%s) = %q, want %q", tt.name, errs[0].String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestParseLargeDefinition checks that a large API definition written as a
+// block scalar, full of the characters that separate YAML values, is one
+// value and passes the structure limits.
+func TestParseLargeDefinition(t *testing.T) {
+	var def strings.Builder
+	for def.Len() < 4<<20 {
+		def.WriteString("    /pets/{id}: {get: {summary: a-b-c, tags: [x, y, z]}}\n")
+		def.WriteString("\n      - indented: more, than: the, key\n")
+	}
+	doc := "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: pets\nspec:\n  type: openapi\n  lifecycle: production\n  owner: pets-team\n  definition: |\n" + def.String() + "---\napiVersion: backstage.io/v1alpha1\nkind: API\nmetadata:\n  name: pets2\nspec:\n  type: openapi\n  lifecycle: production\n  owner: pets-team\n  definition: >-\n" + def.String()
+	es, errs := catalog.Parse(strings.NewReader(doc), "big-api.yaml")
+	if len(errs) > 0 {
+		t.Fatalf("Parse(big-api.yaml) errors: %v", errs)
+	}
+	if len(es) != 2 || len(es[0].SpecString("definition")) < 3<<20 {
+		t.Errorf("Parse(big-api.yaml) = %d entities, want 2 with the whole definition", len(es))
 	}
 }
 
