@@ -147,8 +147,8 @@ func TestCorpusExamples(t *testing.T) {
 			"ownedBy group:default/team-a", "dependsOn resource:default/artists-db",
 			"partOf system:default/artist-engagement-portal",
 		},
-		"user:default/breanna.davison": {"memberOf group:default/team-a"},
-		"group:default/team-a":         {"childOf group:default/backstage"},
+		"user:default/breanna.davison":     {"memberOf group:default/team-a"},
+		"group:default/team-a":             {"childOf group:default/backstage"},
 		"api:default/backstage-mcp-server": {"ownedBy group:default/team-a"},
 	}
 	for ref, want := range wantRels {
