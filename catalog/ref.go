@@ -19,7 +19,9 @@ type Ref struct {
 // ParseRef parses s as an entity reference. defaultKind is used when s names
 // no kind (pass "" when a kind is required); defaultNamespace when it names
 // no namespace ("" means "default"). Backstage takes the default namespace
-// from the referring entity, not always "default".
+// from the referring entity, not always "default". A built-in kind is
+// returned in its canonical spelling (KindUser for "user"); namespace and
+// name keep their case.
 func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
 	in := strings.TrimSpace(s)
 	if in == "" {
@@ -50,6 +52,9 @@ func ParseRef(s, defaultKind, defaultNamespace string) (Ref, error) {
 	}
 	if r.Namespace == "" {
 		r.Namespace = DefaultNamespace
+	}
+	if k, ok := KnownKind(r.Kind); ok {
+		r.Kind = k // "user:ada" names a User; kinds compare case-insensitively
 	}
 	r.Name = rest
 	return r, nil

@@ -58,6 +58,9 @@ func TestRefEqualIgnoresCase(t *testing.T) {
 	if c := catalog.MustParseRef("component:default/payment"); a.Equal(c) {
 		t.Errorf("%v.Equal(%v) = true", a, c)
 	}
+	if u := catalog.MustParseRef("user:ada"); u.Kind != catalog.KindUser {
+		t.Errorf("ParseRef(user:ada).Kind = %q, want %q", u.Kind, catalog.KindUser)
+	}
 	if a.Name != "Payments" {
 		t.Errorf("ParseRef lost the case of the name: %q", a.Name)
 	}
