@@ -154,11 +154,7 @@ func targetJob(t ReportTarget) string {
 // findings loads a snapshot covering owner changes after since and runs
 // the rules with f.
 func (rp *reporter) findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
-	s, err := drift.Load(ctx, rp.store, drift.LoadOptions{Since: since, CodeOwnersMapping: rp.cfg.CodeOwnersMapping})
-	if err != nil {
-		return nil, err
-	}
-	return s.Report(rp.rules, f)
+	return drift.Run(ctx, rp.store, drift.LoadOptions{Since: since, CodeOwnersMapping: rp.cfg.CodeOwnersMapping}, rp.rules, f)
 }
 
 // Findings implements commands.DriftSource.

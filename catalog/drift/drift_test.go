@@ -47,13 +47,9 @@ var injected = []row{
 
 func report(t *testing.T, st drift.Reader, since time.Time, f drift.Filter) []drift.Finding {
 	t.Helper()
-	s, err := drift.Load(context.Background(), st, drift.LoadOptions{Since: since, CodeOwnersMapping: fixtureMapping})
+	fs, err := drift.Run(context.Background(), st, drift.LoadOptions{Since: since, CodeOwnersMapping: fixtureMapping}, drift.DefaultRules(), f)
 	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	fs, err := s.Report(drift.DefaultRules(), f)
-	if err != nil {
-		t.Fatalf("Report: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 	return fs
 }
@@ -161,6 +157,9 @@ func TestReportFilters(t *testing.T) {
 	}
 	if _, err := s.Report(drift.DefaultRules(), drift.Filter{Rules: []string{"unknown-ownr"}}); err == nil {
 		t.Error("Report(rule unknown-ownr) = nil error, want unknown rule")
+	}
+	if _, err := s.Report(drift.DefaultRules(), drift.Filter{Systems: []string{"checkout"}}); err == nil {
+		t.Error("Report(system) on a snapshot without containers = nil error, want an error")
 	}
 }
 

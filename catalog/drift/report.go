@@ -99,6 +99,10 @@ func (c *filter) keep(s *Snapshot, f *Finding) bool {
 	return true
 }
 
+// NeedsContainers reports whether f filters by system or domain, which
+// needs a snapshot loaded WithContainers.
+func (f Filter) NeedsContainers() bool { return len(f.Systems)+len(f.Domains) > 0 }
+
 // Report runs rules over the snapshot and returns the findings f keeps,
 // most serious first (then by owner, entity and rule), each located in its
 // source: file, line and a link to the file when the source is on a web
@@ -108,6 +112,9 @@ func (s *Snapshot) Report(rules []Rule, f Filter) ([]Finding, error) {
 	c, err := f.compile()
 	if err != nil {
 		return nil, err
+	}
+	if c.hasContainers && !s.withContainers {
+		return nil, fmt.Errorf("drift: filtering by system or domain needs a snapshot loaded WithContainers")
 	}
 	for name := range c.rules {
 		if !slices.Contains(RuleNames(rules), name) {

@@ -40,6 +40,9 @@ type LoadOptions struct {
 	// "@login", "someone@example.com", compared case-insensitively) to an
 	// entity ref. A Group's github.com/team-slug annotation wins over it.
 	CodeOwnersMapping map[string]string
+	// WithContainers loads the partOf relations, which filtering by system
+	// or domain needs (Filter.NeedsContainers).
+	WithContainers bool
 }
 
 // Snapshot is the part of the catalog the rules read, loaded at once. It
@@ -47,6 +50,8 @@ type LoadOptions struct {
 type Snapshot struct {
 	// Since is LoadOptions.Since.
 	Since time.Time
+
+	withContainers bool
 
 	summaries []catalog.Summary
 	index     map[string]int // canonical ref -> index in summaries
@@ -65,18 +70,46 @@ type Snapshot struct {
 
 type source struct {
 	catalog.Source
-	codeOwners *codeOwners // nil when the source has no CODEOWNERS file
+	codeOwners *ownersIndex // nil when the source has no CODEOWNERS file
 }
 
-// Load reads a snapshot from r with one query per table and relation type,
-// run concurrently.
+// Load reads a snapshot from r: the sources first, then, concurrently,
+// the summaries, the Group entities, the hasMember and parentOf relations
+// (the store keeps both directions of each, so memberOf and childOf add
+// nothing), the ownership history after opt.Since, and only when needed the
+// User entities (CODEOWNERS names a user or an address) and the partOf
+// relations (opt.WithContainers).
 func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
-	s := &Snapshot{Since: opt.Since}
+	s := &Snapshot{Since: opt.Since, withContainers: opt.WithContainers}
+	sources, err := r.Sources(ctx)
+	if err != nil {
+		return nil, wrap("sources", err)
+	}
+	s.sources = make(map[string]*source, len(sources))
+	needUsers := false
+	for _, src := range sources {
+		so := &source{Source: src}
+		if strings.TrimSpace(src.CodeOwners) != "" {
+			co, err := catalog.ParseCodeOwners(strings.NewReader(src.CodeOwners))
+			if err != nil {
+				return nil, fmt.Errorf("drift: source %s: %w", src.Name, err)
+			}
+			so.codeOwners = newOwnersIndex(co)
+			for _, rule := range co.Rules {
+				for _, o := range rule.Owners {
+					if !strings.HasPrefix(o, "@") || !strings.Contains(o, "/") {
+						needUsers = true
+					}
+				}
+			}
+		}
+		s.sources[src.Name] = so
+	}
+
 	var (
-		groups, users                          []*catalog.Entity
-		hasMember, memberOf, parentOf, childOf []catalog.Relation
-		partOf                                 []catalog.Relation
-		sources                                []catalog.Source
+		groups, users       []*catalog.Entity
+		hasMember, parentOf []catalog.Relation
+		partOf              []catalog.Relation
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -87,26 +120,22 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 		groups, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindGroup})
 		return wrap("groups", err)
 	})
-	g.Go(func() (err error) {
-		users, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindUser})
-		return wrap("users", err)
-	})
-	for typ, dst := range map[string]*[]catalog.Relation{
-		catalog.RelHasMember: &hasMember,
-		catalog.RelMemberOf:  &memberOf,
-		catalog.RelParentOf:  &parentOf,
-		catalog.RelChildOf:   &childOf,
-		catalog.RelPartOf:    &partOf,
-	} {
+	if needUsers {
+		g.Go(func() (err error) {
+			users, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindUser})
+			return wrap("users", err)
+		})
+	}
+	rels := map[string]*[]catalog.Relation{catalog.RelHasMember: &hasMember, catalog.RelParentOf: &parentOf}
+	if opt.WithContainers {
+		rels[catalog.RelPartOf] = &partOf
+	}
+	for typ, dst := range rels {
 		g.Go(func() (err error) {
 			*dst, err = r.RelationsOfType(gctx, typ)
 			return wrap("relations "+typ, err)
 		})
 	}
-	g.Go(func() (err error) {
-		sources, err = r.Sources(gctx)
-		return wrap("sources", err)
-	})
 	g.Go(func() (err error) {
 		s.changes, err = r.OwnershipChanges(gctx, opt.Since)
 		return wrap("ownership changes", err)
@@ -126,35 +155,15 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 		k := rel.Source.String()
 		s.members[k] = append(s.members[k], rel.Target.String())
 	}
-	for _, rel := range memberOf {
-		k := rel.Target.String()
-		s.members[k] = append(s.members[k], rel.Source.String())
-	}
 	s.children = map[string][]string{}
 	for _, rel := range parentOf {
 		k := rel.Source.String()
 		s.children[k] = append(s.children[k], rel.Target.String())
 	}
-	for _, rel := range childOf {
-		k := rel.Target.String()
-		s.children[k] = append(s.children[k], rel.Source.String())
-	}
 	s.partOf = make(map[string][]string, len(partOf))
 	for _, rel := range partOf {
 		k := rel.Source.String()
 		s.partOf[k] = append(s.partOf[k], rel.Target.String())
-	}
-	s.sources = make(map[string]*source, len(sources))
-	for _, src := range sources {
-		so := &source{Source: src}
-		if strings.TrimSpace(src.CodeOwners) != "" {
-			co, err := parseCodeOwners(strings.NewReader(src.CodeOwners))
-			if err != nil {
-				return nil, fmt.Errorf("drift: source %s: %w", src.Name, err)
-			}
-			so.codeOwners = co
-		}
-		s.sources[src.Name] = so
 	}
 	s.mapping = make(map[string]string, len(opt.CodeOwnersMapping))
 	for k, v := range opt.CodeOwnersMapping {
@@ -167,6 +176,17 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 	s.populated = s.computePopulated()
 	s.owners = newOwnerResolver(s)
 	return s, nil
+}
+
+// Run loads a snapshot and reports on it: Load with what f needs, then
+// Snapshot.Report.
+func Run(ctx context.Context, r Reader, opt LoadOptions, rules []Rule, f Filter) ([]Finding, error) {
+	opt.WithContainers = opt.WithContainers || f.NeedsContainers()
+	s, err := Load(ctx, r, opt)
+	if err != nil {
+		return nil, err
+	}
+	return s.Report(rules, f)
 }
 
 func wrap(what string, err error) error {
@@ -206,7 +226,7 @@ func (s *Snapshot) computePopulated() map[string]bool {
 		state[g] = visiting
 		has := false
 		for _, u := range s.members[g] {
-			if _, ok := s.users[u]; ok {
+			if s.Exists(u) {
 				has = true
 				break
 			}
