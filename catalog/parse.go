@@ -20,6 +20,10 @@ import (
 // are rejected whole rather than read into memory.
 const MaxFileSize = 10 << 20
 
+// MaxErrors bounds the problems reported for one file; the rest are
+// counted in a last "and N more problems" entry.
+const MaxErrors = 100
+
 // ParseResult is everything Parse found in one file.
 type ParseResult struct {
 	// Entities are the valid entities, in file order, validated, stamped and
@@ -52,7 +56,12 @@ func Parse(r io.Reader, path string) ([]*Entity, []ProcessingError) {
 // memory whatever the input.
 func ParseFile(r io.Reader, path string) ParseResult {
 	var res ParseResult
+	dropped := 0
 	fail := func(line int, msg string) {
+		if len(res.Errors) >= MaxErrors {
+			dropped++
+			return
+		}
 		res.Errors = append(res.Errors, ProcessingError{Path: path, Line: line, Message: msg})
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
@@ -114,6 +123,9 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		for _, p := range problems {
 			fail(p.line, p.msg)
 		}
+	}
+	if dropped > 0 {
+		res.Errors = append(res.Errors, ProcessingError{Path: path, Message: fmt.Sprintf("and %d more problems", dropped)})
 	}
 	return res
 }

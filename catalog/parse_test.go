@@ -273,6 +273,20 @@ func TestParseHostile(t *testing.T) {
 	}
 }
 
+func TestParseErrorCap(t *testing.T) {
+	in := "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: g\n  tags:\n" + strings.Repeat("  - Bad\n", 150) + "spec: {type: team, children: []}\n"
+	_, errs := catalog.Parse(strings.NewReader(in), "x.yaml")
+	if len(errs) != catalog.MaxErrors+1 {
+		t.Fatalf("Parse(150 bad tags) = %d errors, want %d", len(errs), catalog.MaxErrors+1)
+	}
+	if got := errs[0].String(); !strings.HasPrefix(got, `x.yaml:6: metadata.tags.0: "Bad" is not a valid tag`) {
+		t.Errorf("first error = %q", got)
+	}
+	if got, want := errs[catalog.MaxErrors].String(), "x.yaml: and 50 more problems"; got != want {
+		t.Errorf("last error = %q, want %q", got, want)
+	}
+}
+
 // TestParseLargeDefinition checks that a large API definition written as a
 // block scalar, full of the characters that separate YAML values, is one
 // value and passes the structure limits.
