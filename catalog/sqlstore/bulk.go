@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"iter"
 	"slices"
@@ -12,57 +14,166 @@ import (
 	"github.com/lib/pq"
 )
 
-// Bulk writes. Postgres gets COPY (one stream per table, no round trip per
-// row); SQLite, which runs in-process, gets one prepared statement executed
-// per row inside the caller's transaction.
+// Bulk writes. Postgres gets COPY, driven on the driver connection itself
+// so that a row costs an append to a buffer rather than a trip through
+// database/sql; SQLite, which runs in-process, gets prepared statements
+// executed per row, prepared once per transaction.
 
-// insertRows inserts rows (each holding one value per column) into table.
-func (s *Store) insertRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	cleanRows(rows)
-	if s.pg() {
-		return copyIn(ctx, tx, table, cols, rows)
-	}
-	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
-	return execEach(ctx, tx, q, rows)
+// writer performs the bulk writes of one transaction.
+type writer struct {
+	s    *Store
+	conn *sqlx.Conn
+	tx   *sqlx.Tx
+	// stmts caches SQLite prepared statements by query; closed by close.
+	stmts map[string]*sql.Stmt
+	// staged lists, in order, the Postgres temp tables filled by update and
+	// insertIgnore, applied by flush.
+	staged []stagedTable
 }
 
-// updateRows updates table from rows keyed by their first column: each row
-// sets cols[1:] where cols[0] matches.
-func (s *Store) updateRows(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
+type stagedTable struct {
+	table  string
+	cols   []string
+	ignore bool // insertIgnore rather than update
+}
+
+func (w *writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// insert inserts rows (each holding one value per column) into table.
+func (w *writer) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	cleanRows(rows)
-	key := cols[0]
-	sets := make([]string, 0, len(cols)-1)
-	if s.pg() {
-		tmp := "tmp_" + table
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA",
-			tmp, strings.Join(cols, ", "), table)); err != nil {
-			return err
-		}
-		if err := copyIn(ctx, tx, tmp, cols, rows); err != nil {
-			return err
-		}
-		for _, c := range cols[1:] {
-			sets = append(sets, c+" = t."+c)
-		}
-		_, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s FROM %s t WHERE %s.%s = t.%s; DROP TABLE %s",
-			table, strings.Join(sets, ", "), tmp, table, key, key, tmp))
-		return err
+	if w.s.pg() {
+		return w.copyIn(table, cols, rows)
 	}
+	return w.execEach(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES (?"+strings.Repeat(", ?", len(cols)-1)+")", rows)
+}
+
+// update updates table from rows keyed by their first column: each row sets
+// cols[1:] where cols[0] matches. On Postgres the rows are staged and
+// applied by flush.
+func (w *writer) update(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cleanRows(rows)
+	if w.s.pg() {
+		return w.stage(ctx, table, cols, false, rows)
+	}
+	sets := make([]string, 0, len(cols)-1)
 	for _, c := range cols[1:] {
 		sets = append(sets, c+" = ?")
 	}
-	q := "UPDATE " + table + " SET " + strings.Join(sets, ", ") + " WHERE " + key + " = ?"
 	shifted := make([][]any, len(rows))
 	for i, r := range rows {
 		shifted[i] = append(append(make([]any, 0, len(r)), r[1:]...), r[0])
 	}
-	return execEach(ctx, tx, q, shifted)
+	return w.execEach(ctx, "UPDATE "+table+" SET "+strings.Join(sets, ", ")+" WHERE "+cols[0]+" = ?", shifted)
+}
+
+// insertIgnore inserts rows into table, skipping those whose key (the first
+// column, unique) is already present. On Postgres the rows are staged and
+// applied by flush.
+func (w *writer) insertIgnore(ctx context.Context, table string, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	cleanRows(rows)
+	if w.s.pg() {
+		return w.stage(ctx, table, cols, true, rows)
+	}
+	return w.execEach(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES (?"+
+		strings.Repeat(", ?", len(cols)-1)+") ON CONFLICT ("+cols[0]+") DO NOTHING", rows)
+}
+
+func (w *writer) stage(ctx context.Context, table string, cols []string, ignore bool, rows [][]any) error {
+	tmp := "tmp_" + table
+	if !slices.ContainsFunc(w.staged, func(t stagedTable) bool { return t.table == table }) {
+		if _, err := w.tx.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA",
+			tmp, strings.Join(cols, ", "), table)); err != nil {
+			return err
+		}
+		w.staged = append(w.staged, stagedTable{table: table, cols: cols, ignore: ignore})
+	}
+	return w.copyIn(tmp, cols, rows)
+}
+
+// flush applies what update and insertIgnore staged.
+func (w *writer) flush(ctx context.Context) error {
+	for _, t := range w.staged {
+		tmp, key, list := "tmp_"+t.table, t.cols[0], strings.Join(t.cols, ", ")
+		var q string
+		if t.ignore {
+			q = fmt.Sprintf("INSERT INTO %s (%s) SELECT DISTINCT ON (%s) %s FROM %s ON CONFLICT (%s) DO NOTHING",
+				t.table, list, key, list, tmp, key)
+		} else {
+			sets := make([]string, 0, len(t.cols)-1)
+			for _, c := range t.cols[1:] {
+				sets = append(sets, c+" = t."+c)
+			}
+			q = fmt.Sprintf("UPDATE %s SET %s FROM %s t WHERE %s.%s = t.%s", t.table, strings.Join(sets, ", "), tmp, t.table, key, key)
+		}
+		if _, err := w.tx.ExecContext(ctx, q+"; DROP TABLE "+tmp); err != nil {
+			return err
+		}
+	}
+	w.staged = nil
+	return nil
+}
+
+func (w *writer) execEach(ctx context.Context, q string, rows [][]any) error {
+	st := w.stmts[q]
+	if st == nil {
+		var err error
+		if st, err = w.tx.PrepareContext(ctx, q); err != nil {
+			return err
+		}
+		if w.stmts == nil {
+			w.stmts = map[string]*sql.Stmt{}
+		}
+		w.stmts[q] = st
+	}
+	for _, r := range rows {
+		if _, err := st.ExecContext(ctx, r...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyIn streams rows into table with COPY on the transaction's driver
+// connection. Values must be driver values (string, int64, nil).
+func (w *writer) copyIn(table string, cols []string, rows [][]any) error {
+	return w.conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("copy %s: driver connection is %T", table, dc)
+		}
+		st, err := c.Prepare("COPY " + table + " (" + strings.Join(cols, ", ") + ") FROM STDIN")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		vals := make([]driver.Value, len(cols))
+		for _, r := range rows {
+			for i, v := range r {
+				vals[i] = v
+			}
+			//lint:ignore SA1019 lib/pq's COPY statement implements only Exec.
+			if _, err := st.Exec(vals); err != nil {
+				return err
+			}
+		}
+		//lint:ignore SA1019 an Exec without values ends the COPY.
+		_, err = st.Exec(nil)
+		return err
+	})
 }
 
 // deleteWhereIn deletes rows of table whose col is one of vals.
@@ -132,30 +243,6 @@ func (s *Store) whereIn(query string, args []any, vals []string) iter.Seq2[strin
 	}
 }
 
-// insertIgnore inserts rows into table, skipping those whose key (the
-// first column, unique) is already present.
-func (s *Store) insertIgnore(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	cleanRows(rows)
-	list := strings.Join(cols, ", ")
-	if s.pg() {
-		tmp := "tmp_" + table
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS SELECT %s FROM %s WITH NO DATA", tmp, list, table)); err != nil {
-			return err
-		}
-		if err := copyIn(ctx, tx, tmp, cols, rows); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s (%s) SELECT DISTINCT ON (%s) %s FROM %s ON CONFLICT (%s) DO NOTHING; DROP TABLE %s",
-			table, list, cols[0], list, tmp, cols[0], tmp))
-		return err
-	}
-	q := "INSERT INTO " + table + " (" + list + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ") ON CONFLICT (" + cols[0] + ") DO NOTHING"
-	return execEach(ctx, tx, q, rows)
-}
-
 // cleanRows makes every string value storable in both dialects: Postgres
 // refuses NUL bytes and invalid UTF-8 in text, and catalog files are
 // hostile input. Applying it for SQLite too keeps the dialects identical.
@@ -167,33 +254,4 @@ func cleanRows(rows [][]any) {
 			}
 		}
 	}
-}
-
-func execEach(ctx context.Context, tx *sqlx.Tx, q string, rows [][]any) error {
-	st, err := tx.PrepareContext(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, r := range rows {
-		if _, err := st.ExecContext(ctx, r...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func copyIn(ctx context.Context, tx *sqlx.Tx, table string, cols []string, rows [][]any) error {
-	st, err := tx.PrepareContext(ctx, "COPY "+table+" ("+strings.Join(cols, ", ")+") FROM STDIN")
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, r := range rows {
-		if _, err := st.ExecContext(ctx, r...); err != nil {
-			return err
-		}
-	}
-	_, err = st.ExecContext(ctx)
-	return err
 }

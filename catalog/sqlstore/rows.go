@@ -201,15 +201,14 @@ func (r relationRow) relation() catalog.Relation {
 	return catalog.Relation{Type: r.Type, Source: splitRef(r.Source), Target: splitRef(r.Target), TargetRef: r.Target}
 }
 
-// relationRefs returns the canonical source and target of rel, falling back
-// to TargetRef when Target is unset.
-func relationRefs(rel catalog.Relation, origin string) (src, dst string) {
-	src = origin
-	if !rel.Source.IsZero() {
+// relationRefs returns the canonical source and target of rel, derived
+// from e (whose canonical ref is self).
+func relationRefs(rel catalog.Relation, e *catalog.Entity, self string) (src, dst string) {
+	src, dst = self, rel.TargetRef
+	if !rel.Source.IsZero() && rel.Source != e.Ref() {
 		src = rel.Source.String()
 	}
-	dst = rel.TargetRef
-	if !rel.Target.IsZero() {
+	if dst == "" {
 		dst = rel.Target.String()
 	}
 	return src, strings.ToLower(dst)

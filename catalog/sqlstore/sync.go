@@ -41,6 +41,10 @@ type storedRow struct {
 
 const storedRowQuery = "SELECT ref, path, line, etag, owner, definition_hash FROM entities WHERE source = ?"
 
+// writeChunk is how many entities ApplySync encodes and writes at a time,
+// which bounds the memory a sync needs beyond the batch itself.
+const writeChunk = 5000
+
 // ApplySync writes one sync of one source in a single transaction; on any
 // error nothing changes.
 //
@@ -58,29 +62,46 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	if src == "" {
 		return catalog.SyncResult{}, errors.New("apply sync: source has no name")
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
+	conn, err := s.db.Connx(ctx)
+	if err != nil {
+		return catalog.SyncResult{}, s.wrap(op, err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		return catalog.SyncResult{}, s.wrap(op, err)
 	}
 	// Rollback after Commit is a no-op; its error says nothing new.
 	defer func() { _ = tx.Rollback() }()
+	w := &writer{s: s, conn: conn, tx: tx}
+	defer w.close()
 	if s.pg() {
 		if _, err := tx.ExecContext(ctx, syncLockSQL); err != nil {
 			return catalog.SyncResult{}, s.wrap(op, err)
 		}
 	}
-	res, err := s.applySync(ctx, tx, b, time.Now().UTC())
+	res, err := s.applySync(ctx, w, b, time.Now().UTC())
 	if err != nil {
 		return catalog.SyncResult{}, s.wrap(op, err)
 	}
+	w.close()
 	if err := tx.Commit(); err != nil {
 		return catalog.SyncResult{}, s.wrap(op, err)
 	}
 	return res, nil
 }
 
-func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch, now time.Time) (catalog.SyncResult, error) {
+// candidate is an entity of a good file that this sync may write.
+type candidate struct {
+	e                *catalog.Entity
+	ref, path, owner string
+	line             int
+	update           bool
+}
+
+func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, now time.Time) (catalog.SyncResult, error) {
 	var res catalog.SyncResult
+	tx := w.tx
 	src := b.Source.Name
 	nowV := dbTimeValue(now)
 
@@ -112,7 +133,7 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 	}
 
 	// claimed maps each ref this sync keeps or writes to its file.
-	claimed := map[string]string{}
+	claimed := make(map[string]string, len(existing))
 	fail := func(path string, line int, format string, args ...any) {
 		res.Errors = append(res.Errors, catalog.ProcessingError{Source: src, Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
@@ -132,7 +153,7 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 		}
 	}
 	var (
-		cands   []entityRow
+		cands   []candidate
 		unknown []string
 	)
 	for _, f := range b.Files {
@@ -140,24 +161,24 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 			continue
 		}
 		for _, e := range f.Entities {
-			row, err := encodeEntity(e, src)
-			if err != nil {
-				fail(f.Path, e.Origin.Line, "%s: %v", e.Ref(), err)
+			if e.Metadata.Etag == "" || e.Metadata.UID == "" {
+				c := *e
+				if err := c.Stamp(); err != nil {
+					fail(f.Path, e.Origin.Line, "%s: %v", e.Ref(), err)
+					continue
+				}
+				e = &c
+			}
+			c := candidate{e: e, ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			if holder, ok := claimed[c.ref]; ok {
+				fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
 				continue
 			}
-			row.path = f.Path
-			if row.commit == "" {
-				row.commit = b.Source.Commit
+			claimed[c.ref] = f.Path
+			if _, ok := existing[c.ref]; !ok {
+				unknown = append(unknown, c.ref)
 			}
-			if holder, ok := claimed[row.ref]; ok {
-				fail(f.Path, row.line, "entity %s is already defined in %s", row.ref, holder)
-				continue
-			}
-			claimed[row.ref] = f.Path
-			cands = append(cands, row)
-			if _, ok := existing[row.ref]; !ok {
-				unknown = append(unknown, row.ref)
-			}
+			cands = append(cands, c)
 		}
 	}
 
@@ -180,55 +201,51 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 		return res, err
 	}
 
+	// Decide what changes, from refs and etags alone.
 	var (
-		inserts, updates [][]any
-		rels, history    [][]any
-		defs             [][]any
+		writes           []candidate
+		history          [][]any
 		changed, removed []string
 		oldDefs          []string
 	)
-	newDefs := map[string]bool{}
 	owned := func(ref, oldOwner, newOwner, commit string) {
 		if oldOwner != newOwner {
 			history = append(history, []any{ref, oldOwner, newOwner, commit, nowV})
 		}
 	}
-	for _, row := range cands {
-		old, ok := existing[row.ref]
+	commitOf := func(e *catalog.Entity) string {
+		if e.Origin.Commit != "" {
+			return e.Origin.Commit
+		}
+		return b.Source.Commit
+	}
+	for _, c := range cands {
+		old, ok := existing[c.ref]
 		if !ok {
-			if h, taken := held[row.ref]; taken {
-				fail(row.path, row.line, "entity %s is already defined by source %s in %s", row.ref, h.Source, h.Path)
+			if h, taken := held[c.ref]; taken {
+				fail(c.path, c.line, "entity %s is already defined by source %s in %s", c.ref, h.Source, h.Path)
 				continue
 			}
-		} else if old.Etag == row.etag && old.Path == row.path && old.Line == row.line {
+		} else if old.Etag == c.e.Metadata.Etag && old.Path == c.path && old.Line == c.line {
 			res.Unchanged++
 			continue
 		}
-		var defHash any
-		if row.defHash != "" {
-			defHash = row.defHash
-			if !newDefs[row.defHash] {
-				newDefs[row.defHash] = true
-				defs = append(defs, []any{row.defHash, row.definition})
-			}
+		if o, has := c.e.Owner(); has {
+			c.owner = o.String()
 		}
-		vals := []any{row.ref, row.kind, row.namespace, row.name, row.owner, row.title, row.description, row.tags,
-			row.specType, row.lifecycle, row.doc, row.source, row.path, row.line, row.commit, row.etag, row.uid, defHash}
+		c.update = ok
 		if ok {
-			updates = append(updates, append(vals, nowV))
-			changed = append(changed, row.ref)
-			owned(row.ref, old.Owner, row.owner, row.commit)
-			if old.DefHash != nil && *old.DefHash != row.defHash {
+			res.Updated++
+			changed = append(changed, c.ref)
+			owned(c.ref, old.Owner, c.owner, commitOf(c.e))
+			if old.DefHash != nil {
 				oldDefs = append(oldDefs, *old.DefHash)
 			}
 		} else {
-			inserts = append(inserts, append(vals, nowV, nowV))
-			owned(row.ref, "", row.owner, row.commit)
+			res.Added++
+			owned(c.ref, "", c.owner, commitOf(c.e))
 		}
-		for _, rel := range row.relations {
-			from, to := relationRefs(rel, row.ref)
-			rels = append(rels, []any{from, rel.Type, to, row.ref})
-		}
+		writes = append(writes, c)
 	}
 	for ref, old := range existing {
 		if _, ok := claimed[ref]; ok {
@@ -241,7 +258,7 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 		}
 	}
 	sort.Strings(removed)
-	res.Added, res.Updated, res.Removed = len(inserts), len(updates), len(removed)
+	res.Removed = len(removed)
 
 	if err := s.deleteWhereIn(ctx, tx, "relations", "origin_ref", append(changed, removed...)); err != nil {
 		return res, fmt.Errorf("delete relations: %w", err)
@@ -249,23 +266,14 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 	if err := s.deleteWhereIn(ctx, tx, "entities", "ref", removed); err != nil {
 		return res, fmt.Errorf("delete entities: %w", err)
 	}
-	if err := s.insertIgnore(ctx, tx, "definitions", []string{"hash", "text"}, defs); err != nil {
-		return res, fmt.Errorf("insert definitions: %w", err)
-	}
-	if err := s.insertRows(ctx, tx, "entities", entityInsertCols, inserts); err != nil {
-		return res, fmt.Errorf("insert entities: %w", err)
-	}
-	if err := s.updateRows(ctx, tx, "entities", entityUpdateCols, updates); err != nil {
-		return res, fmt.Errorf("update entities: %w", err)
-	}
-	if err := s.insertRows(ctx, tx, "relations", relationCols, rels); err != nil {
-		return res, fmt.Errorf("insert relations: %w", err)
+	if err := s.writeEntities(ctx, w, src, b.Source.Commit, nowV, writes); err != nil {
+		return res, err
 	}
 	if err := s.execWhereIn(ctx, tx, "DELETE FROM definitions WHERE NOT EXISTS (SELECT 1 FROM entities WHERE definition_hash = definitions.hash) AND hash",
 		nil, oldDefs); err != nil {
 		return res, fmt.Errorf("delete definitions: %w", err)
 	}
-	if err := s.insertRows(ctx, tx, "ownership_history", []string{"entity_ref", "old_owner", "new_owner", "commit_sha", "recorded_at"}, history); err != nil {
+	if err := w.insert(ctx, "ownership_history", []string{"entity_ref", "old_owner", "new_owner", "commit_sha", "recorded_at"}, history); err != nil {
 		return res, fmt.Errorf("insert ownership history: %w", err)
 	}
 
@@ -280,9 +288,9 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 	}
 	perrs := make([][]any, len(res.Errors))
 	for i, pe := range res.Errors {
-		perrs[i] = []any{pe.Source, pe.Path, pe.Line, pe.Message, nowV}
+		perrs[i] = []any{pe.Source, pe.Path, int64(pe.Line), pe.Message, nowV}
 	}
-	if err := s.insertRows(ctx, tx, "processing_errors", []string{"source", "path", "line", "message", "recorded_at"}, perrs); err != nil {
+	if err := w.insert(ctx, "processing_errors", []string{"source", "path", "line", "message", "recorded_at"}, perrs); err != nil {
 		return res, fmt.Errorf("insert processing errors: %w", err)
 	}
 
@@ -307,6 +315,67 @@ func (s *Store) applySync(ctx context.Context, tx *sqlx.Tx, b catalog.SyncBatch,
 		return res, fmt.Errorf("upsert source: %w", err)
 	}
 	return res, nil
+}
+
+// writeEntities encodes and writes the new and changed entities, their
+// relations and definitions, writeChunk entities at a time.
+func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV string, writes []candidate) error {
+	seenDefs := map[string]bool{}
+	for len(writes) > 0 {
+		chunk := writes[:min(writeChunk, len(writes))]
+		writes = writes[len(chunk):]
+		var (
+			inserts = make([][]any, 0, len(chunk))
+			updates [][]any
+			rels    = make([][]any, 0, 8*len(chunk))
+			defs    [][]any
+		)
+		for _, c := range chunk {
+			row, err := encodeEntity(c.e, src)
+			if err != nil {
+				return fmt.Errorf("encode %s: %w", c.ref, err)
+			}
+			if row.commit == "" {
+				row.commit = commit
+			}
+			var defHash any
+			if row.defHash != "" {
+				defHash = row.defHash
+				if !seenDefs[row.defHash] {
+					seenDefs[row.defHash] = true
+					defs = append(defs, []any{row.defHash, row.definition})
+				}
+			}
+			vals := make([]any, 0, len(entityInsertCols))
+			vals = append(vals, row.ref, row.kind, row.namespace, row.name, row.owner, row.title, row.description, row.tags,
+				row.specType, row.lifecycle, row.doc, row.source, c.path, int64(row.line), row.commit, row.etag, row.uid, defHash)
+			if c.update {
+				updates = append(updates, append(vals, nowV))
+			} else {
+				inserts = append(inserts, append(vals, nowV, nowV))
+			}
+			for _, rel := range row.relations {
+				from, to := relationRefs(rel, c.e, row.ref)
+				rels = append(rels, []any{from, rel.Type, to, row.ref})
+			}
+		}
+		if err := w.insertIgnore(ctx, "definitions", []string{"hash", "text"}, defs); err != nil {
+			return fmt.Errorf("insert definitions: %w", err)
+		}
+		if err := w.insert(ctx, "entities", entityInsertCols, inserts); err != nil {
+			return fmt.Errorf("insert entities: %w", err)
+		}
+		if err := w.update(ctx, "entities", entityUpdateCols, updates); err != nil {
+			return fmt.Errorf("update entities: %w", err)
+		}
+		if err := w.insert(ctx, "relations", relationCols, rels); err != nil {
+			return fmt.Errorf("insert relations: %w", err)
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return fmt.Errorf("apply staged rows: %w", err)
+	}
+	return nil
 }
 
 // RecordSourceError marks src as failed with msg (an unreachable repo, ...)

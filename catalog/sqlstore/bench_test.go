@@ -1,0 +1,146 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
+)
+
+// synthBatch builds, in memory, a full batch of about n entities spread as a
+// real catalog is: 1% groups, 10% users (100 per file), 1% systems, and the
+// rest as component+API pairs, one pair per file, the API with a
+// definition.
+func synthBatch(tb testing.TB, n int, commit string) catalog.SyncBatch {
+	tb.Helper()
+	groups, users, systems := max(1, n/100), max(1, n/10), max(1, n/100)
+	pairs := max(1, (n-groups-users-systems)/2)
+	var files []catalog.FileResult
+	add := func(path string, es ...*catalog.Entity) {
+		for i, e := range es {
+			e.Origin = catalog.Origin{Path: path, Line: 1 + 12*i, Commit: commit}
+			if err := e.Stamp(); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		files = append(files, catalog.FileResult{Path: path, Entities: es})
+	}
+	ent := func(kind, name string, spec map[string]any) *catalog.Entity {
+		return &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: kind,
+			Metadata: catalog.Metadata{Name: name, Title: name, Description: "Synthetic " + kind + " " + name, Tags: []string{"synthetic", "go"}},
+			Spec:     spec}
+	}
+	var batch []*catalog.Entity
+	for i := range groups {
+		spec := map[string]any{"type": "team", "children": []any{}}
+		if i > 0 {
+			spec["parent"] = fmt.Sprintf("team-%d", (i-1)/4)
+		}
+		batch = append(batch, ent("Group", fmt.Sprintf("team-%d", i), spec))
+		if len(batch) == 100 || i == groups-1 {
+			add(fmt.Sprintf("org/groups-%d.yaml", i/100), batch...)
+			batch = nil
+		}
+	}
+	for i := range users {
+		batch = append(batch, ent("User", fmt.Sprintf("user-%d", i), map[string]any{"memberOf": []any{fmt.Sprintf("team-%d", i%groups)}}))
+		if len(batch) == 100 || i == users-1 {
+			add(fmt.Sprintf("org/users-%d.yaml", i/100), batch...)
+			batch = nil
+		}
+	}
+	for i := range systems {
+		add(fmt.Sprintf("systems/sys-%d.yaml", i), ent("System", fmt.Sprintf("sys-%d", i), map[string]any{"owner": fmt.Sprintf("team-%d", i%groups)}))
+	}
+	for i := range pairs {
+		owner := fmt.Sprintf("team-%d", i%groups)
+		svc := fmt.Sprintf("svc-%d", i)
+		c := ent("Component", svc, map[string]any{"type": "service", "lifecycle": "production", "owner": owner,
+			"system": fmt.Sprintf("sys-%d", i%systems), "providesApis": []any{svc + "-api"},
+			"dependsOn": []any{fmt.Sprintf("component:svc-%d", (i+1)%pairs)}})
+		a := ent("API", svc+"-api", map[string]any{"type": "openapi", "lifecycle": "production", "owner": owner,
+			"system":     fmt.Sprintf("sys-%d", i%systems),
+			"definition": fmt.Sprintf("openapi: 3.0.0\ninfo:\n  title: %s\n  version: 1.0.0\npaths:\n  /%s:\n    get:\n      responses:\n        '200':\n          description: ok\n", svc, svc)})
+		add(fmt.Sprintf("services/%s/catalog-info.yaml", svc), c, a)
+	}
+	return catalog.SyncBatch{Source: catalog.Source{Name: "synth", Repo: "synth", Branch: "main", Commit: commit}, Full: true, Files: files}
+}
+
+func entities(b catalog.SyncBatch) int {
+	n := 0
+	for _, f := range b.Files {
+		n += len(f.Entities)
+	}
+	return n
+}
+
+// BenchmarkApplySync measures, per dialect and catalog size, a full sync
+// into an empty store, a full re-sync where nothing changed, and a partial
+// batch of one changed file into the full store.
+func BenchmarkApplySync(b *testing.B) {
+	ctx := context.Background()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		open := catalogtest.Stores()[dialect]
+		for _, n := range []int{10_000, 100_000} {
+			batch := synthBatch(b, n, "c1")
+			name := fmt.Sprintf("%s/%dk", dialect, n/1000)
+			b.Run(name+"/full", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					st := open(b)
+					b.StartTimer()
+					res, err := st.ApplySync(ctx, batch)
+					if err != nil || res.Added != entities(batch) {
+						b.Fatalf("ApplySync = %+v, %v", res.Added, err)
+					}
+					b.StopTimer()
+					st.Close()
+					b.StartTimer()
+				}
+				b.ReportMetric(float64(entities(batch)), "entities")
+			})
+			b.Run(name+"/noop", func(b *testing.B) {
+				st := open(b)
+				if _, err := st.ApplySync(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					res, err := st.ApplySync(ctx, batch)
+					if err != nil || res.Unchanged != entities(batch) {
+						b.Fatalf("ApplySync(no-op) = %+v, %v", res, err)
+					}
+				}
+			})
+			b.Run(name+"/partial-one-file", func(b *testing.B) {
+				st := open(b)
+				if _, err := st.ApplySync(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				f := batch.Files[len(batch.Files)-1]
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					i++
+					es := make([]*catalog.Entity, len(f.Entities))
+					for j, e := range f.Entities {
+						c := *e
+						c.Metadata.Description = fmt.Sprintf("changed %d", i)
+						c.Metadata.Etag = ""
+						if err := c.Stamp(); err != nil {
+							b.Fatal(err)
+						}
+						es[j] = &c
+					}
+					res, err := st.ApplySync(ctx, catalog.SyncBatch{Source: batch.Source, Files: []catalog.FileResult{{Path: f.Path, Entities: es}}})
+					if err != nil || res.Updated != len(es) {
+						b.Fatalf("ApplySync(partial) = %+v, %v", res, err)
+					}
+				}
+			})
+		}
+	}
+}
