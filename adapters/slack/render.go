@@ -198,8 +198,17 @@ func messageBlocks(r commands.Reply, share string) []slackgo.Block {
 	content := contentBlocks(r)
 	var tail []slackgo.Block
 	if share != "" && !r.InChannel && len(share) <= maxButtonValue {
-		tail = append(tail, slackgo.NewActionBlock("",
-			slackgo.NewButtonBlockElement(actionShare, share, plain("Share in channel"))))
+		btn := slackgo.NewButtonBlockElement(actionShare, share, plain("Share in channel"))
+		// Join the reply's last row of buttons when it has room.
+		if n := len(content); n > 0 && n <= maxMessageBlocks {
+			if ab, ok := content[n-1].(*slackgo.ActionBlock); ok && len(ab.Elements.ElementSet) < maxActionElements {
+				ab.Elements.ElementSet = append(ab.Elements.ElementSet, btn)
+				btn = nil
+			}
+		}
+		if btn != nil {
+			tail = append(tail, slackgo.NewActionBlock("", btn))
+		}
 	}
 	room := maxMessageBlocks - len(tail)
 	if len(content) > room {
