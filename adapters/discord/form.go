@@ -24,6 +24,9 @@ import (
 type openForm struct {
 	Form   commands.Form       `json:"form"`
 	Values map[string][]string `json:"values"` // by Input.Name, what was typed
+	// Complete is set once every part was submitted: a part reopened to
+	// fix an error then submits the whole form again.
+	Complete bool `json:"complete,omitempty"`
 }
 
 func (f *openForm) parts() int {

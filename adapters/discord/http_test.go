@@ -96,9 +96,34 @@ func (h *harness) interact(t *testing.T, body []byte) discordgo.InteractionRespo
 	if code != http.StatusOK {
 		t.Fatalf("POST /discord/interactions = %d %s, want 200", code, b)
 	}
-	var resp discordgo.InteractionResponse
-	if err := json.Unmarshal(b, &resp); err != nil {
+	return decodeResponse(t, b)
+}
+
+// decodeResponse decodes an interaction response, components included
+// (discordgo decodes those only through MessageComponentFromJSON).
+func decodeResponse(t *testing.T, b []byte) discordgo.InteractionResponse {
+	t.Helper()
+	var raw struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data *struct {
+			discordgo.InteractionResponseData
+			Components []json.RawMessage `json:"components"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		t.Fatalf("response %s: %v", b, err)
+	}
+	resp := discordgo.InteractionResponse{Type: raw.Type}
+	if raw.Data != nil {
+		resp.Data = &raw.Data.InteractionResponseData
+		resp.Data.Components = nil
+		for _, c := range raw.Data.Components {
+			mc, err := discordgo.MessageComponentFromJSON(c)
+			if err != nil {
+				t.Fatalf("component %s: %v", c, err)
+			}
+			resp.Data.Components = append(resp.Data.Components, mc)
+		}
 	}
 	return resp
 }

@@ -91,8 +91,10 @@ func (a *Adapter) modalSubmit(ctx context.Context, i *discordgo.Interaction, res
 		return
 	}
 	readModal(f, c.part, data)
+	next := c.part + 1
+	f.Complete = f.Complete || next == f.parts()
 	a.stash.saveForm(c.key, f)
-	if next := c.part + 1; next < f.parts() {
+	if !f.Complete {
 		m := continueMessage(c.key, f, next, fmt.Sprintf("Part %d of %d saved.", next, f.parts()))
 		a.send(ctx, respond, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
