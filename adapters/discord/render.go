@@ -93,25 +93,25 @@ func embedParts(title, text string, links []commands.Link, fields []commands.Fie
 	if len(out) == 0 {
 		out = []*discordgo.MessageEmbed{{Title: truncate(escapeTitle(title), maxEmbedTitle)}}
 	}
-	// Fields beyond one embed's limit continue in the next embeds.
+	// Fields beyond one embed's limits (count, or the characters a
+	// message's embeds may hold in total) continue in the next embeds.
 	e := out[len(out)-1]
 	for _, f := range fields {
-		if len(e.Fields) == maxEmbedFields {
-			e = &discordgo.MessageEmbed{}
-			out = append(out, e)
-		}
 		val := escape(f.Value)
 		if f.URL != "" {
 			val = link(f.Value, f.URL)
 		}
-		if val == "" {
-			val = "—"
-		}
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{
+		field := &discordgo.MessageEmbedField{
 			Name:   truncate(orDash(f.Name), maxFieldName),
-			Value:  truncate(val, maxFieldValue),
+			Value:  truncate(orDash(val), maxFieldValue),
 			Inline: utf8.RuneCountInString(val) <= 40,
-		})
+		}
+		n := utf8.RuneCountInString(field.Name) + utf8.RuneCountInString(field.Value)
+		if len(e.Fields) == maxEmbedFields || embedSize(e)+n > maxEmbedTotalChars {
+			e = &discordgo.MessageEmbed{}
+			out = append(out, e)
+		}
+		e.Fields = append(e.Fields, field)
 	}
 	return out
 }
