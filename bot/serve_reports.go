@@ -129,13 +129,17 @@ type reporter struct {
 }
 
 func newReporter(a *App) *reporter {
+	logger := a.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	return &reporter{
 		store:     a.Store,
 		posters:   a.Posters,
 		cfg:       a.Config.Reports,
 		portalURL: a.Config.PortalURL,
 		holder:    a.Holder,
-		logger:    a.Logger.With("component", "bot/reports"),
+		logger:    logger.With("component", "bot/reports"),
 		metrics:   a.Metrics,
 		rules:     drift.DefaultRules(),
 		now:       time.Now,
@@ -409,4 +413,10 @@ func teamFindings(all []drift.Finding, team string, since time.Time) []drift.Fin
 		out = append(out, f)
 	}
 	return out
+}
+
+// newDriftSource returns the commands.DriftSource behind "drift [team]":
+// the rules over a's store, with the configured CODEOWNERS mapping.
+func newDriftSource(a *App) commands.DriftSource {
+	return newReporter(a)
 }
