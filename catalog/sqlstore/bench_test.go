@@ -3,10 +3,16 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/catalogtest"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 // synthBatch builds, in memory, a full batch of about n entities spread as a
@@ -76,6 +82,63 @@ func entities(b catalog.SyncBatch) int {
 	return n
 }
 
+// cpuMeter reads the CPU time used by this process and, for Postgres, by
+// the server backend of the store's single connection, so benchmarks can
+// report CPU seconds as well as wall time on a busy machine.
+type cpuMeter struct {
+	backend int // Postgres backend pid; 0 when unknown or SQLite
+}
+
+func newCPUMeter(tb testing.TB, st *sqlstore.Store) *cpuMeter {
+	m := &cpuMeter{}
+	if st.Dialect() == "postgres" {
+		st.DB().SetMaxOpenConns(1)
+		if err := st.DB().Get(&m.backend, "SELECT pg_backend_pid()"); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", m.backend)); err != nil {
+			m.backend = 0 // the server runs elsewhere
+		}
+	}
+	return m
+}
+
+func (m *cpuMeter) read() (client, server time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if m.backend == 0 {
+		return client, 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.backend))
+	if err != nil {
+		return client, 0
+	}
+	// Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s, counted
+	// after the parenthesised command name.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return client, time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// measure runs fn b.N times (through b.Loop) and reports CPU seconds per
+// op of this process and of the Postgres backend.
+func measure(b *testing.B, m *cpuMeter, fn func(i int)) {
+	c0, s0 := m.read()
+	i := 0
+	for b.Loop() {
+		i++
+		fn(i)
+	}
+	c1, s1 := m.read()
+	b.ReportMetric((c1-c0).Seconds()/float64(i), "client-cpu-s/op")
+	if m.backend != 0 {
+		b.ReportMetric((s1-s0).Seconds()/float64(i), "server-cpu-s/op")
+	}
+}
+
 // BenchmarkApplySync measures, per dialect and catalog size, a full sync
 // into an empty store, a full re-sync where nothing changed, and a partial
 // batch of one changed file into the full store.
@@ -88,19 +151,29 @@ func BenchmarkApplySync(b *testing.B) {
 			name := fmt.Sprintf("%s/%dk", dialect, n/1000)
 			b.Run(name+"/full", func(b *testing.B) {
 				b.ReportAllocs()
+				var client, server time.Duration
+				ops := 0
 				for b.Loop() {
 					b.StopTimer()
 					st := open(b)
+					m := newCPUMeter(b, st)
+					c0, s0 := m.read()
 					b.StartTimer()
 					res, err := st.ApplySync(ctx, batch)
 					if err != nil || res.Added != entities(batch) {
 						b.Fatalf("ApplySync = %+v, %v", res.Added, err)
 					}
 					b.StopTimer()
+					c1, s1 := m.read()
+					client, server, ops = client+c1-c0, server+s1-s0, ops+1
 					st.Close()
 					b.StartTimer()
 				}
 				b.ReportMetric(float64(entities(batch)), "entities")
+				b.ReportMetric(client.Seconds()/float64(ops), "client-cpu-s/op")
+				if server > 0 {
+					b.ReportMetric(server.Seconds()/float64(ops), "server-cpu-s/op")
+				}
 			})
 			b.Run(name+"/noop", func(b *testing.B) {
 				st := open(b)
@@ -108,12 +181,12 @@ func BenchmarkApplySync(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ReportAllocs()
-				for b.Loop() {
+				measure(b, newCPUMeter(b, st), func(int) {
 					res, err := st.ApplySync(ctx, batch)
 					if err != nil || res.Unchanged != entities(batch) {
 						b.Fatalf("ApplySync(no-op) = %+v, %v", res, err)
 					}
-				}
+				})
 			})
 			b.Run(name+"/partial-one-file", func(b *testing.B) {
 				st := open(b)
@@ -122,9 +195,7 @@ func BenchmarkApplySync(b *testing.B) {
 				}
 				f := batch.Files[len(batch.Files)-1]
 				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					i++
+				measure(b, newCPUMeter(b, st), func(i int) {
 					es := make([]*catalog.Entity, len(f.Entities))
 					for j, e := range f.Entities {
 						c := *e
@@ -139,7 +210,7 @@ func BenchmarkApplySync(b *testing.B) {
 					if err != nil || res.Updated != len(es) {
 						b.Fatalf("ApplySync(partial) = %+v, %v", res, err)
 					}
-				}
+				})
 			})
 		}
 	}

@@ -39,7 +39,10 @@ func where(q catalog.Query) (string, []any) {
 		args  []any
 	)
 	if q.Kind != "" {
-		conds, args = append(conds, "lower(e.kind) = ?"), append(args, strings.ToLower(q.Kind))
+		// Refs start with "<kind>:", so the primary key answers a kind
+		// filter as a range: ':' + 1 is ';'.
+		k := strings.ToLower(q.Kind)
+		conds, args = append(conds, "e.ref >= ? AND e.ref < ? AND lower(e.kind) = ?"), append(args, k+":", k+";", k)
 	}
 	if q.Namespace != "" {
 		conds, args = append(conds, "lower(e.namespace) = ?"), append(args, strings.ToLower(q.Namespace))

@@ -260,7 +260,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 	sort.Strings(removed)
 	res.Removed = len(removed)
 
-	if err := s.deleteWhereIn(ctx, tx, "relations", "origin_ref", append(changed, removed...)); err != nil {
+	if err := s.deleteRelationsOf(ctx, tx, append(changed, removed...)); err != nil {
 		return res, fmt.Errorf("delete relations: %w", err)
 	}
 	if err := s.deleteWhereIn(ctx, tx, "entities", "ref", removed); err != nil {
