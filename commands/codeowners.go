@@ -10,56 +10,61 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// codeOwnersCache keeps each source's parsed CODEOWNERS for the commit it
-// was read at, so owner answers parse a file once per sync, not per question.
+// codeOwnersCache keeps each source's parsed CODEOWNERS for the catalog
+// generation it was read at: a source's file changes only with a sync,
+// which changes the generation, so owner answers read and parse it once
+// per sync, not per question.
 type codeOwnersCache struct {
 	mu sync.Mutex
 	m  map[string]parsedCodeOwners // by source name; guarded by mu
 }
 
 type parsedCodeOwners struct {
-	commit string
-	co     *catalog.CodeOwners // nil when the source has no CODEOWNERS
+	gen int64
+	co  *catalog.CodeOwners // nil when the source has no CODEOWNERS
 }
 
 func newCodeOwnersCache() *codeOwnersCache {
 	return &codeOwnersCache{m: map[string]parsedCodeOwners{}}
 }
 
-// get returns the parsed CODEOWNERS of src, or nil when it has none.
-func (c *codeOwnersCache) get(src catalog.Source) (*catalog.CodeOwners, error) {
+// get returns the parsed CODEOWNERS of the named source at generation
+// gen, or nil when it has none, loading the source when needed.
+func (c *codeOwnersCache) get(ctx context.Context, st catalog.Store, name string, gen int64) (*catalog.CodeOwners, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if p, ok := c.m[src.Name]; ok && p.commit == src.Commit {
+	p, ok := c.m[name]
+	c.mu.Unlock()
+	if ok && p.gen == gen {
 		return p.co, nil
+	}
+	src, err := st.Source(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load source %s: %w", name, err)
 	}
 	var co *catalog.CodeOwners
 	if strings.TrimSpace(src.CodeOwners) != "" {
-		var err error
 		if co, err = catalog.ParseCodeOwners(strings.NewReader(src.CodeOwners)); err != nil {
-			return nil, fmt.Errorf("codeowners of %s: %w", src.Name, err)
+			return nil, fmt.Errorf("codeowners of %s: %w", name, err)
 		}
 	}
-	c.m[src.Name] = parsedCodeOwners{commit: src.Commit, co: co}
+	c.mu.Lock()
+	c.m[name] = parsedCodeOwners{gen: gen, co: co}
+	c.mu.Unlock()
 	return co, nil
 }
 
 // codeOwnersField returns a field naming the CODEOWNERS owners of e's
 // descriptor file when none of them is its catalog owner, and nil when
 // they agree or there is no CODEOWNERS rule for the file.
-func (h *handlers) codeOwnersField(ctx context.Context, e *entry, owner catalog.Ref, own *catalog.Entity) (*Field, error) {
+func (h *handlers) codeOwnersField(ctx context.Context, s *snapshot, e *entry, owner catalog.Ref, own *catalog.Entity) (*Field, error) {
 	o := e.sum.Origin
 	if o.Source == "" || o.Path == "" {
 		return nil, nil
 	}
-	src, err := h.store.Source(ctx, o.Source)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load source %s: %w", o.Source, err)
-	}
-	co, err := h.owners.get(src)
+	co, err := h.owners.get(ctx, h.store, o.Source, s.gen)
 	if err != nil || co == nil {
 		return nil, err
 	}

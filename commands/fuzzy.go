@@ -14,23 +14,69 @@ const maxSuggestions = 5
 // (Damerau–Levenshtein where a transposition of neighbours costs 1 and no
 // substring is edited twice), or limit+1 when it exceeds limit. Bounding by
 // limit keeps a miss against a large catalog cheap: most names are rejected
-// by length alone, the rest after a few rows.
+// by length or letter counts alone, the rest after a few rows.
 func osaDistance(a, b string, limit int) int {
-	ra, rb := []rune(a), []rune(b)
+	if isASCII(a) && isASCII(b) {
+		if d := len(a) - len(b); d > limit || -d > limit || histogramBound(a, b) > limit {
+			return limit + 1
+		}
+		return osa([]byte(a), []byte(b), limit)
+	}
+	return osa([]rune(a), []rune(b), limit)
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// histogramBound is a lower bound of the edit distance of two ASCII
+// strings: a substitution changes the letter counts by two, an insertion
+// or deletion by one, a transposition not at all.
+func histogramBound(a, b string) int {
+	var h [128]int16
+	for i := 0; i < len(a); i++ {
+		h[a[i]]++
+	}
+	for i := 0; i < len(b); i++ {
+		h[b[i]]--
+	}
+	diff := 0
+	for _, s := range [2]string{a, b} {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if v := h[c]; v != 0 {
+				diff += int(max(v, -v))
+				h[c] = 0
+			}
+		}
+	}
+	return (diff + 1) / 2
+}
+
+// osa computes the bounded OSA distance of two sequences.
+func osa[E comparable](ra, rb []E, limit int) int {
 	la, lb := len(ra), len(rb)
 	if d := la - lb; d > limit || -d > limit {
 		return limit + 1
 	}
-	if la == 0 {
-		return lb
+	if la == 0 || lb == 0 {
+		return max(la, lb)
 	}
-	if lb == 0 {
-		return la
+	// Three rows: two back (for transpositions), previous, current; on the
+	// stack for names of ordinary length.
+	var buf [3 * 72]int
+	var rows []int
+	if 3*(lb+1) <= len(buf) {
+		rows = buf[:3*(lb+1)]
+	} else {
+		rows = make([]int, 3*(lb+1))
 	}
-	// Three rows: two back (for transpositions), previous, current.
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	prev2, prev, cur := rows[:lb+1], rows[lb+1:2*(lb+1)], rows[2*(lb+1):]
 	for j := range prev {
 		prev[j] = j
 	}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/portalbot/portalbot/catalog"
 )
 
@@ -25,19 +27,51 @@ func (h *handlers) entity(ctx context.Context, e *entry) (*catalog.Entity, error
 	return ent, nil
 }
 
-// related loads the entities named by refs in one query, by canonical ref;
-// refs the catalog does not hold are simply absent.
+// maxParallelLoads bounds the concurrent Store.Entity calls of related.
+// A handful of point lookups by primary key in parallel cost one round
+// trip; an IN query over refs costs more on both SQLite and Postgres.
+const maxParallelLoads = 8
+
+// related loads the entities named by refs, by canonical ref; refs the
+// catalog does not hold are simply absent. Up to maxParallelLoads refs are
+// looked up concurrently, more with one Entities query.
 func (h *handlers) related(ctx context.Context, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
-	out := map[string]*catalog.Entity{}
+	out := make(map[string]*catalog.Entity, len(refs))
 	if len(refs) == 0 {
 		return out, nil
 	}
-	ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
-	if err != nil {
-		return nil, fmt.Errorf("load related entities: %w", err)
+	if len(refs) > maxParallelLoads {
+		ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
+		if err != nil {
+			return nil, fmt.Errorf("load related entities: %w", err)
+		}
+		for _, e := range ents {
+			out[e.Ref().String()] = e
+		}
+		return out, nil
 	}
-	for _, e := range ents {
-		out[e.Ref().String()] = e
+	got := make([]*catalog.Entity, len(refs))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, r := range refs {
+		g.Go(func() error {
+			e, err := h.store.Entity(gctx, r)
+			if errors.Is(err, catalog.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("load %s: %w", r, err)
+			}
+			got[i] = e
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for _, e := range got {
+		if e != nil {
+			out[e.Ref().String()] = e
+		}
 	}
 	return out, nil
 }
@@ -133,7 +167,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	} else if d, ok := parseSpecRef(ent, "domain", catalog.KindDomain); ok {
 		rep.Fields = append(rep.Fields, h.refField(s, "Domain", d))
 	}
-	if co, err := h.codeOwnersField(ctx, e, ownerRef, own); err != nil {
+	if co, err := h.codeOwnersField(ctx, s, e, ownerRef, own); err != nil {
 		// CODEOWNERS is a cross-check, not the answer: say nothing rather
 		// than fail the question when the source state cannot be read.
 		h.logger.WarnContext(ctx, "codeowners lookup failed", "entity_ref", e.ref, "err", err)

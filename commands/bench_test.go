@@ -1,0 +1,114 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
+	"github.com/portalbot/portalbot/commands"
+)
+
+// Size of the benchmark catalog: 100,000 entities.
+const (
+	benchGroups     = 1000
+	benchUsers      = 4000
+	benchSystems    = 1000
+	benchComponents = 100000 - benchGroups - benchUsers - benchSystems
+)
+
+// largeCatalog writes a synthetic 100,000-entity catalog straight into st
+// with ApplySync, one file per 1,000 entities.
+func largeCatalog(tb testing.TB, st catalog.Store) {
+	tb.Helper()
+	var ents []*catalog.Entity
+	add := func(kind, name string, spec map[string]any, md func(*catalog.Metadata)) {
+		e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: kind, Metadata: catalog.Metadata{Name: name, Namespace: "default"}, Spec: spec}
+		if md != nil {
+			md(&e.Metadata)
+		}
+		e.Relations = catalog.DeriveRelations(e)
+		if err := e.Stamp(); err != nil {
+			tb.Fatal(err)
+		}
+		ents = append(ents, e)
+	}
+	for i := range benchGroups {
+		add(catalog.KindGroup, fmt.Sprintf("team-%04d", i), map[string]any{
+			"type": "team", "children": []any{},
+			"profile": map[string]any{"displayName": fmt.Sprintf("Team %d", i), "email": fmt.Sprintf("team-%d@example.com", i)},
+		}, func(m *catalog.Metadata) {
+			m.Annotations = map[string]string{"portalbot.io/slack-channel": fmt.Sprintf("team-%d", i)}
+		})
+	}
+	for i := range benchUsers {
+		add(catalog.KindUser, fmt.Sprintf("user-%05d", i), map[string]any{
+			"memberOf": []any{fmt.Sprintf("team-%04d", i%benchGroups)},
+			"profile":  map[string]any{"displayName": fmt.Sprintf("User %d", i)},
+		}, nil)
+	}
+	for i := range benchSystems {
+		add(catalog.KindSystem, fmt.Sprintf("system-%04d", i), map[string]any{"owner": fmt.Sprintf("team-%04d", i%benchGroups)}, nil)
+	}
+	for i := range benchComponents {
+		add(catalog.KindComponent, fmt.Sprintf("service-%05d", i), map[string]any{
+			"type": "service", "lifecycle": "production",
+			"owner":     fmt.Sprintf("team-%04d", i%benchGroups),
+			"system":    fmt.Sprintf("system-%04d", i%benchSystems),
+			"dependsOn": []any{fmt.Sprintf("component:service-%05d", (i+1)%benchComponents)},
+		}, func(m *catalog.Metadata) {
+			m.Description = "Synthetic service number " + fmt.Sprint(i)
+			m.Tags = []string{"go", fmt.Sprintf("tier-%d", i%3)}
+			m.Annotations = map[string]string{catalog.AnnotationSourceLocation: "url:https://git.example.com/acme/service-" + fmt.Sprint(i)}
+		})
+	}
+	var files []catalog.FileResult
+	for i := 0; i < len(ents); i += 1000 {
+		files = append(files, catalog.FileResult{Path: fmt.Sprintf("catalog/part-%03d.yaml", i/1000), Entities: ents[i:min(i+1000, len(ents))]})
+	}
+	if _, err := st.ApplySync(context.Background(), catalog.SyncBatch{
+		Source: catalog.Source{Name: "bench/catalog", Repo: "bench", Commit: "b1", Status: "ok", CodeOwners: "* @acme/team-0000\n"},
+		Full:   true, Files: files,
+	}); err != nil {
+		tb.Fatalf("ApplySync: %v", err)
+	}
+}
+
+// BenchmarkOwner measures one "owner <service>" command against a
+// 100,000-entity catalog, after the index is built (it is rebuilt only when
+// a sync changes the catalog). Run with:
+//
+//	go test ./commands -run '^$' -bench Owner -benchtime 2000x
+func BenchmarkOwner(b *testing.B) {
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			st := catalogtest.Stores()[dialect](b)
+			largeCatalog(b, st)
+			r := commands.New(commands.Params{Store: st, PortalURL: portal})
+			ctx := context.Background()
+			warm := r.Serve(ctx, &commands.Request{Text: "owner service-00001"})
+			if !strings.Contains(warm.Title, "is owned by Team 1") {
+				b.Fatalf("warm-up answer = %+v", warm)
+			}
+			for _, bc := range []struct{ name, text string }{
+				{"hit", "owner service-%05d"},
+				{"typo", "owner servce-%05d"},
+				{"search", "search service-%03d"},
+			} {
+				b.Run(bc.name, func(b *testing.B) {
+					b.ReportAllocs()
+					i := 0
+					for b.Loop() {
+						rep := r.Serve(ctx, &commands.Request{Text: fmt.Sprintf(bc.text, i%benchComponents)})
+						if rep.Title == "" && rep.Text == "" {
+							b.Fatalf("empty reply")
+						}
+						i += 7919
+					}
+				})
+			}
+		})
+	}
+}
