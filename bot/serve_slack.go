@@ -67,6 +67,16 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 	if a.Store != nil {
 		dedupe = a.Store // shared by every replica on the same database
 	}
+	var observe func(call string, err error)
+	if m := a.Metrics; m != nil {
+		observe = func(call string, err error) {
+			var rl *slackgo.RateLimitedError
+			if errors.As(err, &rl) {
+				m.RateLimited.WithLabelValues("slack").Inc()
+			}
+			m.PlatformErrors.WithLabelValues("slack", call).Inc()
+		}
+	}
 	ad, err := slackadapter.New(slackadapter.Params{
 		Engine:              a.Router,
 		API:                 api,
@@ -75,6 +85,7 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 		Dedupe:              dedupe,
 		ResponseURLPrefixes: hookPrefixes,
 		Logger:              a.Logger,
+		ObserveError:        observe,
 	})
 	if err != nil {
 		return nil, err

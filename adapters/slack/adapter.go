@@ -59,6 +59,10 @@ type Params struct {
 	ResponseURLPrefixes []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ObserveError, when set, is told about every failed Web API or
+	// response_url call (call is the method name, "response_url" for
+	// hooks), rate-limited ones included, for metrics. It must be fast.
+	ObserveError func(call string, err error)
 	// Logger is never nil after New.
 	Logger *slog.Logger
 }
@@ -77,6 +81,7 @@ type Adapter struct {
 	logger   *slog.Logger
 	poster   *Poster
 	emails   *emailCache
+	observe  func(call string, err error) // never nil
 	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
 	budget, trigger time.Duration
 
@@ -117,8 +122,13 @@ func New(p Params) (*Adapter, error) {
 	if a.now == nil {
 		a.now = time.Now
 	}
+	a.observe = p.ObserveError
+	if a.observe == nil {
+		a.observe = func(string, error) {}
+	}
 	a.budget, a.trigger = answerBudget, triggerBudget
 	a.poster = NewPoster(p.API, a.logger)
+	a.poster.observe = a.observe
 	a.emails = &emailCache{api: p.API, now: a.now, m: map[string]emailEntry{}}
 	return a, nil
 }

@@ -88,6 +88,7 @@ func (a *Adapter) deliver(ctx context.Context, c *conversation, r commands.Reply
 		if err == nil {
 			return nil
 		}
+		a.observe("response_url", err)
 		a.logger.WarnContext(ctx, "response_url post failed; using the web api", "channel", c.channel, "err", err)
 	}
 	if c.channel == "" {
@@ -108,6 +109,7 @@ func (a *Adapter) deliver(ctx context.Context, c *conversation, r commands.Reply
 		opts = append(opts, slackgo.MsgOptionTS(c.thread))
 	}
 	if _, err := a.api.PostEphemeralContext(ctx, c.channel, c.user, opts...); err != nil {
+		a.observe("chat.postEphemeral", err)
 		return fmt.Errorf("slack post ephemeral: %w", err)
 	}
 	return nil

@@ -32,6 +32,8 @@ type Poster struct {
 	logger *slog.Logger
 	// interval is the pause between two posts to one channel.
 	interval time.Duration
+	// observe is told about failed calls; never nil.
+	observe func(call string, err error)
 
 	mu       sync.Mutex
 	channels map[string]*channelQueue // guarded by mu; one per channel ever posted to
@@ -48,7 +50,8 @@ func NewPoster(api chatPoster, logger *slog.Logger) *Poster {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Poster{api: api, logger: logger, interval: channelInterval, channels: map[string]*channelQueue{}}
+	return &Poster{api: api, logger: logger, interval: channelInterval, observe: func(string, error) {},
+		channels: map[string]*channelQueue{}}
 }
 
 var _ commands.Poster = (*Poster)(nil)
@@ -109,6 +112,9 @@ func (p *Poster) send(ctx context.Context, channel, thread, text string, blocks 
 		}
 		_, ts, err := p.api.PostMessageContext(ctx, channel, opts...)
 		q.next = time.Now().Add(p.interval)
+		if err != nil {
+			p.observe("chat.postMessage", err)
+		}
 		if err == nil || attempt == maxPostAttempts {
 			return ts, err
 		}

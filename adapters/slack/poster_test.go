@@ -123,3 +123,23 @@ func TestPosterStopsWithContext(t *testing.T) {
 		t.Errorf("Post() while paced for an hour = nil error, want the context's")
 	}
 }
+
+func TestPosterObservesRateLimits(t *testing.T) {
+	fs := newFakeSlack(t)
+	fs.rateLimit = 1
+	p := NewPoster(fs.client(), nil)
+	p.interval = time.Millisecond
+	var mu sync.Mutex
+	var seen []string
+	p.observe = func(call string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, call+": "+err.Error())
+	}
+	if _, err := p.Post(context.Background(), "C1", "", commands.Reply{Text: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || !strings.Contains(seen[0], "chat.postMessage: slack rate limit exceeded") {
+		t.Errorf("observed %q, want one rate-limited chat.postMessage", seen)
+	}
+}

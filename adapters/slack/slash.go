@@ -81,6 +81,7 @@ func (a *Adapter) openForm(ctx context.Context, triggerID string, start time.Tim
 	ctx, cancel := context.WithTimeout(ctx, triggerLifetime)
 	defer cancel()
 	if _, err := a.api.OpenViewContext(ctx, triggerID, view); err != nil {
+		a.observe("views.open", err)
 		a.logger.WarnContext(ctx, "views.open failed", "action", f.Action, "err", err)
 		return false
 	}

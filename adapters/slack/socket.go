@@ -132,6 +132,7 @@ func (a *Adapter) postMessage(ctx context.Context, responseURL string, msg *slac
 		return
 	}
 	if err := slackgo.PostWebhookCustomHTTPContext(ctx, responseURL, a.http, msg); err != nil {
+		a.observe("response_url", err)
 		a.logger.ErrorContext(ctx, "response_url post failed", "err", err)
 	}
 }
