@@ -101,7 +101,7 @@ func (rp *reporter) scheduled(ctx context.Context, job string, run func(context.
 // runStore is what reports need from the store: the catalog for the
 // snapshot, and job-run bookkeeping so several replicas post each tick once.
 type runStore interface {
-	drift.Reader
+	drift.GenerationReader
 	// ClaimRun takes (job, tick) for holder until lease ends; false means
 	// another holder has it or it already succeeded.
 	ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
@@ -126,6 +126,8 @@ type reporter struct {
 	metrics   *Metrics // nil outside serve
 	rules     []drift.Rule
 	now       func() time.Time
+	// cache keeps the catalog part of the snapshot between syncs.
+	cache *drift.Cache
 }
 
 func newReporter(a *App) *reporter {
@@ -143,6 +145,7 @@ func newReporter(a *App) *reporter {
 		metrics:   a.Metrics,
 		rules:     drift.DefaultRules(),
 		now:       time.Now,
+		cache:     drift.NewCache(a.Store, a.Config.Reports.CodeOwnersMapping),
 	}
 }
 
@@ -158,7 +161,7 @@ func targetJob(t ReportTarget) string {
 // findings loads a snapshot covering owner changes after since and runs
 // the rules with f.
 func (rp *reporter) findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
-	return drift.Run(ctx, rp.store, drift.LoadOptions{Since: since, CodeOwnersMapping: rp.cfg.CodeOwnersMapping}, rp.rules, f)
+	return rp.cache.Run(ctx, since, rp.rules, f)
 }
 
 // Findings implements commands.DriftSource.
@@ -183,6 +186,9 @@ func (rp *reporter) runTarget(ctx context.Context, t ReportTarget, tick time.Tim
 	job := targetJob(t)
 	ticks, err := rp.claim(ctx, job, tick)
 	if len(ticks) == 0 {
+		if err == nil && rp.metrics != nil {
+			rp.metrics.ReportRuns.WithLabelValues(job, outcomeSkipped).Inc()
+		}
 		return outcomeSkipped, err
 	}
 	if err != nil {

@@ -165,6 +165,7 @@ func testReporter(st runStore, p commands.Poster, holder string) *reporter {
 		logger:    slog.New(slog.DiscardHandler),
 		rules:     drift.DefaultRules(),
 		now:       time.Now,
+		cache:     drift.NewCache(st, driftMapping),
 	}
 }
 

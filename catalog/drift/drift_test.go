@@ -210,3 +210,52 @@ func TestFileURL(t *testing.T) {
 		}
 	}
 }
+
+func TestCacheReloadsOnSync(t *testing.T) {
+	st := sqlstore.OpenTestSQLite(t)
+	loadFixture(t, st, "c1", nil)
+	ctx := context.Background()
+	c := drift.NewCache(st, fixtureMapping)
+	run := func(since time.Time, f drift.Filter) []row {
+		t.Helper()
+		fs, err := c.Run(ctx, since, drift.DefaultRules(), f)
+		if err != nil {
+			t.Fatalf("Cache.Run: %v", err)
+		}
+		return rows(fs)
+	}
+	if diff := cmp.Diff(injected, run(time.Time{}, drift.Filter{})); diff != "" {
+		t.Fatalf("Cache.Run (-want +got):\n%s", diff)
+	}
+	s1, err := c.Load(ctx, time.Time{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := c.Load(ctx, time.Now(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &s1.Summaries()[0] != &s2.Summaries()[0] {
+		t.Error("Cache.Load reloaded the catalog without a sync")
+	}
+	if len(s2.Changes()) != 0 || len(s1.Changes()) == 0 {
+		t.Errorf("Cache.Load changes = %d (since zero), %d (since now); want some, then none", len(s1.Changes()), len(s2.Changes()))
+	}
+	// Filtering by system needs the containers: loaded on demand.
+	if got := run(time.Time{}, drift.Filter{Systems: []string{"checkout"}, Rules: []string{drift.RuleOwnerEmptyGroup}}); len(got) != 1 {
+		t.Errorf("Cache.Run(system filter) = %v, want the legacy finding", got)
+	}
+
+	// A sync moves the checkout system and empties nothing else: the
+	// cache sees the new owner and the change.
+	loadFixture(t, st, "c2", func(path, data string) string {
+		if path == "systems/checkout.yaml" {
+			return strings.Replace(data, "owner: payments", "owner: search", 1)
+		}
+		return data
+	})
+	got := run(time.Time{}, drift.Filter{Rules: []string{drift.RuleOwnerChanged}})
+	if len(got) != 1 || got[0].Entity != "system:default/checkout" {
+		t.Errorf("Cache.Run after sync = %v, want the checkout owner change", got)
+	}
+}
