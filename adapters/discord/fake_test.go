@@ -40,7 +40,7 @@ type fakeDiscord struct {
 	seq   int    // message ids, guarded by mu
 }
 
-func newFakeDiscord(t *testing.T) *fakeDiscord {
+func newFakeDiscord(t testing.TB) *fakeDiscord {
 	t.Helper()
 	f := &fakeDiscord{calls: make(chan call, 100)}
 	mux := http.NewServeMux()
@@ -150,7 +150,7 @@ func (f *fakeDiscord) none(t *testing.T) {
 }
 
 // session returns a discordgo session whose REST calls go to the fake.
-func (f *fakeDiscord) session(t *testing.T, messageCommands bool) *discordgo.Session {
+func (f *fakeDiscord) session(t testing.TB, messageCommands bool) *discordgo.Session {
 	t.Helper()
 	s, err := discord.NewSession(discord.SessionConfig{Token: "test-token", APIURL: f.srv.URL + "/api", MessageCommands: messageCommands})
 	if err != nil {
@@ -160,7 +160,7 @@ func (f *fakeDiscord) session(t *testing.T, messageCommands bool) *discordgo.Ses
 }
 
 // testCatalog is the owners of testdata/catalog-info.yaml by entity name.
-func testCatalog(t *testing.T) map[string]string {
+func testCatalog(t testing.TB) map[string]string {
 	t.Helper()
 	b, err := os.ReadFile("testdata/catalog-info.yaml")
 	if err != nil {
@@ -199,7 +199,7 @@ type testEngine struct {
 	submissions chan *commands.Submission
 }
 
-func newTestEngine(t *testing.T) *testEngine {
+func newTestEngine(t testing.TB) *testEngine {
 	t.Helper()
 	owners := testCatalog(t)
 	e := &testEngine{

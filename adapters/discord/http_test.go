@@ -33,7 +33,7 @@ type harness struct {
 	now    time.Time
 }
 
-func newHarness(t *testing.T, mod func(*discord.Params)) *harness {
+func newHarness(t testing.TB, mod func(*discord.Params)) *harness {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -128,7 +128,7 @@ func decodeResponse(t *testing.T, b []byte) discordgo.InteractionResponse {
 	return resp
 }
 
-func readFixture(t *testing.T, name string) []byte {
+func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile("testdata/interactions/" + name)
 	if err != nil {
