@@ -97,7 +97,7 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 		f := drift.Filter{}
 		if *target != "" {
 			t := targets[0]
-			f = drift.Filter{Teams: t.Teams, Systems: t.Systems, Domains: t.Domains, Rules: t.Rules}
+			f = targetFilter(t)
 			if since, err = rp.lastSuccess(ctx, targetJob(t)); err != nil {
 				return fail(ExitFail, "%v", err)
 			}

@@ -31,11 +31,14 @@ func reportsParts(ctx context.Context, a *App) ([]Part, error) {
 		return nil, nil
 	}
 	rp := newReporter(a)
-	logger := a.Logger.With("component", "bot/reports")
+	logger := rp.logger
 	cl := cronLogger{logger}
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
 	for _, t := range rc.Targets {
 		t := t
+		if err := targetFilter(t).Validate(rp.rules); err != nil {
+			return nil, fmt.Errorf("reports: target %s: %w", targetJob(t), err)
+		}
 		if _, err := c.AddFunc(cronSpec(t.Schedule, t.Timezone), func() {
 			rp.scheduled(ctx, targetJob(t), func(ctx context.Context, tick time.Time) error {
 				_, err := rp.runTarget(ctx, t, tick)
@@ -158,6 +161,11 @@ func targetJob(t ReportTarget) string {
 	return "report:" + t.Platform + ":" + t.Channel
 }
 
+// targetFilter is the drift filter a target's configuration sets.
+func targetFilter(t ReportTarget) drift.Filter {
+	return drift.Filter{Teams: t.Teams, Systems: t.Systems, Domains: t.Domains, Rules: t.Rules}
+}
+
 // findings loads a snapshot covering owner changes after since and runs
 // the rules with f.
 func (rp *reporter) findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
@@ -203,7 +211,7 @@ func (rp *reporter) postTarget(ctx context.Context, t ReportTarget, job string, 
 	if err != nil {
 		return outcomeError, err
 	}
-	fs, err := rp.findings(ctx, since, drift.Filter{Teams: t.Teams, Systems: t.Systems, Domains: t.Domains, Rules: t.Rules})
+	fs, err := rp.findings(ctx, since, targetFilter(t))
 	if err != nil {
 		return outcomeError, err
 	}

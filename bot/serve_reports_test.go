@@ -421,3 +421,20 @@ func TestReportsPartTwoReplicas(t *testing.T) {
 		t.Errorf("two replicas posted %d times over %d distinct minute(s), want one post per minute", n, minutes)
 	}
 }
+
+func TestReportsPartRejectsBadFilters(t *testing.T) {
+	for _, tt := range []struct {
+		target ReportTarget
+		want   string
+	}{
+		{ReportTarget{Name: "typo", Platform: "slack", Channel: "C1", Schedule: "0 9 * * *", Rules: []string{"unknown-ownr"}}, `unknown rule "unknown-ownr"`},
+		{ReportTarget{Name: "badteam", Platform: "slack", Channel: "C1", Schedule: "0 9 * * *", Teams: []string{"a:b:c"}}, "teams"},
+	} {
+		cfg := DefaultConfig()
+		cfg.Reports.Targets = []ReportTarget{tt.target}
+		a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
+		if _, err := reportsParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("reportsParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
+		}
+	}
+}

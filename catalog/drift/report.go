@@ -99,6 +99,26 @@ func (c *filter) keep(s *Snapshot, f *Finding) bool {
 	return true
 }
 
+// Validate checks that f's refs parse and its rule names are among rules,
+// so configuration mistakes show at startup rather than at the first tick.
+func (f Filter) Validate(rules []Rule) error {
+	c, err := f.compile()
+	if err != nil {
+		return err
+	}
+	return c.checkRules(rules)
+}
+
+func (c *filter) checkRules(rules []Rule) error {
+	names := RuleNames(rules)
+	for name := range c.rules {
+		if !slices.Contains(names, name) {
+			return fmt.Errorf("drift: unknown rule %q (have %s)", name, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
 // NeedsContainers reports whether f filters by system or domain, which
 // needs a snapshot loaded WithContainers.
 func (f Filter) NeedsContainers() bool { return len(f.Systems)+len(f.Domains) > 0 }
@@ -116,10 +136,8 @@ func (s *Snapshot) Report(rules []Rule, f Filter) ([]Finding, error) {
 	if c.hasContainers && !s.withContainers {
 		return nil, fmt.Errorf("drift: filtering by system or domain needs a snapshot loaded WithContainers")
 	}
-	for name := range c.rules {
-		if !slices.Contains(RuleNames(rules), name) {
-			return nil, fmt.Errorf("drift: unknown rule %q (have %s)", name, strings.Join(RuleNames(rules), ", "))
-		}
+	if err := c.checkRules(rules); err != nil {
+		return nil, err
 	}
 	var out []Finding
 	for _, r := range rules {
