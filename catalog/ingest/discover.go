@@ -119,7 +119,7 @@ func (d *discovery) run(ctx context.Context, root string) ([]catalog.FileResult,
 // parseAll drains the queue: the coordinator reads blobs (go-git's store is
 // read by one goroutine at a time anyway) and GOMAXPROCS workers parse;
 // handle runs on the coordinator for each result and may enqueue more.
-// At most 2×workers files are held unparsed at once.
+// At most workers files wait unparsed at once.
 func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, parsed)) error {
 	workers := runtime.GOMAXPROCS(0)
 	type job struct {
@@ -149,7 +149,9 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if len(d.queue) > 0 && inflight < 2*workers {
+		// Only this goroutine sends on jobs, so room now means the send
+		// below cannot block.
+		if len(d.queue) > 0 && len(jobs) < cap(jobs) {
 			it := d.queue[0]
 			d.queue = d.queue[1:]
 			data, err := it.t.snap.readFile(it.path, catalog.MaxFileSize)
@@ -157,13 +159,9 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 				handle(ctx, parsed{it: it, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}})
 				continue
 			}
-			select {
-			case jobs <- job{it, data}:
-				inflight++
-				continue
-			default:
-				d.queue = append([]item{it}, d.queue...) // workers busy: collect a result first
-			}
+			jobs <- job{it, data}
+			inflight++
+			continue
 		}
 		p := <-results
 		inflight--
