@@ -141,7 +141,16 @@ func measure(b *testing.B, m *cpuMeter, fn func(i int)) {
 
 // BenchmarkApplySync measures, per dialect and catalog size, a full sync
 // into an empty store, a full re-sync where nothing changed, and a partial
-// batch of one changed file into the full store.
+// batch of one changed file into the full store. Reproduce with
+//
+//	go test -run XXX -bench 'ApplySync/.*/100k' -benchtime 1x ./catalog/sqlstore/
+//
+// On the 2-core development machine (shared and heavily loaded, so CPU
+// seconds are the stable figure), 100,000 entities (~550,000 relation rows):
+// Postgres full 3.2 s client + 6.3 s server CPU; no-op re-sync 1.0 s + 0.3 s;
+// one changed file 7 ms + 10 ms (58 ms wall). SQLite full 11 s CPU, no-op
+// 1.0 s, one file 4 ms. Peak RSS of the benchmark process, batches
+// included: 330-385 MB.
 func BenchmarkApplySync(b *testing.B) {
 	ctx := context.Background()
 	for _, dialect := range []string{"sqlite", "postgres"} {

@@ -37,7 +37,7 @@ type Store struct {
 // waits for the write lock instead of failing, foreign keys on, and
 // BEGIN IMMEDIATE so a transaction takes the write lock up front rather than
 // failing with SQLITE_BUSY when it upgrades from reading to writing.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
 
 // Open opens the database named by dbURL, postgres://... (or postgresql://)
 // or sqlite:PATH (sqlite::memory: for a private in-memory database), and
