@@ -27,8 +27,9 @@ type snapshot struct {
 	repo   *git.Repository
 	commit *object.Commit
 
-	mu   sync.Mutex              // guards dirs and object reads
-	dirs map[string]*object.Tree // directory path ("" for root) -> tree
+	mu    sync.Mutex                             // guards dirs, index and object reads
+	dirs  map[string]*object.Tree                // directory path ("" for root) -> tree
+	index map[string]map[string]object.TreeEntry // directory path -> entries by name
 }
 
 func newSnapshot(r *git.Repository, c *object.Commit) (*snapshot, error) {
@@ -36,7 +37,7 @@ func newSnapshot(r *git.Repository, c *object.Commit) (*snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("commit %s: tree: %w", c.Hash, err)
 	}
-	return &snapshot{repo: r, commit: c, dirs: map[string]*object.Tree{"": root}}, nil
+	return &snapshot{repo: r, commit: c, dirs: map[string]*object.Tree{"": root}, index: map[string]map[string]object.TreeEntry{}}, nil
 }
 
 // entry returns the entry for file path p.
@@ -55,10 +56,19 @@ func (s *snapshot) entryLocked(p string) (object.TreeEntry, error) {
 	if err != nil {
 		return object.TreeEntry{}, err
 	}
-	for _, e := range t.Entries {
-		if e.Name == base {
-			return e, nil
+	dir := strings.TrimSuffix(parent, "/")
+	idx := s.index[dir]
+	if idx == nil {
+		// Indexed once per directory: a glob over a directory of n
+		// entries looks each of them up.
+		idx = make(map[string]object.TreeEntry, len(t.Entries))
+		for _, e := range t.Entries {
+			idx[e.Name] = e
 		}
+		s.index[dir] = idx
+	}
+	if e, ok := idx[base]; ok {
+		return e, nil
 	}
 	return object.TreeEntry{}, fs.ErrNotExist
 }
