@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
 )
@@ -17,6 +18,9 @@ type App struct {
 	Logger *slog.Logger
 	Store  *sqlstore.Store
 	Router *commands.Router
+	// Syncer syncs the configured sources; templates read skeletons
+	// through it. Nil in subcommands that do not sync.
+	Syncer *ingest.Syncer
 	Mux    *http.ServeMux
 	// Metrics is never nil in serve; parts record their series on it.
 	Metrics *Metrics

@@ -48,7 +48,8 @@ func runAsk(ctx context.Context, env *Env, args []string) int {
 	defer st.Close()
 
 	a := &App{Config: cfg, Env: env, Logger: logger, Store: st, Mux: http.NewServeMux(), Posters: map[string]commands.Poster{}}
-	r := newRouter(a)
+	r, closeRouter := newRouter(a)
+	defer closeRouter()
 	rep := r.Serve(ctx, &commands.Request{
 		Platform: commands.PlatformConsole,
 		UserID:   "cli",

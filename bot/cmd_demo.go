@@ -85,8 +85,9 @@ func demoRun(ctx context.Context, env *Env, cfg Config, work string, logger *slo
 		return fmt.Errorf("sync the demo catalog: %w", err)
 	}
 
-	a := &App{Config: cfg, Env: env, Logger: logger, Store: st, Mux: http.NewServeMux(), Posters: map[string]commands.Poster{}}
-	r := newRouter(a)
+	a := &App{Config: cfg, Env: env, Logger: logger, Store: st, Mux: http.NewServeMux(), Posters: map[string]commands.Poster{}, Syncer: syncer}
+	r, closeRouter := newRouter(a)
+	defer closeRouter()
 	fmt.Fprint(env.Stdout, demoBanner(res, repoDir, r))
 	c := console.New(r, env.Stdin, env.Stdout, console.Options{Interactive: env.Terminal, UserName: "demo"})
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {

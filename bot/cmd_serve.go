@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
 )
@@ -81,7 +82,12 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		Holder:  holderID(),
 		Posters: map[string]commands.Poster{},
 	}
-	a.Router = newRouter(a)
+	opts := cfg.ingestOptions(env)
+	opts.Logger = logger
+	a.Syncer = ingest.New(store, opts)
+	router, closeRouter := newRouter(a)
+	defer closeRouter()
+	a.Router = router
 
 	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -139,19 +145,6 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	}
 	logger.Info("stopped")
 	return err
-}
-
-// newRouter builds the command engine with serve's middleware.
-func newRouter(a *App) *commands.Router {
-	r := commands.New(commands.Params{
-		Store:     a.Store,
-		PortalURL: a.Config.PortalURL,
-		Logger:    a.Logger.With("component", "commands"),
-	})
-	if a.Metrics != nil {
-		r.Use(a.Metrics.Middleware)
-	}
-	return r
 }
 
 // readyz reports ready when the database answers; the body lists each

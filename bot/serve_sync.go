@@ -128,9 +128,12 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 	if env == nil {
 		env = &Env{}
 	}
-	opts := a.Config.ingestOptions(env)
-	opts.Logger = a.Logger
-	syncer := ingest.New(a.Store, opts)
+	syncer := a.Syncer
+	if syncer == nil {
+		opts := a.Config.ingestOptions(env)
+		opts.Logger = a.Logger
+		syncer = ingest.New(a.Store, opts)
+	}
 	timeout := a.Config.Sync.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Minute

@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"net/url"
+
+	"github.com/portalbot/portalbot/commands"
+	"github.com/portalbot/portalbot/scaffolder"
+)
+
+// newRouter builds the command engine for a: the catalog commands, the
+// template service (Backstage's scaffolder when PORTALBOT_BACKSTAGE_URL and
+// PORTALBOT_BACKSTAGE_TOKEN are set, the built-in runner otherwise) and the
+// drift command, with serve's metrics middleware when a has metrics. The
+// returned func stops template runs in progress; call it on shutdown.
+func newRouter(a *App) (*commands.Router, func()) {
+	svc, closeTemplates := newTemplates(a)
+	p := commands.Params{
+		Store:     a.Store,
+		PortalURL: a.Config.PortalURL,
+		Logger:    a.Logger.With("component", "commands"),
+		Templates: svc,
+		Drift:     newDriftSource(a),
+	}
+	r := commands.New(p)
+	if a.Metrics != nil {
+		r.Use(a.Metrics.Middleware)
+	}
+	return r, closeTemplates
+}
+
+// newTemplates builds the template service and its launcher.
+func newTemplates(a *App) (*scaffolder.Service, func()) {
+	logger := a.Logger.With("component", "scaffolder")
+	params := scaffolder.Params{
+		Store:     a.Store,
+		Audit:     a.Store,
+		PortalURL: a.Config.PortalURL,
+		Logger:    logger,
+	}
+	for _, r := range a.Config.Templates.Permissions {
+		params.Rules = append(params.Rules, scaffolder.Rule{Templates: r.Templates, Tags: r.Tags, Users: r.Users, Groups: r.Groups})
+	}
+	var closeLauncher func()
+	if base, tok := a.Env.getenv("PORTALBOT_BACKSTAGE_URL"), a.Env.getenv("PORTALBOT_BACKSTAGE_TOKEN"); base != "" && tok != "" {
+		params.Launcher = scaffolder.NewBackstage(base, tok, nil, logger)
+		portal := a.Config.PortalURL
+		params.TaskURL = func(id string) string { return portal + "/create/tasks/" + url.PathEscape(id) }
+		closeLauncher = func() {}
+	} else {
+		rp := scaffolder.RunnerParams{Store: a.Store, PublishBase: a.Config.Templates.PublishBase, Logger: logger}
+		if a.Syncer != nil {
+			rp.Files = a.Syncer
+		}
+		runner := scaffolder.NewRunner(rp)
+		params.Launcher = runner
+		closeLauncher = runner.Close
+	}
+	svc := scaffolder.New(params)
+	return svc, func() {
+		svc.Close()
+		closeLauncher()
+	}
+}
