@@ -1,7 +1,444 @@
 package bot
 
-import "context"
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	slackadapter "github.com/portalbot/portalbot/adapters/slack"
+	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/ingest"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/synth"
+	slackgo "github.com/slack-go/slack"
+)
+
+// benchSecret signs the benchmark's in-process Slack requests; it never
+// leaves the process.
+const benchSecret = "portalbot-bench-signing-secret"
+
+// BenchResult is what portalbot bench measures; --json prints it as one line.
+type BenchResult struct {
+	Entities     int     `json:"entities"`
+	Repos        int     `json:"repos"`
+	DB           string  `json:"db"`
+	Files        int     `json:"files"`
+	GenerateMS   float64 `json:"generate_ms"`
+	FullSyncMS   float64 `json:"full_sync_ms"`
+	NoopSyncMS   float64 `json:"noop_sync_ms"`
+	OneFileMS    float64 `json:"one_file_ms"`
+	IndexMS      float64 `json:"index_ms"`
+	OwnerN       int     `json:"owner_requests"`
+	OwnerP50MS   float64 `json:"owner_p50_ms"`
+	OwnerP99MS   float64 `json:"owner_p99_ms"`
+	Clients      int     `json:"clients"`
+	DurationS    float64 `json:"duration_s"`
+	OwnerPerSec  float64 `json:"owner_per_sec"`
+	ReportMS     float64 `json:"report_ms"`
+	ReportWarmMS float64 `json:"report_warm_ms"`
+	Findings     int     `json:"report_findings"`
+	PeakRSSMB    float64 `json:"peak_rss_mb"`
+}
+
+type benchOptions struct {
+	entities, repos, clients, requests int
+	duration                           time.Duration
+	db                                 string
+}
 
 func runBench(ctx context.Context, env *Env, args []string) int {
-	return notBuilt(env, "bench", "bench [flags]", "Not built yet.", args)
+	fs := newFlagSet(env, "bench", "bench [--entities N] [--repos R] [--db URL] [--clients C] [--duration D] [--json]",
+		"Generates a synthetic catalog of about N entities in R Git repositories (in a temporary\n"+
+			"directory) and measures, end to end through portalbot's own code:\n"+
+			"  full sync, no-op re-sync and a one-file change (Git -> database),\n"+
+			"  /portal owner latency p50/p99 through the signed Slack HTTP handler, one client,\n"+
+			"  owner commands per second with C concurrent clients for D,\n"+
+			"  drift report computation (cold, then warm from the snapshot cache),\n"+
+			"  the process's peak resident memory (VmHWM).\n"+
+			"The database is a temporary SQLite file by default. With --db postgres://..., bench creates\n"+
+			"a fresh schema (search_path) in that database and drops it afterwards; nothing else is touched.\n"+
+			"Prints a table, or exactly one JSON line with --json.")
+	o := benchOptions{}
+	fs.IntVar(&o.entities, "entities", 10000, "approximate number of `entities` to generate")
+	fs.IntVar(&o.repos, "repos", 1, "number of Git `repositories` to spread them over")
+	fs.StringVar(&o.db, "db", "", "database `URL`: postgres://... (a fresh schema, dropped after) or sqlite:PATH; default a temporary SQLite file")
+	fs.IntVar(&o.clients, "clients", 8, "concurrent `clients` for the throughput run")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "`duration` of the throughput run")
+	fs.IntVar(&o.requests, "requests", 1000, "owner `requests` timed one at a time for p50/p99")
+	asJSON := fs.Bool("json", false, "print one JSON line instead of a table")
+	if code, exit := parseFlags(fs, env, args); exit {
+		return code
+	}
+	if o.entities < 10 || o.repos < 1 || o.clients < 1 || o.requests < 1 || o.duration <= 0 || fs.NArg() > 0 {
+		fmt.Fprintln(env.Stderr, "portalbot bench: want --entities >= 10, --repos, --clients, --requests >= 1, --duration > 0 and no arguments")
+		return ExitUsage
+	}
+	progress := func(string) {}
+	if env.Terminal && !*asJSON {
+		progress = func(s string) { fmt.Fprintf(env.Stderr, "bench: %s\n", s) }
+	}
+	res, err := bench(ctx, env, o, progress)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "portalbot bench: %v\n", err)
+		return ExitFail
+	}
+	if *asJSON {
+		b, err := json.Marshal(res)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "portalbot bench: %v\n", err)
+			return ExitFail
+		}
+		fmt.Fprintln(env.Stdout, string(b))
+		return ExitOK
+	}
+	printBench(env, res)
+	return ExitOK
+}
+
+func printBench(env *Env, r BenchResult) {
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	ms := func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) + " ms" }
+	row("catalog", fmt.Sprintf("%d entities, %d files, %d repo(s), %s", r.Entities, r.Files, r.Repos, r.DB))
+	row("generate", ms(r.GenerateMS))
+	row("full sync", ms(r.FullSyncMS))
+	row("no-op re-sync", ms(r.NoopSyncMS))
+	row("one-file change", ms(r.OneFileMS))
+	row("command index build", ms(r.IndexMS))
+	row("owner p50 (signed Slack HTTP)", ms(r.OwnerP50MS))
+	row("owner p99", ms(r.OwnerP99MS))
+	row("owner throughput", fmt.Sprintf("%.0f commands/s (%d clients, %.1f s)", r.OwnerPerSec, r.Clients, r.DurationS))
+	row("drift report (cold)", ms(r.ReportMS)+fmt.Sprintf(", %d findings", r.Findings))
+	row("drift report (warm)", ms(r.ReportWarmMS))
+	row("peak RSS", fmt.Sprintf("%.1f MB", r.PeakRSSMB))
+	// A failed write to stdout has nowhere to be reported.
+	_ = tw.Flush()
+}
+
+func millis(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
+}
+
+// bench runs every measurement; see runBench's help.
+func bench(ctx context.Context, env *Env, o benchOptions, progress func(string)) (BenchResult, error) {
+	res := BenchResult{Repos: o.repos, Clients: o.clients}
+	tmp, err := os.MkdirTemp("", "portalbot-bench-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(tmp)
+
+	progress(fmt.Sprintf("generating %d entities in %d repo(s)", o.entities, o.repos))
+	start := time.Now()
+	repos, stats, err := synth.GenerateStats(filepath.Join(tmp, "repos"), synth.Options{Entities: o.entities, Repos: o.repos, Seed: 1})
+	if err != nil {
+		return res, fmt.Errorf("generate: %w", err)
+	}
+	res.GenerateMS = millis(time.Since(start))
+	res.Entities = stats.Total()
+
+	dbURL := o.db
+	if dbURL == "" {
+		dbURL = "sqlite:" + filepath.Join(tmp, "bench.db")
+	}
+	st, dbName, cleanup, err := openBenchStore(ctx, dbURL)
+	if err != nil {
+		return res, err
+	}
+	defer cleanup()
+	res.DB = dbName
+
+	sources := make([]ingest.Source, len(repos))
+	for i, r := range repos {
+		sources[i] = ingest.Source{Name: fmt.Sprintf("bench-%03d", i), Repo: r}
+	}
+	syncer := ingest.New(st, ingest.Options{CacheDir: filepath.Join(tmp, "cache"), Sources: sources})
+	syncAll := func(want func(ingest.Result) error) (time.Duration, error) {
+		start := time.Now()
+		for _, src := range sources {
+			r, err := syncer.Sync(ctx, src)
+			if err != nil {
+				return 0, err
+			}
+			if err := want(r); err != nil {
+				return 0, fmt.Errorf("sync %s: %w", src.Name, err)
+			}
+			if len(r.Errors) > 0 {
+				return 0, fmt.Errorf("sync %s: %d processing errors, first %s", src.Name, len(r.Errors), r.Errors[0].Message)
+			}
+			res.Files += r.Files
+		}
+		return time.Since(start), nil
+	}
+	progress("full sync")
+	took, err := syncAll(func(r ingest.Result) error {
+		if !r.Full || r.NoOp {
+			return fmt.Errorf("want a full sync, got %+v", r)
+		}
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	res.FullSyncMS = millis(took)
+	counts, err := st.Counts(ctx)
+	if err != nil {
+		return res, err
+	}
+	if n := sumCounts(counts); n != stats.Total() {
+		return res, fmt.Errorf("full sync stored %d entities, generated %d", n, stats.Total())
+	}
+	files := res.Files
+	progress("no-op re-sync")
+	if took, err = syncAll(func(r ingest.Result) error {
+		if !r.NoOp {
+			return fmt.Errorf("want a no-op, got %+v", r)
+		}
+		return nil
+	}); err != nil {
+		return res, err
+	}
+	res.NoopSyncMS, res.Files = millis(took), files
+
+	progress("one-file change")
+	services := stats["Component"]
+	i := services / 2
+	if _, _, err := synth.ChangeService(repos[i%len(repos)], i, "team-0", " (changed by bench)"); err != nil {
+		return res, err
+	}
+	start = time.Now()
+	r, err := syncer.Sync(ctx, sources[i%len(repos)])
+	if err != nil {
+		return res, err
+	}
+	if r.Full || r.NoOp || r.Updated == 0 {
+		return res, fmt.Errorf("one-file change: want an incremental update, got %+v", r)
+	}
+	res.OneFileMS = millis(time.Since(start))
+
+	if err := benchSlack(ctx, o, st, services, &res, progress); err != nil {
+		return res, err
+	}
+
+	progress("drift report")
+	rp := newReporter(&App{Store: st, Logger: slog.New(slog.DiscardHandler)})
+	for warm := range 2 {
+		start = time.Now()
+		fs, err := rp.findings(ctx, time.Time{}, drift.Filter{})
+		if err != nil {
+			return res, fmt.Errorf("drift report: %w", err)
+		}
+		if warm == 0 {
+			res.ReportMS, res.Findings = millis(time.Since(start)), len(fs)
+		} else {
+			res.ReportWarmMS = millis(time.Since(start))
+		}
+	}
+	res.PeakRSSMB = peakRSSMB()
+	return res, nil
+}
+
+func sumCounts(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// benchSlack times signed "/portal owner service-N" slash commands through
+// the Slack adapter's HTTP handler and serve's command router, in-process.
+func benchSlack(ctx context.Context, o benchOptions, st *sqlstore.Store, services int, res *BenchResult, progress func(string)) error {
+	// The adapter needs a Web API for late answers; owner answers inline,
+	// so this fake only has to exist.
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"ok":true}`)
+	}))
+	defer fake.Close()
+	a := &App{
+		Config:  DefaultConfig(),
+		Env:     &Env{Getenv: func(string) string { return "" }},
+		Logger:  slog.New(slog.DiscardHandler),
+		Store:   st,
+		Metrics: NewMetrics(),
+	}
+	router, closeRouter := newRouter(a)
+	defer closeRouter()
+	ad, err := slackadapter.New(slackadapter.Params{
+		Engine:              router,
+		API:                 slackgo.New("xoxb-bench", slackgo.OptionAPIURL(fake.URL+"/api/")),
+		SigningSecret:       benchSecret,
+		ResponseURLPrefixes: []string{fake.URL + "/"},
+		Logger:              slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		return err
+	}
+	defer ad.Wait()
+	mux := http.NewServeMux()
+	ad.Register(mux)
+	signer := slackadapter.NewVerifier(benchSecret, nil)
+	hook := fake.URL + "/hooks/bench"
+
+	var seq atomic.Int64
+	one := func() (time.Duration, error) {
+		n := int(seq.Add(1)*7919) % services // spread over the catalog
+		name := "service-" + strconv.Itoa(n)
+		body := url.Values{
+			"team_id": {"T0BENCH"}, "channel_id": {"C0BENCH"}, "user_id": {"U0BENCH"}, "user_name": {"bench"},
+			"command": {"/portal"}, "text": {"owner " + name}, "response_url": {hook}, "trigger_id": {"1.2.bench"},
+		}.Encode()
+		req := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body)).WithContext(ctx)
+		ts, sig := signer.Sign(time.Now(), []byte(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", sig)
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		mux.ServeHTTP(rec, req)
+		took := time.Since(start)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), name+" is owned by") {
+			return took, fmt.Errorf("owner %s: HTTP %d: %.200s", name, rec.Code, rec.Body.String())
+		}
+		return took, nil
+	}
+
+	// The first command builds the router's in-memory index; timed apart.
+	progress("command index")
+	took, err := one()
+	if err != nil {
+		return err
+	}
+	res.IndexMS = millis(took)
+
+	progress(fmt.Sprintf("owner latency, %d requests", o.requests))
+	lat := make([]time.Duration, 0, o.requests)
+	for range o.requests {
+		d, err := one()
+		if err != nil {
+			return err
+		}
+		lat = append(lat, d)
+	}
+	slices.Sort(lat)
+	pct := func(p float64) float64 { return millis(lat[int(p*float64(len(lat)-1))]) }
+	res.OwnerN, res.OwnerP50MS, res.OwnerP99MS = len(lat), pct(0.50), pct(0.99)
+
+	progress(fmt.Sprintf("owner throughput, %d clients for %s", o.clients, o.duration))
+	tctx, cancel := context.WithTimeout(ctx, o.duration)
+	defer cancel()
+	var done atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range o.clients {
+		wg.Go(func() {
+			for tctx.Err() == nil {
+				if _, err := one(); err != nil {
+					if tctx.Err() == nil {
+						once.Do(func() { firstErr = err; cancel() })
+					}
+					return
+				}
+				done.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	res.DurationS = elapsed.Seconds()
+	res.OwnerPerSec = float64(done.Load()) / elapsed.Seconds()
+	return nil
+}
+
+// openBenchStore opens dbURL; for Postgres it creates a fresh schema and
+// points search_path at it, and cleanup drops it.
+func openBenchStore(ctx context.Context, dbURL string) (*sqlstore.Store, string, func(), error) {
+	if strings.HasPrefix(dbURL, "sqlite:") {
+		st, err := sqlstore.Open(ctx, dbURL)
+		if err != nil {
+			return nil, "", nil, fmt.Errorf("open database %s: %w", redactDB(dbURL), err)
+		}
+		return st, "sqlite", func() { st.Close() }, nil
+	}
+	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		return nil, "", nil, fmt.Errorf("--db: want postgres://... or sqlite:PATH, got %q", redactDB(dbURL))
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return nil, "", nil, errors.New("--db: not a URL")
+	}
+	admin, err := sqlx.Open("postgres", dbURL)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("open database %s: %w", redactDB(dbURL), err)
+	}
+	schema := "portalbot_bench_" + randomHex(6)
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		admin.Close()
+		return nil, "", nil, fmt.Errorf("create schema in %s: %w", redactDB(dbURL), err)
+	}
+	drop := func() {
+		// Drop even when ctx was cancelled (Ctrl-C), or the schema stays.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := admin.ExecContext(dctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			fmt.Fprintf(os.Stderr, "portalbot bench: drop schema %s: %v\n", schema, err)
+		}
+		admin.Close()
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := sqlstore.Open(ctx, u.String())
+	if err != nil {
+		drop()
+		return nil, "", nil, fmt.Errorf("open database %s: %w", redactDB(dbURL), err)
+	}
+	return st, "postgres", func() { st.Close(); drop() }, nil
+}
+
+// peakRSSMB reads the process's peak resident set size (VmHWM) from
+// /proc/self/status; 0 where there is no /proc.
+func peakRSSMB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err != nil {
+				return 0
+			}
+			return kb / 1024
+		}
+	}
+	return 0
 }

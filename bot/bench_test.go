@@ -1,0 +1,120 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+)
+
+// runBenchJSON runs "portalbot bench --json" in-process on a small
+// catalog and decodes its one line.
+func runBenchJSON(t *testing.T, extra ...string) (BenchResult, map[string]any) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args := append([]string{"bench", "--entities", "300", "--json", "--duration", "300ms", "--requests", "100", "--clients", "4"}, extra...)
+	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	if code := Main(context.Background(), args, env); code != ExitOK {
+		t.Fatalf("portalbot %s = exit %d, stderr:\n%s", strings.Join(args, " "), code, errb.String())
+	}
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("bench --json printed %d lines, want exactly 1:\n%s", len(lines), out.String())
+	}
+	var res BenchResult
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &res); err != nil {
+		t.Fatalf("bench --json line is not JSON: %v\n%s", err, lines[0])
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &raw); err != nil {
+		t.Fatal(err)
+	}
+	return res, raw
+}
+
+func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db string) {
+	t.Helper()
+	for _, k := range []string{"entities", "repos", "db", "full_sync_ms", "noop_sync_ms", "one_file_ms",
+		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("bench JSON lacks key %q: %v", k, raw)
+		}
+	}
+	// synth's sizes land within a few entities of the request.
+	if res.Entities < 290 || res.Entities > 310 || res.Repos != 1 || res.DB != db || res.Files == 0 {
+		t.Errorf("bench catalog = %d entities, %d repos, db %q, %d files; want about 300, 1, %q, some", res.Entities, res.Repos, res.DB, res.Files, db)
+	}
+	positive := map[string]float64{
+		"full_sync_ms": res.FullSyncMS, "noop_sync_ms": res.NoopSyncMS, "one_file_ms": res.OneFileMS,
+		"owner_p50_ms": res.OwnerP50MS, "owner_p99_ms": res.OwnerP99MS, "owner_per_sec": res.OwnerPerSec,
+		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB,
+	}
+	for k, v := range positive {
+		if !(v > 0) {
+			t.Errorf("bench %s = %v, want > 0", k, v)
+		}
+	}
+	if res.OwnerP99MS < res.OwnerP50MS {
+		t.Errorf("bench owner p99 %v < p50 %v", res.OwnerP99MS, res.OwnerP50MS)
+	}
+	if res.OwnerN != 100 {
+		t.Errorf("bench owner_requests = %d, want 100", res.OwnerN)
+	}
+	if res.PeakRSSMB > 4096 {
+		t.Errorf("bench peak_rss_mb = %v for 300 entities, want a sane figure", res.PeakRSSMB)
+	}
+	// The generated CODEOWNERS disagrees with some spec.owner values, so
+	// the drift rules always find something.
+	if res.Findings == 0 {
+		t.Errorf("bench report_findings = 0, want the generated catalog's drift")
+	}
+}
+
+func TestBenchJSONSQLite(t *testing.T) {
+	res, raw := runBenchJSON(t)
+	checkBenchResult(t, res, raw, "sqlite")
+}
+
+func TestBenchJSONPostgresDropsItsSchema(t *testing.T) {
+	dsn := sqlstore.TestPostgresDSN(t)
+	db := sqlx.MustOpen("postgres", dsn)
+	defer db.Close()
+	countSchemas := func() int {
+		var n int
+		if err := db.Get(&n, "SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'portalbot_bench_%'"); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := countSchemas()
+	res, raw := runBenchJSON(t, "--db", dsn)
+	checkBenchResult(t, res, raw, "postgres")
+	if after := countSchemas(); after > before {
+		t.Errorf("bench left %d portalbot_bench_ schema(s) behind, had %d before", after, before)
+	}
+}
+
+func TestBenchHelpAndBadFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := &Env{Stdout: &out, Stderr: &errb}
+	if code := Main(context.Background(), []string{"bench", "--help"}, env); code != ExitOK {
+		t.Errorf("bench --help = exit %d, want %d", code, ExitOK)
+	}
+	help := out.String() + errb.String()
+	for _, want := range []string{"--entities", "--repos", "--db", "--json", "--clients", "--duration", "fresh schema", "p50/p99"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("bench --help lacks %q:\n%s", want, help)
+		}
+	}
+	for _, args := range [][]string{{"bench", "--entities", "0"}, {"bench", "--clients", "0"}, {"bench", "extra"}} {
+		errb.Reset()
+		if code := Main(context.Background(), args, env); code != ExitUsage {
+			t.Errorf("portalbot %v = exit %d, want %d", args, code, ExitUsage)
+		}
+	}
+}
