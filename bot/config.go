@@ -2,8 +2,11 @@ package bot
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -170,8 +173,8 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
-		if err := dec.Decode(&cfg); err != nil && err.Error() != "EOF" {
-			return cfg, fmt.Errorf("config %s: %w", path, err)
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, explainYAML(err))
 		}
 	}
 	for env, dst := range map[string]*string{
@@ -189,12 +192,12 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 // Validate checks the configuration and names the first bad key.
 func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") && !strings.HasPrefix(c.DB, "sqlite:") {
-		return fmt.Errorf("config: db: want postgres://... or sqlite:PATH, got %q", c.DB)
+		return fmt.Errorf("config: db: want postgres://... or sqlite:PATH, got %q", redactDB(c.DB))
 	}
 	if !strings.HasPrefix(c.PortalURL, "http://") && !strings.HasPrefix(c.PortalURL, "https://") {
 		return fmt.Errorf("config: portal_url: want an http(s) URL, got %q", c.PortalURL)
 	}
-	parser := cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	parser := cronParser
 	if _, err := parser.Parse(c.Sync.Schedule); err != nil {
 		return fmt.Errorf("config: sync.schedule: want a cron spec such as \"*/5 * * * *\": %v", err)
 	}
@@ -234,5 +237,94 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("config: reports.targets[%d].empty: want skip or oneline, got %q", i, t.Empty)
 		}
 	}
+	if d := c.Reports.TeamDigests; d != nil {
+		if d.Platform != "slack" && d.Platform != "discord" {
+			return fmt.Errorf("config: reports.team_digests.platform: want slack or discord, got %q", d.Platform)
+		}
+		if _, err := parser.Parse(d.Schedule); err != nil {
+			return fmt.Errorf("config: reports.team_digests.schedule: want a cron spec: %v", err)
+		}
+		if d.Timezone != "" {
+			if _, err := time.LoadLocation(d.Timezone); err != nil {
+				return fmt.Errorf("config: reports.team_digests.timezone: want an IANA zone such as Europe/Paris: %v", err)
+			}
+		}
+		if d.Empty != "" && d.Empty != "skip" && d.Empty != "oneline" {
+			return fmt.Errorf("config: reports.team_digests.empty: want skip or oneline, got %q", d.Empty)
+		}
+	}
+	if g := c.Discord.Gateway; g != "" && g != "on" && g != "off" {
+		return fmt.Errorf("config: discord.gateway: want on or off, got %q", g)
+	}
 	return nil
+}
+
+// cronParser reads every schedule in the configuration: five fields
+// (minute hour day-of-month month day-of-week), descriptors such as
+// @hourly and @every 30s, and an optional CRON_TZ= prefix. It is
+// robfig/cron's standard parser, the one cron.New uses, so a spec that
+// validates here is one the schedulers accept.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// secretKeys are YAML keys people try for secrets, with the environment
+// variable to use instead.
+var secretKeys = map[string]string{
+	"slack_bot_token": "SLACK_BOT_TOKEN", "bot_token": "SLACK_BOT_TOKEN or DISCORD_BOT_TOKEN",
+	"slack_signing_secret": "SLACK_SIGNING_SECRET", "signing_secret": "SLACK_SIGNING_SECRET",
+	"slack_app_token": "SLACK_APP_TOKEN", "app_token": "SLACK_APP_TOKEN",
+	"discord_bot_token": "DISCORD_BOT_TOKEN", "discord_token": "DISCORD_BOT_TOKEN",
+	"discord_public_key": "DISCORD_PUBLIC_KEY", "public_key": "DISCORD_PUBLIC_KEY",
+	"git_token": "PORTALBOT_GIT_TOKEN (or the variable named by token_env)",
+	"token":     "an environment variable (see the README's table)", "password": "the database URL in PORTALBOT_DB",
+	"backstage_token": "PORTALBOT_BACKSTAGE_TOKEN", "ssh_key": "PORTALBOT_GIT_SSH_KEY or ssh_key_file",
+}
+
+// looksSecret reports whether an unknown key's name suggests a credential.
+func looksSecret(key string) bool {
+	k := strings.ToLower(key)
+	for _, w := range []string{"secret", "token", "password", "passwd", "private_key", "api_key", "credential"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlSections names where in the file each config type sits, for
+// messages about unknown keys.
+var yamlSections = map[string]string{
+	"bot.Config": "", "bot.SyncConfig": "sync.", "bot.SourceConfig": "sources[].",
+	"bot.ReportsConfig": "reports.", "bot.ReportTarget": "reports.targets[].",
+	"bot.TeamDigestConfig": "reports.team_digests.", "bot.TemplatesConfig": "templates.",
+	"bot.TemplatePermission": "templates.permissions[].", "bot.PlaceholdersConfig": "placeholders.",
+	"bot.SlackConfig": "slack.", "bot.DiscordConfig": "discord.",
+}
+
+var unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
+
+// explainYAML rewrites yaml.v3's "field x not found in type bot.T" as the
+// key's path, and says where secrets go when the key looks like one.
+func explainYAML(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		m := unknownFieldRE.FindStringSubmatch(e)
+		if m == nil {
+			msgs = append(msgs, e)
+			continue
+		}
+		key := yamlSections[m[3]] + m[2]
+		if env, ok := secretKeys[strings.ToLower(m[2])]; ok || looksSecret(m[2]) {
+			if !ok {
+				env = "an environment variable"
+			}
+			msgs = append(msgs, fmt.Sprintf("line %s: %s: secrets are not read from the config file; set %s in the environment (or a file it names)", m[1], key, env))
+			continue
+		}
+		msgs = append(msgs, fmt.Sprintf("line %s: %s: unknown key (see the README's configuration section)", m[1], key))
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }
