@@ -40,7 +40,7 @@ func reportsParts(ctx context.Context, a *App) ([]Part, error) {
 			return nil, fmt.Errorf("reports: target %s: %w", targetJob(t), err)
 		}
 		if _, err := c.AddFunc(cronSpec(t.Schedule, t.Timezone), func() {
-			rp.scheduled(ctx, targetJob(t), func(ctx context.Context, tick time.Time) error {
+			rp.scheduled(ctx, targetJob(t), t.Schedule, func(ctx context.Context, tick time.Time) error {
 				_, err := rp.runTarget(ctx, t, tick)
 				return err
 			})
@@ -50,7 +50,7 @@ func reportsParts(ctx context.Context, a *App) ([]Part, error) {
 	}
 	if d := rc.TeamDigests; d != nil {
 		if _, err := c.AddFunc(cronSpec(d.Schedule, d.Timezone), func() {
-			rp.scheduled(ctx, "digests", func(ctx context.Context, tick time.Time) error {
+			rp.scheduled(ctx, "digests", d.Schedule, func(ctx context.Context, tick time.Time) error {
 				_, err := rp.runDigests(ctx, *d, tick)
 				return err
 			})
@@ -89,11 +89,11 @@ func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }
 
-// scheduled runs one scheduled job for the tick that fired now: the
-// minute, so that replicas whose timers fire a few milliseconds apart claim
-// the same tick. Errors are logged here, where the job stops.
-func (rp *reporter) scheduled(ctx context.Context, job string, run func(context.Context, time.Time) error) {
-	tick := rp.now().UTC().Truncate(time.Minute)
+// scheduled runs one scheduled job for the tick of spec that fired now
+// (scheduleTick), so that replicas whose timers fire apart claim the same
+// tick. Errors are logged here, where the job stops.
+func (rp *reporter) scheduled(ctx context.Context, job, spec string, run func(context.Context, time.Time) error) {
+	tick := scheduleTick(spec, rp.now())
 	ctx, cancel := context.WithTimeout(ctx, reportLease)
 	defer cancel()
 	if err := run(ctx, tick); err != nil {

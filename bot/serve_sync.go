@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,6 +40,17 @@ type syncJob struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	metrics *Metrics // may be nil
+	// claims, when set, makes each scheduled tick of spec run once across
+	// replicas (job_runs "sync:<source>"), not merely one at a time: a
+	// replica whose timer fires after another finished the tick skips it.
+	claims runClaimer
+	spec   string
+}
+
+// runClaimer is the part of the store that hands out scheduled ticks.
+type runClaimer interface {
+	ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
+	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
 }
 
 // run syncs the source if this process gets the lease. It reports whether
@@ -110,9 +122,46 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 
 // runLogged is run for the scheduler: errors stop here, logged once.
 func (j *syncJob) runLogged(ctx context.Context) {
-	if _, err := j.run(ctx); err != nil && ctx.Err() == nil {
+	if err := j.runScheduled(ctx); err != nil && ctx.Err() == nil {
 		j.logger.ErrorContext(ctx, "scheduled sync failed", "source", j.src.SourceName(), "err", err)
 	}
+}
+
+// runScheduled runs the tick firing now, once across replicas when
+// j.claims is set: it claims the tick, syncs under the lease and records
+// the outcome, so a failed tick may be claimed again.
+func (j *syncJob) runScheduled(ctx context.Context) error {
+	if j.claims == nil {
+		_, err := j.run(ctx)
+		return err
+	}
+	name := j.src.SourceName()
+	job, tick := "sync:"+name, scheduleTick(j.spec, time.Now())
+	ok, err := j.claims.ClaimRun(ctx, job, tick, j.holder, j.ttl)
+	if err != nil {
+		return fmt.Errorf("sync %s: claim tick: %w", name, err)
+	}
+	if !ok {
+		j.logger.DebugContext(ctx, "sync tick done by another replica", "source", name, "tick", tick)
+		return nil
+	}
+	ran, err := j.run(ctx)
+	if !ran && err == nil {
+		// Another replica holds the lease, syncing an earlier tick late:
+		// this tick is not done, so let a later attempt take it.
+		err = errors.New("lease held by another replica")
+	}
+	// Record even when ctx has ended, or the claim sits until it expires.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if ferr := j.claims.FinishRun(fctx, job, tick, err); ferr != nil {
+		j.logger.WarnContext(ctx, "record sync tick", "source", name, "tick", tick, "err", ferr)
+	}
+	if !ran && err != nil && ctx.Err() == nil {
+		j.logger.InfoContext(ctx, "sync tick skipped", "source", name, "tick", tick, "reason", err.Error())
+		return nil
+	}
+	return err
 }
 
 // syncParts builds serve's sync part: every configured source is synced
@@ -148,11 +197,12 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 	var jobs []*syncJob
 	for i, src := range a.Config.ingestSources() {
 		j := &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
-			timeout: timeout, logger: logger, metrics: a.Metrics}
+			timeout: timeout, logger: logger, metrics: a.Metrics, claims: a.Store}
 		spec := a.Config.Sources[i].Schedule
 		if spec == "" {
 			spec = a.Config.Sync.Schedule
 		}
+		j.spec = spec
 		if _, err := c.AddFunc(spec, func() { j.runLogged(ctx) }); err != nil {
 			return nil, fmt.Errorf("sync: sources[%d].schedule: %w", i, err)
 		}
