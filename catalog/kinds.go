@@ -25,12 +25,27 @@ type kindSpec struct {
 	versions []string
 	check    func(c *specChecker)
 	refs     []refField
+	// typeRefs adds reference fields for one spec.type, as the catalog
+	// model's per-specType versions do (AiResource skill, plugin, marketplace).
+	typeRefs map[string][]refField
 }
 
-// refField is a spec field holding one or a list of entity references,
-// after BuiltinKindsEntityProcessor.postProcessEntity in
-// @backstage/plugin-catalog-backend (and the scaffolder's processor for
-// Template owners, the AiResource kind's relationFields).
+// refsFor returns the reference fields of an entity of this kind whose
+// spec is spec: the kind's own, then its spec.type's.
+func (ks kindSpec) refsFor(spec map[string]any) []refField {
+	t, _ := spec["type"].(string)
+	extra := ks.typeRefs[t]
+	if len(extra) == 0 {
+		return ks.refs
+	}
+	return append(slices.Clip(ks.refs), extra...)
+}
+
+// refField is a spec field holding one or a list of entity references:
+// the relationFields of each kind in @backstage/catalog-model's catalog
+// model (kinds/*EntityV1alpha1, applied by plugin-catalog-backend's
+// ModelProcessor, which replaced BuiltinKindsEntityProcessor), and the
+// scaffolder's processor for Template owners.
 type refField struct {
 	field string
 	list  bool
@@ -38,10 +53,18 @@ type refField struct {
 	// reference must name one (dependsOn, dependencyOf).
 	defaultKind string
 	rel, inv    string
+	// allowed lists the kinds a target may have (the model's allowedKinds,
+	// compared case-insensitively); a reference to another kind makes no
+	// relation at all. Nil allows every kind.
+	allowed []string
 }
 
+// ownerKinds are the kinds an owner may be (catalog-model: spec.owner
+// allowedKinds ["Group", "User"]); "owner: system:x" makes no relation.
+var ownerKinds = []string{KindGroup, KindUser}
+
 var (
-	ownerRef  = refField{field: "owner", defaultKind: KindGroup, rel: RelOwnedBy, inv: RelOwnerOf}
+	ownerRef  = refField{field: "owner", defaultKind: KindGroup, rel: RelOwnedBy, inv: RelOwnerOf, allowed: ownerKinds}
 	systemRef = refField{field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart}
 	dependsOn = refField{field: "dependsOn", list: true, rel: RelDependsOn, inv: RelDependencyOf}
 	depOf     = refField{field: "dependencyOf", list: true, rel: RelDependencyOf, inv: RelDependsOn}
@@ -117,9 +140,9 @@ var kinds = map[string]kindSpec{
 			c.str("leader", false)
 		},
 		refs: []refField{
-			{field: "parent", defaultKind: KindGroup, rel: RelChildOf, inv: RelParentOf},
-			{field: "children", list: true, defaultKind: KindGroup, rel: RelParentOf, inv: RelChildOf},
-			{field: "members", list: true, defaultKind: KindUser, rel: RelHasMember, inv: RelMemberOf},
+			{field: "parent", defaultKind: KindGroup, rel: RelChildOf, inv: RelParentOf, allowed: []string{KindGroup}},
+			{field: "children", list: true, defaultKind: KindGroup, rel: RelParentOf, inv: RelChildOf, allowed: []string{KindGroup}},
+			{field: "members", list: true, defaultKind: KindUser, rel: RelHasMember, inv: RelMemberOf, allowed: []string{KindUser}},
 		},
 	},
 	KindUser: {
@@ -129,7 +152,7 @@ var kinds = map[string]kindSpec{
 			c.strList("leaderOf", false)
 		},
 		refs: []refField{
-			{field: "memberOf", list: true, defaultKind: KindGroup, rel: RelMemberOf, inv: RelHasMember},
+			{field: "memberOf", list: true, defaultKind: KindGroup, rel: RelMemberOf, inv: RelHasMember, allowed: []string{KindGroup}},
 		},
 	},
 	KindLocation: {
@@ -163,7 +186,14 @@ var kinds = map[string]kindSpec{
 			c.str("type", true)
 			c.str("lifecycle", true)
 		},
-		refs: []refField{ownerRef, systemRef},
+		refs: []refField{ownerRef, {field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart, allowed: []string{KindSystem}}},
+		// catalog-model alpha AiResourceEntityV1alpha1: per spec.type
+		// relation fields, each limited to AiResource targets.
+		typeRefs: map[string][]refField{
+			"skill":       {{field: "dependsOn", list: true, defaultKind: KindAiResource, rel: RelDependsOn, inv: RelDependencyOf, allowed: []string{KindAiResource}}},
+			"plugin":      {{field: "skills", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}}},
+			"marketplace": {{field: "plugins", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}}},
+		},
 	},
 }
 
@@ -222,7 +252,7 @@ func (v *validator) kind(e *Entity) {
 	c := &specChecker{v: v, spec: e.Spec, namespace: e.Ref().Namespace}
 	ks.check(c)
 	required := requiredRefs[e.Kind]
-	for _, rf := range ks.refs {
+	for _, rf := range ks.refsFor(e.Spec) {
 		c.ref(rf, slices.Contains(required, rf.field))
 	}
 }

@@ -146,6 +146,97 @@ spec:
 				"group:default/g ownerOf api:default/a",
 			},
 		},
+		// The cases below are differences the oracle test (bot/oracle_test.go)
+		// found against Backstage's ModelProcessor.
+		{
+			name: "consumesApis naming a component has no inverse",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: www}\nspec: {type: website, lifecycle: production, owner: g, consumesApis: ['component:lookup'], providesApis: ['resource:r']}\n",
+			want: []string{
+				"component:default/www consumesApi component:default/lookup",
+				"component:default/www ownedBy group:default/g",
+				"component:default/www providesApi resource:default/r",
+				"group:default/g ownerOf component:default/www",
+			},
+		},
+		{
+			name: "dependsOn an API or system has no inverse",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: db}\nspec: {type: database, owner: g, dependsOn: ['api:a', 'component:c'], dependencyOf: ['system:s'], system: 'component:c'}\n",
+			want: []string{
+				"component:default/c dependencyOf resource:default/db",
+				"component:default/c hasPart resource:default/db",
+				"group:default/g ownerOf resource:default/db",
+				"resource:default/db dependencyOf system:default/s",
+				"resource:default/db dependsOn api:default/a",
+				"resource:default/db dependsOn component:default/c",
+				"resource:default/db ownedBy group:default/g",
+				"resource:default/db partOf component:default/c",
+			},
+		},
+		{
+			name: "system partOf a system has no inverse",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: s}\nspec: {owner: g, domain: 'system:big'}\n",
+			want: []string{
+				"group:default/g ownerOf system:default/s",
+				"system:default/s ownedBy group:default/g",
+				"system:default/s partOf system:default/big",
+			},
+		},
+		{
+			name: "owner of a kind other than Group or User makes no relation",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\nspec: {type: service, lifecycle: production, owner: 'system:s', system: s}\n",
+			want: []string{
+				"component:default/c partOf system:default/s",
+				"system:default/s hasPart component:default/c",
+			},
+		},
+		{
+			name: "group fields allow only groups and users",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, parent: 'user:u', children: ['group:a', 'user:b'], members: ['group:c', d]}\n",
+			want: []string{
+				"group:default/a childOf group:default/g",
+				"group:default/g hasMember user:default/d",
+				"group:default/g parentOf group:default/a",
+				"user:default/d memberOf group:default/g",
+			},
+		},
+		{
+			name: "user memberOf allows only groups",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ada}\nspec: {memberOf: [g, 'user:bob']}\n",
+			want: []string{
+				"group:default/g hasMember user:default/ada",
+				"user:default/ada memberOf group:default/g",
+			},
+		},
+		{
+			name: "template owner of any kind keeps both directions",
+			doc:  "apiVersion: scaffolder.backstage.io/v1beta3\nkind: Template\nmetadata: {name: t}\nspec: {type: service, owner: 'component:c', steps: []}\n",
+			want: []string{
+				"component:default/c ownerOf template:default/t",
+				"template:default/t ownedBy component:default/c",
+			},
+		},
+		{
+			name: "ai skill dependsOn and plugin skills",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: sk}\nspec: {type: skill, lifecycle: production, owner: g, system: 'component:x', dependsOn: [other, 'component:c']}\n",
+			want: []string{
+				"airesource:default/other dependencyOf airesource:default/sk",
+				"airesource:default/sk dependsOn airesource:default/other",
+				"airesource:default/sk ownedBy group:default/g",
+				"group:default/g ownerOf airesource:default/sk",
+			},
+		},
+		{
+			name: "ai plugin skills are parts",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: p}\nspec: {type: plugin, lifecycle: production, owner: g, system: s, skills: [sk]}\n",
+			want: []string{
+				"airesource:default/p hasPart airesource:default/sk",
+				"airesource:default/p ownedBy group:default/g",
+				"airesource:default/p partOf system:default/s",
+				"airesource:default/sk partOf airesource:default/p",
+				"group:default/g ownerOf airesource:default/p",
+				"system:default/s hasPart airesource:default/p",
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
