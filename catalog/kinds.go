@@ -57,6 +57,8 @@ type refField struct {
 	// compared case-insensitively); a reference to another kind makes no
 	// relation at all. Nil allows every kind.
 	allowed []string
+	// required is set for per-type fields the type's schema requires.
+	required bool
 }
 
 // ownerKinds are the kinds an owner may be (catalog-model: spec.owner
@@ -185,14 +187,15 @@ var kinds = map[string]kindSpec{
 		check: func(c *specChecker) {
 			c.str("type", true)
 			c.str("lifecycle", true)
+			c.aiResourceType()
 		},
 		refs: []refField{ownerRef, {field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart, allowed: []string{KindSystem}}},
 		// catalog-model alpha AiResourceEntityV1alpha1: per spec.type
 		// relation fields, each limited to AiResource targets.
 		typeRefs: map[string][]refField{
 			"skill":       {{field: "dependsOn", list: true, defaultKind: KindAiResource, rel: RelDependsOn, inv: RelDependencyOf, allowed: []string{KindAiResource}}},
-			"plugin":      {{field: "skills", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}}},
-			"marketplace": {{field: "plugins", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}}},
+			"plugin":      {{field: "skills", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}, required: true}},
+			"marketplace": {{field: "plugins", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}, required: true}},
 		},
 	},
 }
@@ -253,7 +256,38 @@ func (v *validator) kind(e *Entity) {
 	ks.check(c)
 	required := requiredRefs[e.Kind]
 	for _, rf := range ks.refsFor(e.Spec) {
-		c.ref(rf, slices.Contains(required, rf.field))
+		c.ref(rf, rf.required || slices.Contains(required, rf.field))
+	}
+}
+
+// maxCompatibility is the skill schema's maxLength for spec.compatibility
+// (catalog-model alpha, AiResource.v1alpha1.skill.schema.json).
+const maxCompatibility = 500
+
+// aiResourceType checks the fields the AiResource schema of the entity's
+// spec.type adds (catalog-model alpha, AiResource.v1alpha1.<type>.schema.json):
+// a rule needs category and rationale, and the per-type reference lists
+// (skill dependsOn, plugin skills, marketplace plugins) are checked with
+// the other references. Other types only have the base schema.
+func (c *specChecker) aiResourceType() {
+	t, _ := c.spec["type"].(string)
+	switch t {
+	case "skill":
+		for _, k := range []string{"disciplines", "categories", "agents"} {
+			c.strList(k, false)
+		}
+		for _, k := range []string{"allowedTools", "license", "compatibility"} {
+			c.str(k, false)
+		}
+		if s, ok := c.spec["compatibility"].(string); ok && len([]rune(s)) > maxCompatibility {
+			c.add(fmt.Sprintf("must be at most %d characters", maxCompatibility), "compatibility")
+		}
+	case "rule":
+		c.strList("disciplines", false)
+		c.str("category", true)
+		c.str("rationale", true)
+	case "plugin", "marketplace":
+		c.str("version", false)
 	}
 }
 

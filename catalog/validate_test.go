@@ -162,6 +162,15 @@ func TestValidateKinds(t *testing.T) {
 		{"Template", catalog.APIVersionTemplate, map[string]any{"type": "service"}, "spec.steps: required"},
 		{"Template", catalog.APIVersionV1alpha1, map[string]any{"type": "service", "steps": []any{}}, `apiVersion: "backstage.io/v1alpha1" is not a version of kind Template; use scaffolder.backstage.io/v1beta3`},
 		{"AiResource", catalog.APIVersionV1beta1, map[string]any{"type": "skill", "lifecycle": "x", "owner": "g"}, `apiVersion: "backstage.io/v1beta1" is not a version of kind AiResource; use backstage.io/v1alpha1`},
+		// Per-type AiResource schemas (found by the oracle test: Backstage
+		// rejects a rule without category and rationale).
+		{"AiResource", "", map[string]any{"type": "rule", "lifecycle": "x", "owner": "g"}, "spec.category: required; spec.rationale: required"},
+		{"AiResource", "", map[string]any{"type": "rule", "lifecycle": "x", "owner": "g", "category": "style", "rationale": "why"}, ""},
+		{"AiResource", "", map[string]any{"type": "plugin", "lifecycle": "x", "owner": "g"}, "spec.skills: required"},
+		{"AiResource", "", map[string]any{"type": "marketplace", "lifecycle": "x", "owner": "g", "plugins": []any{"p"}}, ""},
+		{"AiResource", "", map[string]any{"type": "skill", "lifecycle": "x", "owner": "g", "dependsOn": []any{3}}, "spec.dependsOn.0: must be a string, not a number"},
+		{"AiResource", "", map[string]any{"type": "skill", "lifecycle": "x", "owner": "g", "compatibility": strings.Repeat("x", 501)}, "spec.compatibility: must be at most 500 characters"},
+		{"AiResource", "", map[string]any{"type": "prompt", "lifecycle": "x", "owner": "g"}, ""},
 	}
 	for _, tt := range tests {
 		v := tt.version
