@@ -28,7 +28,7 @@ func (h *handlers) deps(ctx context.Context, req *Request) (Reply, error) {
 	if err != nil {
 		return rep, err
 	}
-	ent, err := h.entity(ctx, e)
+	ent, err := h.entity(ctx, s, e)
 	if err != nil {
 		return Reply{}, err
 	}

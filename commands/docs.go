@@ -13,11 +13,11 @@ import (
 const maxLinks = 8
 
 func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
-	_, e, rep, err := h.resolve(ctx, "docs", argText(req), nil)
+	s, e, rep, err := h.resolve(ctx, "docs", argText(req), nil)
 	if err != nil {
 		return rep, err
 	}
-	ent, err := h.entity(ctx, e)
+	ent, err := h.entity(ctx, s, e)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -25,7 +26,13 @@ type index struct {
 	now   func() time.Time
 
 	snap    atomic.Pointer[snapshot]
-	checked atomic.Int64 // unix nanoseconds of the last generation check
+	checked atomic.Int64 // unix nanoseconds of the last generation check, failed or not
+	// confirmed is the unix nanoseconds of the last generation check that
+	// the store answered: the snapshot is known current as of then.
+	confirmed atomic.Int64
+	// down is set when the last check, or a load since, found the store
+	// unreachable; the next successful check clears it.
+	down atomic.Bool
 
 	mu sync.Mutex // serialises refreshes so a changed catalog is loaded once
 }
@@ -57,34 +64,77 @@ func newIndex(store catalog.Store) *index {
 
 // get returns a current snapshot: the cached one when it was checked less
 // than refreshEvery ago or the generation has not changed, else a rebuilt
-// one. Store errors are returned wrapped, so ErrUnavailable stays visible.
+// one. When the store is unreachable (catalog.ErrUnavailable) and a
+// snapshot was built before, that snapshot is returned and the request's
+// readState (see withReadState) learns how old it is; the store is asked
+// again at most once per refreshEvery, so the engine recovers by itself
+// once the database is back. Other store errors are returned wrapped.
 func (x *index) get(ctx context.Context) (*snapshot, error) {
 	s := x.snap.Load()
 	now := x.now()
 	if s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
+		x.noteStale(ctx)
 		return s, nil
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if s = x.snap.Load(); s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
-		return s, nil // another caller refreshed while we waited
+		x.noteStale(ctx) // another caller refreshed while we waited
+		return s, nil
 	}
+	ns, err := x.refresh(ctx, s)
+	if err != nil {
+		if s != nil && errors.Is(err, catalog.ErrUnavailable) {
+			x.down.Store(true)
+			x.checked.Store(now.UnixNano())
+			x.noteStale(ctx)
+			return s, nil
+		}
+		return nil, err
+	}
+	if ns != s {
+		x.snap.Store(ns)
+	}
+	x.down.Store(false)
+	x.confirmed.Store(now.UnixNano())
+	x.checked.Store(now.UnixNano())
+	return ns, nil
+}
+
+// refresh returns s when the store's generation is still s's, else a
+// snapshot built from the store's summaries.
+func (x *index) refresh(ctx context.Context, s *snapshot) (*snapshot, error) {
 	gen, err := x.store.Generation(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index generation: %w", err)
 	}
 	if s != nil && s.gen == gen {
-		x.checked.Store(now.UnixNano())
 		return s, nil
 	}
 	sums, err := x.store.Summaries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index summaries: %w", err)
 	}
-	s = buildSnapshot(gen, sums)
-	x.snap.Store(s)
-	x.checked.Store(now.UnixNano())
-	return s, nil
+	return buildSnapshot(gen, sums), nil
+}
+
+// unreachable reports whether the store was found unreachable since the
+// last successful generation check.
+func (x *index) unreachable() bool { return x.down.Load() }
+
+// markUnreachable records that a load failed with catalog.ErrUnavailable:
+// until the next check answers, readers are told their answer may be old.
+func (x *index) markUnreachable() { x.down.Store(true) }
+
+// noteStale tells the request's readState, if any, that it reads a
+// snapshot the store could not confirm, and since when it is known good.
+func (x *index) noteStale(ctx context.Context) {
+	if !x.down.Load() {
+		return
+	}
+	if st, _ := ctx.Value(readStateKey{}).(*readState); st != nil {
+		st.asOf.Store(x.confirmed.Load())
+	}
 }
 
 func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {

@@ -23,6 +23,7 @@ type handlers struct {
 	store  catalog.Store
 	portal string // base URL, no trailing slash
 	idx    *index
+	cache  *entityCache
 	logger *slog.Logger
 	owners *codeOwnersCache
 }
@@ -48,6 +49,7 @@ func New(p Params) *Router {
 		store:  p.Store,
 		portal: portal,
 		idx:    newIndex(p.Store),
+		cache:  newEntityCache(entityCacheBytes),
 		logger: logger,
 		owners: newCodeOwnersCache(),
 	}
@@ -56,34 +58,34 @@ func New(p Params) *Router {
 	r.Handle(Command{
 		Name: "owner", Usage: "owner <entity>", Aliases: []string{"owners"},
 		Summary: "Who owns an entity: team, contacts, system, links (also: who owns <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.owner,
+		Args:    []Arg{entityArg}, Handler: h.withReadState(h.owner),
 	})
 	r.Handle(Command{
 		Name: "docs", Usage: "docs <entity>", Aliases: []string{"doc", "documentation"},
 		Summary: "Where the docs are: TechDocs, links, API definition (also: where are the docs for <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.docs,
+		Args:    []Arg{entityArg}, Handler: h.withReadState(h.docs),
 	})
 	r.Handle(Command{
 		Name: "team", Usage: "team <group>", Aliases: []string{"group"},
 		Summary: "A team's members, parent and children, and what it owns",
 		Args:    []Arg{{Name: "group", Description: "group name or group:namespace/name", Required: true, Complete: "group"}},
-		Handler: h.team,
+		Handler: h.withReadState(h.team),
 	})
 	r.Handle(Command{
 		Name: "oncall", Usage: "oncall <entity>", Aliases: []string{"on-call"},
 		Summary: "Who is on call: PagerDuty, Opsgenie and other on-call links (also: who is on call for <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.oncall,
+		Args:    []Arg{entityArg}, Handler: h.withReadState(h.oncall),
 	})
 	r.Handle(Command{
 		Name: "deps", Usage: "deps <entity>", Aliases: []string{"dependencies"},
 		Summary: "What an entity depends on, what depends on it, the APIs it provides and consumes",
-		Args:    []Arg{entityArg}, Handler: h.deps,
+		Args:    []Arg{entityArg}, Handler: h.withReadState(h.deps),
 	})
 	r.Handle(Command{
 		Name: "search", Usage: "search <text>", Aliases: []string{"find"},
 		Summary: "Search names, titles, descriptions, tags and owners",
 		Args:    []Arg{{Name: "query", Description: "words to look for", Required: true}},
-		Handler: h.search,
+		Handler: h.withReadState(h.search),
 	})
 	registerTemplates(r, p)
 	registerDrift(r, p)

@@ -51,7 +51,7 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 	if err != nil {
 		return rep, err
 	}
-	ent, err := h.entity(ctx, e)
+	ent, err := h.entity(ctx, s, e)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -62,7 +62,7 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 	ownerRef, hasOwner := ent.Owner()
 	var own *catalog.Entity
 	if hasOwner && s.has(ownerRef) {
-		rel, err := h.related(ctx, []catalog.Ref{ownerRef})
+		rel, err := h.related(ctx, s, []catalog.Ref{ownerRef})
 		if err != nil {
 			return Reply{}, err
 		}

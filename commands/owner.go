@@ -2,11 +2,8 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -14,74 +11,12 @@ import (
 // maxMembers is how many members an answer names before "+N more".
 const maxMembers = 5
 
-// entity loads e's full entity. A ref the index still lists but the store
-// no longer has was removed by a sync a moment ago.
-func (h *handlers) entity(ctx context.Context, e *entry) (*catalog.Entity, error) {
-	ent, err := h.store.Entity(ctx, e.sum.Ref)
-	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.sum.Ref))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", e.ref, err)
-	}
-	return ent, nil
-}
-
-// maxParallelLoads bounds the concurrent Store.Entity calls of related.
-// A handful of point lookups by primary key in parallel cost one round
-// trip; an IN query over refs costs more on both SQLite and Postgres.
-const maxParallelLoads = 8
-
-// related loads the entities named by refs, by canonical ref; refs the
-// catalog does not hold are simply absent. Up to maxParallelLoads refs are
-// looked up concurrently, more with one Entities query.
-func (h *handlers) related(ctx context.Context, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
-	out := make(map[string]*catalog.Entity, len(refs))
-	if len(refs) == 0 {
-		return out, nil
-	}
-	if len(refs) > maxParallelLoads {
-		ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
-		if err != nil {
-			return nil, fmt.Errorf("load related entities: %w", err)
-		}
-		for _, e := range ents {
-			out[e.Ref().String()] = e
-		}
-		return out, nil
-	}
-	got := make([]*catalog.Entity, len(refs))
-	g, gctx := errgroup.WithContext(ctx)
-	for i, r := range refs {
-		g.Go(func() error {
-			e, err := h.store.Entity(gctx, r)
-			if errors.Is(err, catalog.ErrNotFound) {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("load %s: %w", r, err)
-			}
-			got[i] = e
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	for _, e := range got {
-		if e != nil {
-			out[e.Ref().String()] = e
-		}
-	}
-	return out, nil
-}
-
 func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	s, e, rep, err := h.resolve(ctx, "owner", argText(req), nil)
 	if err != nil {
 		return rep, err
 	}
-	ent, err := h.entity(ctx, e)
+	ent, err := h.entity(ctx, s, e)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -97,7 +32,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 			MoreURL: h.entityURL(ref),
 		}, nil
 	case strings.EqualFold(ref.Kind, catalog.KindUser):
-		return h.userOwner(ctx, ent)
+		return h.userOwner(ctx, s, ent)
 	}
 
 	ownerRef, hasOwner := ent.Owner()
@@ -117,7 +52,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	if hasSys {
 		want = append(want, sysRef)
 	}
-	rel, err := h.related(ctx, want)
+	rel, err := h.related(ctx, s, want)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -141,7 +76,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	if own != nil {
 		members := relTargets(own.Relations, catalog.RelHasMember)
 		if len(members) > 0 {
-			ms, err := h.related(ctx, members[:min(len(members), maxMembers)])
+			ms, err := h.related(ctx, s, members[:min(len(members), maxMembers)])
 			if err != nil {
 				return Reply{}, err
 			}
@@ -194,7 +129,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 }
 
 // userOwner answers "owner" for a person: the teams they belong to.
-func (h *handlers) userOwner(ctx context.Context, u *catalog.Entity) (Reply, error) {
+func (h *handlers) userOwner(ctx context.Context, s *snapshot, u *catalog.Entity) (Reply, error) {
 	ref := u.Ref()
 	rep := Reply{
 		Title:   displayName(u) + " is a person (" + refLabel(ref) + ")",
@@ -209,7 +144,7 @@ func (h *handlers) userOwner(ctx context.Context, u *catalog.Entity) (Reply, err
 		rep.Text = "People are not owned; this one belongs to no team in the catalog."
 		return rep, nil
 	}
-	gs, err := h.related(ctx, groups)
+	gs, err := h.related(ctx, s, groups)
 	if err != nil {
 		return Reply{}, err
 	}

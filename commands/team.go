@@ -21,7 +21,7 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 		return Reply{Buttons: []Button{cmdButton("owner "+e.sum.Ref.Name, "owner "+e.sum.Ref.String())}},
 			Userf("%s is not a team; team takes a group. Ask \"owner %s\" for who owns it.", refLabel(e.sum.Ref), e.sum.Ref.Name)
 	}
-	g, err := h.entity(ctx, e)
+	g, err := h.entity(ctx, s, e)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -43,7 +43,7 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 		rep.Fields = append(rep.Fields, Field{Name: "Members", Value: "none in the catalog"})
 	} else {
 		shown := members[:min(len(members), maxListed)]
-		ms, err := h.related(ctx, shown)
+		ms, err := h.related(ctx, s, shown)
 		if err != nil {
 			return Reply{}, err
 		}

@@ -1,0 +1,147 @@
+package commands
+
+import (
+	"container/list"
+	"sync"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// entityCacheBytes bounds the estimated memory of the entity cache. At the
+// 100,000-entity benchmark catalog an owner answer touches the entity, its
+// team and a few members; 64 MiB holds every team, system and person of
+// such a catalog plus tens of thousands of recently asked-about entities.
+const entityCacheBytes = 64 << 20
+
+// entityCache keeps recently loaded entities, each tagged with the catalog
+// generation it was read at. An entry of another generation is a miss: a
+// sync changed the catalog, and the entity may have changed with it. The
+// least recently used entries go first when the estimated size passes the
+// bound. It is safe for concurrent use; cached entities are shared by
+// every reader and must not be modified.
+type entityCache struct {
+	limit int // estimated bytes
+
+	mu   sync.Mutex
+	size int                      // estimated bytes held; guarded by mu
+	ll   *list.List               // of *cacheEntry, most recent first; guarded by mu
+	m    map[string]*list.Element // canonical ref -> element; guarded by mu
+}
+
+// cacheEntry is one cached answer of Store.Entity: the entity, or nil when
+// the catalog had no such entity at gen.
+type cacheEntry struct {
+	key  string
+	gen  int64
+	ent  *catalog.Entity
+	size int
+}
+
+func newEntityCache(limit int) *entityCache {
+	return &entityCache{limit: limit, ll: list.New(), m: map[string]*list.Element{}}
+}
+
+// get returns the entity cached for key at generation gen; ok is false on
+// a miss. A nil entity with ok true means the catalog has no such entity.
+func (c *entityCache) get(key string, gen int64) (ent *catalog.Entity, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el := c.m[key]
+	if el == nil {
+		return nil, false
+	}
+	ce := el.Value.(*cacheEntry)
+	if ce.gen != gen {
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	return ce.ent, true
+}
+
+// put records what the store answered for key at generation gen. An
+// answer older than the cached one is dropped: a slow load that began
+// before a sync must not replace what was read after it.
+func (c *entityCache) put(key string, gen int64, ent *catalog.Entity) {
+	size := entitySize(key, ent)
+	if size > c.limit/16 {
+		return // one huge entity must not flush everything else
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el := c.m[key]; el != nil {
+		ce := el.Value.(*cacheEntry)
+		if ce.gen > gen {
+			return
+		}
+		c.size += size - ce.size
+		ce.gen, ce.ent, ce.size = gen, ent, size
+		c.ll.MoveToFront(el)
+	} else {
+		c.m[key] = c.ll.PushFront(&cacheEntry{key: key, gen: gen, ent: ent, size: size})
+		c.size += size
+	}
+	for c.size > c.limit {
+		el := c.ll.Back()
+		ce := el.Value.(*cacheEntry)
+		c.ll.Remove(el)
+		delete(c.m, ce.key)
+		c.size -= ce.size
+	}
+}
+
+// len returns the number of cached entries.
+func (c *entityCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.ll.Len()
+}
+
+// entitySize estimates the memory an entity holds: the struct and maps
+// with their strings, and each relation. It need not be exact, only grow
+// with the entity, so that the bound holds for catalogs of big teams.
+func entitySize(key string, e *catalog.Entity) int {
+	n := 160 + 2*len(key)
+	if e == nil {
+		return n
+	}
+	n += 600 + len(e.Metadata.Description) + len(e.Metadata.Title)
+	for k, v := range e.Metadata.Annotations {
+		n += 64 + len(k) + len(v)
+	}
+	for k, v := range e.Metadata.Labels {
+		n += 64 + len(k) + len(v)
+	}
+	for _, t := range e.Metadata.Tags {
+		n += 16 + len(t)
+	}
+	for _, l := range e.Metadata.Links {
+		n += 96 + len(l.URL) + len(l.Title)
+	}
+	n += specSize(e.Spec)
+	for _, r := range e.Relations {
+		n += 160 + 3*len(r.TargetRef)
+	}
+	return n
+}
+
+// specSize estimates a decoded YAML/JSON value.
+func specSize(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := 48
+		for k, x := range v {
+			n += 32 + len(k) + specSize(x)
+		}
+		return n
+	case []any:
+		n := 24
+		for _, x := range v {
+			n += 16 + specSize(x)
+		}
+		return n
+	case string:
+		return 16 + len(v)
+	default:
+		return 16
+	}
+}

@@ -1,0 +1,122 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// entity loads e's full entity, from the cache when it holds e at the
+// snapshot's generation. A ref the index still lists but the store no
+// longer has was removed by a sync a moment ago.
+func (h *handlers) entity(ctx context.Context, s *snapshot, e *entry) (*catalog.Entity, error) {
+	got, err := h.related(ctx, s, []catalog.Ref{e.sum.Ref})
+	if err != nil {
+		return nil, err
+	}
+	ent := got[e.ref]
+	if ent == nil {
+		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.sum.Ref))
+	}
+	return ent, nil
+}
+
+// maxParallelLoads bounds the concurrent Store.Entity calls of related.
+// A handful of point lookups by primary key in parallel cost one round
+// trip; an IN query over refs costs more on both SQLite and Postgres.
+const maxParallelLoads = 8
+
+// related loads the entities named by refs, by canonical ref; refs the
+// catalog does not hold are simply absent. Cached entities of the
+// snapshot's generation are used as they are; of the rest, up to
+// maxParallelLoads are looked up concurrently, more with one Entities
+// query. While the store is known to be unreachable a miss fails at once
+// with catalog.ErrUnavailable rather than waiting on a dead connection.
+func (h *handlers) related(ctx context.Context, s *snapshot, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
+	out := make(map[string]*catalog.Entity, len(refs))
+	var miss []catalog.Ref
+	var missKeys []string
+	for _, r := range refs {
+		k := r.String()
+		if ent, ok := h.cache.get(k, s.gen); ok {
+			if ent != nil {
+				out[k] = ent
+			}
+			continue
+		}
+		miss = append(miss, r)
+		missKeys = append(missKeys, k)
+	}
+	if len(miss) == 0 {
+		return out, nil
+	}
+	if h.idx.unreachable() {
+		return nil, fmt.Errorf("load %s: %w", missKeys[0], catalog.ErrUnavailable)
+	}
+	got, err := h.load(ctx, miss)
+	if err != nil {
+		if errors.Is(err, catalog.ErrUnavailable) {
+			h.idx.markUnreachable()
+		}
+		return nil, err
+	}
+	for i, k := range missKeys {
+		// got[i] is nil for a ref the catalog does not hold: cache that too,
+		// so a dangling owner or member costs no query the next time.
+		h.cache.put(k, s.gen, got[i])
+		if got[i] != nil {
+			out[k] = got[i]
+		}
+	}
+	return out, nil
+}
+
+// load reads refs from the store; the result is parallel to refs, nil
+// where the catalog has no such entity.
+func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Entity, error) {
+	got := make([]*catalog.Entity, len(refs))
+	if len(refs) > maxParallelLoads {
+		ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
+		if err != nil {
+			return nil, fmt.Errorf("load related entities: %w", err)
+		}
+		byRef := make(map[string]*catalog.Entity, len(ents))
+		for _, e := range ents {
+			byRef[e.Ref().String()] = e
+		}
+		for i, r := range refs {
+			got[i] = byRef[r.String()]
+		}
+		return got, nil
+	}
+	if len(refs) == 1 {
+		e, err := h.store.Entity(ctx, refs[0])
+		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
+			return nil, fmt.Errorf("load %s: %w", refs[0], err)
+		}
+		got[0] = e
+		return got, nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, r := range refs {
+		g.Go(func() error {
+			e, err := h.store.Entity(gctx, r)
+			if errors.Is(err, catalog.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("load %s: %w", r, err)
+			}
+			got[i] = e
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return got, nil
+}
