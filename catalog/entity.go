@@ -58,6 +58,10 @@ type Metadata struct {
 	// document changes. Both are set by the catalog, not by descriptor files.
 	UID  string `json:"uid,omitempty" yaml:"uid,omitempty"`
 	Etag string `json:"etag,omitempty" yaml:"etag,omitempty"`
+	// Extra holds the other metadata fields a descriptor writes (Backstage's
+	// EntityMeta allows any), kept as decoded and serialised inline beside
+	// the named ones. Nil when there are none.
+	Extra map[string]any `json:"-" yaml:",inline"`
 }
 
 // Link is one entry of metadata.links.

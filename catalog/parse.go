@@ -352,6 +352,14 @@ func entityFromMap(doc map[string]any) (*Entity, []FieldError) {
 	m.Namespace = str(md, "namespace", "metadata")
 	m.Title = str(md, "title", "metadata")
 	m.Description = str(md, "description", "metadata")
+	for k, v := range md {
+		if !metadataFields[k] {
+			if m.Extra == nil {
+				m.Extra = make(map[string]any)
+			}
+			m.Extra[k] = v
+		}
+	}
 	m.Labels = stringMap(md, "labels", bad)
 	m.Annotations = stringMap(md, "annotations", bad)
 	if v, ok := md["tags"]; ok && v != nil {
