@@ -474,23 +474,3 @@ func tail(s string, n int) string {
 	}
 	return s
 }
-
-// commitAll makes dir a Git repository with everything in one commit.
-func commitAll(t *testing.T, dir string) {
-	t.Helper()
-	r, err := git.PlainInit(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := r.Worktree()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.AddGlob("."); err != nil {
-		t.Fatal(err)
-	}
-	sig := &object.Signature{Name: "oracle", Email: "oracle@example.com", When: time.Unix(1700000000, 0)}
-	if _, err := w.Commit("corpus", &git.CommitOptions{Author: sig, Committer: sig}); err != nil {
-		t.Fatal(err)
-	}
-}
