@@ -96,6 +96,13 @@ func (c *entityCache) len() int {
 	return c.ll.Len()
 }
 
+// bytes returns the estimated size of the cached entries.
+func (c *entityCache) bytes() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.size
+}
+
 // entitySize estimates the memory an entity holds: the struct and maps
 // with their strings, and each relation. It need not be exact, only grow
 // with the entity, so that the bound holds for catalogs of big teams.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -119,4 +120,56 @@ func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Ent
 		return nil, err
 	}
 	return got, nil
+}
+
+// warmKinds are the kinds loaded into the cache whenever the catalog
+// changes: the owners, teams, people, systems and domains that answers
+// about any entity name, so that a question about an entity nobody asked
+// about before costs one point lookup, not three in a row.
+var warmKinds = []string{catalog.KindGroup, catalog.KindSystem, catalog.KindDomain, catalog.KindUser}
+
+// warmLimit bounds the entities of one kind loaded by a warm-up, and
+// warmTimeout its duration; a warm-up that stops early leaves the rest to
+// be loaded on demand.
+const (
+	warmLimit   = 20000
+	warmTimeout = time.Minute
+)
+
+// warmAsync starts loading the warmKinds of snapshot s into the cache.
+// It runs in the background, ends on its own, and gives up when a newer
+// snapshot replaces s or the cache is half full.
+func (h *handlers) warmAsync(s *snapshot) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
+		defer cancel()
+		start := time.Now()
+		n, err := h.warm(ctx, s.gen)
+		if err != nil {
+			h.logger.WarnContext(ctx, "cache warm-up stopped", "generation", s.gen, "entities", n, "err", err)
+			return
+		}
+		h.warmed.Store(s.gen)
+		h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took", time.Since(start))
+	}()
+}
+
+// warm loads the warmKinds at generation gen into the cache and returns
+// how many entities it cached.
+func (h *handlers) warm(ctx context.Context, gen int64) (int, error) {
+	n := 0
+	for _, k := range warmKinds {
+		if cur := h.idx.snap.Load(); cur == nil || cur.gen != gen || h.cache.bytes() > h.cache.limit/2 {
+			return n, nil
+		}
+		ents, err := h.store.Entities(ctx, catalog.Query{Kind: k, Limit: warmLimit})
+		if err != nil {
+			return n, fmt.Errorf("warm %s: %w", k, err)
+		}
+		for _, e := range ents {
+			h.cache.put(e.Ref().String(), gen, e)
+		}
+		n += len(ents)
+	}
+	return n, nil
 }

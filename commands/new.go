@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -24,6 +25,7 @@ type handlers struct {
 	portal string // base URL, no trailing slash
 	idx    *index
 	cache  *entityCache
+	warmed atomic.Int64 // generation of the last finished cache warm-up
 	logger *slog.Logger
 	owners *codeOwnersCache
 }
@@ -33,6 +35,13 @@ type handlers struct {
 // their services are configured. p.Store is required; a nil Logger
 // discards logs. Help is generated from the registrations.
 func New(p Params) *Router {
+	r, _ := newRouter(p)
+	return r
+}
+
+// newRouter is New, also returning the handlers for tests that drive the
+// index clock.
+func newRouter(p Params) (*Router, *handlers) {
 	if p.Store == nil {
 		panic("commands: New needs a Store")
 	}
@@ -53,6 +62,7 @@ func New(p Params) *Router {
 		logger: logger,
 		owners: newCodeOwnersCache(),
 	}
+	h.idx.built = h.warmAsync
 	r := NewRouter(logger)
 	entityArg := Arg{Name: "entity", Description: "name, kind:name or kind:namespace/name", Required: true, Complete: "entity"}
 	r.Handle(Command{
@@ -107,7 +117,7 @@ func New(p Params) *Router {
 	})
 	r.HandleSuggest("entity", h.suggest(nil))
 	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
-	return r
+	return r, h
 }
 
 // entityURL is the entity's page in the portal. Backstage's entity routes
