@@ -182,25 +182,9 @@ func (s *Store) deleteWhereIn(ctx context.Context, tx *sqlx.Tx, table, col strin
 }
 
 // deleteRelationsOf deletes the relations that the entities named by
-// origins produced. Such a relation always has its origin at one end, so
-// the source_ref and target_ref indexes find them.
+// origins produced: their forward rows, keyed by source_ref.
 func (s *Store) deleteRelationsOf(ctx context.Context, tx *sqlx.Tx, origins []string) error {
-	if s.pg() {
-		if len(origins) == 0 {
-			return nil
-		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM relations WHERE (source_ref = ANY($1) OR target_ref = ANY($1)) AND origin_ref = ANY($1)", pq.Array(origins))
-		return err
-	}
-	for q, args := range s.whereIn("DELETE FROM relations WHERE origin_ref", nil, origins) {
-		// The same list, three times: "origin_ref IN (...) AND (source_ref IN (...) OR target_ref IN (...))".
-		in := q[strings.Index(q, " IN ("):]
-		q += " AND (source_ref" + in + " OR target_ref" + in + ")"
-		if _, err := tx.ExecContext(ctx, q, slices.Concat(args, args, args)...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.execWhereIn(ctx, tx, "DELETE FROM relations WHERE source_ref", nil, origins)
 }
 
 // execWhereIn runs query, which has "?" placeholders for args and ends in a

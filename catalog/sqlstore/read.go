@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,9 +103,11 @@ func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entit
 	}
 	// One query for the relations of every entity selected.
 	var rels []relationRow
-	rq := "SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref IN (SELECT e.ref FROM entities e" +
-		w + " ORDER BY e.ref" + limit + ") ORDER BY source_ref, type, target_ref"
-	if err := s.db.SelectContext(ctx, &rels, s.db.Rebind(rq), args...); err != nil {
+	sel := "(SELECT e.ref FROM entities e" + w + " ORDER BY e.ref" + limit + ")"
+	rq := "SELECT source_ref, type, target_ref FROM relations WHERE source_ref IN " + sel +
+		" UNION SELECT " + inverseColumns + " FROM relations WHERE inverse_type <> '' AND target_ref IN " + sel +
+		" ORDER BY source_ref, type, target_ref"
+	if err := s.db.SelectContext(ctx, &rels, s.db.Rebind(rq), append(slices.Clip(args), args...)...); err != nil {
 		return nil, s.wrap("entities: relations", err)
 	}
 	for _, r := range rels {
@@ -115,12 +118,20 @@ func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entit
 	return out, nil
 }
 
+// inverseColumns selects a stored forward relation as its inverse, under
+// the column names of relationRow. UNION with the forward rows also removes
+// the duplicates two entities declaring the same edge produce (a Group's
+// children and its child's parent).
+const inverseColumns = "target_ref AS source_ref, inverse_type AS type, source_ref AS target_ref"
+
 // Relations returns the relations whose source is ref, both directions
 // included, sorted by type and target.
 func (s *Store) Relations(ctx context.Context, ref catalog.Ref) ([]catalog.Relation, error) {
 	var rows []relationRow
 	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
-		"SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref"), ref.String())
+		"SELECT source_ref, type, target_ref FROM relations WHERE source_ref = ?"+
+			" UNION SELECT "+inverseColumns+" FROM relations WHERE target_ref = ? AND inverse_type <> ''"+
+			" ORDER BY type, target_ref"), ref.String(), ref.String())
 	if err != nil {
 		return nil, s.wrap("relations "+ref.String(), err)
 	}
@@ -132,7 +143,9 @@ func (s *Store) Relations(ctx context.Context, ref catalog.Ref) ([]catalog.Relat
 func (s *Store) RelationsOfType(ctx context.Context, typ string) ([]catalog.Relation, error) {
 	var rows []relationRow
 	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
-		"SELECT DISTINCT source_ref, type, target_ref FROM relations WHERE type = ? ORDER BY source_ref, target_ref"), typ)
+		"SELECT source_ref, type, target_ref FROM relations WHERE type = ?"+
+			" UNION SELECT "+inverseColumns+" FROM relations WHERE inverse_type = ?"+
+			" ORDER BY source_ref, target_ref"), typ, typ)
 	if err != nil {
 		return nil, s.wrap("relations of type "+typ, err)
 	}

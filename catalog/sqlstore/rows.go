@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -201,15 +202,29 @@ func (r relationRow) relation() catalog.Relation {
 	return catalog.Relation{Type: r.Type, Source: splitRef(r.Source), Target: splitRef(r.Target), TargetRef: r.Target}
 }
 
-// relationRefs returns the canonical source and target of rel, derived
-// from e (whose canonical ref is self).
-func relationRefs(rel catalog.Relation, e *catalog.Entity, self string) (src, dst string) {
-	src, dst = self, rel.TargetRef
-	if !rel.Source.IsZero() && rel.Source != e.Ref() {
-		src = rel.Source.String()
+// forwardRelations returns the rows of the relations table for the
+// relations rels derived from the entity whose canonical ref is self: one
+// per forward edge (source self), each with the type of its inverse when
+// rels holds that inverse too, and "" otherwise. Readers derive the inverse
+// from the row (see Relations), so it is never stored on its own.
+func forwardRelations(rels []catalog.Relation, self string) [][]any {
+	out := make([][]any, 0, len(rels))
+	for _, rel := range rels {
+		if rel.Source.String() != self {
+			continue
+		}
+		dst := rel.TargetRef
+		if dst == "" {
+			dst = rel.Target.String()
+		}
+		dst = strings.ToLower(dst)
+		inv := catalog.Inverse(rel.Type)
+		if inv != "" && !slices.ContainsFunc(rels, func(r catalog.Relation) bool {
+			return r.Type == inv && r.Source.String() == dst && r.Target.String() == self
+		}) {
+			inv = ""
+		}
+		out = append(out, []any{self, rel.Type, dst, inv})
 	}
-	if dst == "" {
-		dst = rel.Target.String()
-	}
-	return src, strings.ToLower(dst)
+	return out
 }

@@ -26,7 +26,7 @@ var (
 		"spec_type", "lifecycle", "doc", "source", "path", "line", "commit_sha", "etag", "uid", "definition_hash",
 		"first_seen", "last_seen"}
 	entityUpdateCols = append(entityInsertCols[:18:18], "last_seen")
-	relationCols     = []string{"source_ref", "type", "target_ref", "origin_ref"}
+	relationCols     = []string{"source_ref", "type", "target_ref", "inverse_type"}
 )
 
 // storedRow is what ApplySync needs to know about an entity already stored.
@@ -327,7 +327,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 		var (
 			inserts = make([][]any, 0, len(chunk))
 			updates [][]any
-			rels    = make([][]any, 0, 8*len(chunk))
+			rels    = make([][]any, 0, 4*len(chunk))
 			defs    [][]any
 		)
 		for _, c := range chunk {
@@ -354,10 +354,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			} else {
 				inserts = append(inserts, append(vals, nowV, nowV))
 			}
-			for _, rel := range row.relations {
-				from, to := relationRefs(rel, c.e, row.ref)
-				rels = append(rels, []any{from, rel.Type, to, row.ref})
-			}
+			rels = append(rels, forwardRelations(row.relations, row.ref)...)
 		}
 		if err := w.insertIgnore(ctx, "definitions", []string{"hash", "text"}, defs); err != nil {
 			return fmt.Errorf("insert definitions: %w", err)
