@@ -130,7 +130,8 @@ type candidate struct {
 // are close to q (lower case): within typoLimit edits, or having q as a
 // prefix or substring (a shortened name, "payments" for "payments-api").
 // Edit-distance matches rank first, then prefixes, then substrings; ties go
-// to the shorter, then alphabetically first name.
+// to the shorter, then alphabetically first name. It reads every name;
+// nameIndex.nearest gives the same answer from a few.
 func nearest(q string, names []string, max int) []string {
 	if q == "" || max <= 0 {
 		return nil
@@ -138,32 +139,45 @@ func nearest(q string, names []string, max int) []string {
 	limit := typoLimit(len([]rune(q)))
 	var cands []candidate
 	for _, n := range names {
-		if n == q {
-			continue
-		}
-		if d := osaDistance(q, n, limit); d <= limit {
-			// Among equally near names, one that extends what was typed
-			// (a missing last digit) beats a changed one.
-			sc := d * 4
-			if strings.HasPrefix(n, q) {
-				sc -= 2
-			}
-			cands = append(cands, candidate{n, sc})
-			continue
-		}
-		if len(q) < 3 {
-			continue // a one- or two-letter prefix matches too much to help
-		}
-		switch {
-		case strings.HasPrefix(n, q):
-			cands = append(cands, candidate{n, 40})
-		case strings.Contains(n, q):
-			cands = append(cands, candidate{n, 80})
-		case len(n) >= 3 && strings.Contains(q, n) && len(n)*2 >= len(q):
-			// What was typed has extra words around a real name.
-			cands = append(cands, candidate{n, 120})
+		if c, ok := scoreName(q, n, limit); ok {
+			cands = append(cands, c)
 		}
 	}
+	return rankCandidates(cands, max)
+}
+
+// scoreName says whether name n is worth suggesting for q, and how well it
+// matches; limit is typoLimit of q.
+func scoreName(q, n string, limit int) (candidate, bool) {
+	if n == q {
+		return candidate{}, false
+	}
+	if d := osaDistance(q, n, limit); d <= limit {
+		// Among equally near names, one that extends what was typed
+		// (a missing last digit) beats a changed one.
+		sc := d * 4
+		if strings.HasPrefix(n, q) {
+			sc -= 2
+		}
+		return candidate{n, sc}, true
+	}
+	if len(q) < 3 {
+		return candidate{}, false // a one- or two-letter prefix matches too much to help
+	}
+	switch {
+	case strings.HasPrefix(n, q):
+		return candidate{n, 40}, true
+	case strings.Contains(n, q):
+		return candidate{n, 80}, true
+	case len(n) >= 3 && strings.Contains(q, n) && len(n)*2 >= len(q):
+		// What was typed has extra words around a real name.
+		return candidate{n, 120}, true
+	}
+	return candidate{}, false
+}
+
+// rankCandidates returns the names of the best max candidates, best first.
+func rankCandidates(cands []candidate, max int) []string {
 	sort.Slice(cands, func(i, j int) bool {
 		a, b := cands[i], cands[j]
 		if a.score != b.score {

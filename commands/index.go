@@ -48,6 +48,7 @@ type snapshot struct {
 	byName  map[string][]int // lower-case name -> entries indexes
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
+	near    *nameIndex       // over names
 }
 
 // entry is one entity of the index with its search fields lower-cased once.
@@ -183,6 +184,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 		}
 	}
 	sort.Strings(s.names)
+	s.near = newNameIndex(s.names)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}

@@ -134,7 +134,7 @@ func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []strin
 	for _, i := range s.byName[q.name] {
 		add(i)
 	}
-	for _, n := range nearest(q.name, s.names, maxSuggestions*3) {
+	for _, n := range s.near.nearest(q.name, maxSuggestions*3) {
 		for _, i := range s.byName[n] {
 			if q.matches(&s.entries[i], kinds) {
 				add(i)

@@ -55,7 +55,7 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 	if len(hits) == 0 {
 		rep.Text = "Nothing in the catalog matches \"" + truncate(query, 60) + "\" in its name, title, description, tags or owner."
 		// A misspelt name still deserves a suggestion.
-		if sugg := nearest(terms[0], s.names, maxSuggestions); len(terms) == 1 && len(sugg) > 0 {
+		if sugg := s.near.nearest(terms[0], maxSuggestions); len(terms) == 1 && len(sugg) > 0 {
 			rep.Text += " Similar names: " + strings.Join(sugg, ", ") + "."
 			for _, n := range sugg {
 				rep.Buttons = append(rep.Buttons, cmdButton(n, "search "+n))

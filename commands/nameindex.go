@@ -1,0 +1,151 @@
+package commands
+
+import (
+	"sort"
+	"unicode/utf8"
+)
+
+// nameIndex finds the names near a typed one without measuring the
+// distance to every name of the catalog: a trigram index gives a small
+// candidate set that provably holds every name nearest would accept, and
+// nearest's own scoring then ranks those. At 100,000 names a miss costs
+// a few thousand distance checks instead of a hundred thousand.
+type nameIndex struct {
+	names []string           // distinct lower-case names, sorted
+	ids   map[string]int32   // name -> position in names
+	grams map[uint64][]int32 // padded trigram -> names holding it, ascending
+	// byLen lists names by rune count, for the short queries the trigram
+	// bound cannot filter.
+	byLen map[int][]int32
+}
+
+// gramPad pads names at both ends so that every rune, the first and last
+// included, is in three trigrams. No name or query holds U+0000 in a way
+// that matters: a spurious match only adds a candidate.
+const gramPad = 0
+
+func newNameIndex(names []string) *nameIndex {
+	x := &nameIndex{
+		names: names,
+		ids:   make(map[string]int32, len(names)),
+		grams: make(map[uint64][]int32, len(names)),
+		byLen: map[int][]int32{},
+	}
+	var buf []uint64
+	for i, n := range names {
+		id := int32(i)
+		x.ids[n] = id
+		x.byLen[utf8.RuneCountInString(n)] = append(x.byLen[utf8.RuneCountInString(n)], id)
+		buf = trigrams(n, buf[:0])
+		sortUnique(&buf)
+		for _, g := range buf {
+			x.grams[g] = append(x.grams[g], id)
+		}
+	}
+	return x
+}
+
+// trigrams appends the padded trigrams of s (len(runes)+2 of them) to dst.
+func trigrams(s string, dst []uint64) []uint64 {
+	a, b := uint64(gramPad), uint64(gramPad)
+	for _, r := range s {
+		c := uint64(r)
+		dst = append(dst, a<<42|b<<21|c)
+		a, b = b, c
+	}
+	dst = append(dst, a<<42|b<<21|gramPad)
+	return append(dst, b<<42|gramPad<<21|gramPad)
+}
+
+func sortUnique(g *[]uint64) {
+	s := *g
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	*g = out
+}
+
+// nearest returns what the package-level nearest returns for x.names and
+// max k, reading only candidate names.
+func (x *nameIndex) nearest(q string, k int) []string {
+	if q == "" || k <= 0 {
+		return nil
+	}
+	m := utf8.RuneCountInString(q)
+	limit := typoLimit(m)
+	seen := make([]uint64, (len(x.names)+63)/64)
+	var cands []candidate
+	consider := func(id int32) {
+		if seen[id/64]&(1<<(id%64)) != 0 {
+			return
+		}
+		seen[id/64] |= 1 << (id % 64)
+		if c, ok := scoreName(q, x.names[id], limit); ok {
+			cands = append(cands, c)
+		}
+	}
+
+	// Names within limit edits. An OSA edit changes at most four of the
+	// m+2 padded trigrams (a transposition of neighbours; other edits
+	// three), so such a name shares at least m+2-4*limit of them with q
+	// counted with repeats, and need distinct ones. Any name sharing need
+	// of the distinct trigrams appears in at least one of any
+	// distinct-need+1 of their lists: the rarest are read.
+	grams := sortedGrams(q)
+	need := m + 2 - 4*limit - (m + 2 - len(grams))
+	if need <= 0 {
+		for n := max(m-limit, 0); n <= m+limit; n++ {
+			for _, id := range x.byLen[n] {
+				consider(id)
+			}
+		}
+	} else {
+		lists := make([][]int32, len(grams))
+		for i, g := range grams {
+			lists[i] = x.grams[g]
+		}
+		sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
+		for _, l := range lists[:len(grams)-need+1] {
+			for _, id := range l {
+				consider(id)
+			}
+		}
+	}
+
+	if len(q) >= 3 {
+		// Names holding q hold each of its inner trigrams: read the
+		// rarest inner trigram's list.
+		inner := trigrams(q, nil)
+		inner = inner[2 : len(inner)-2]
+		var best []int32
+		for i, g := range inner {
+			if l := x.grams[g]; i == 0 || len(l) < len(best) {
+				best = l
+			}
+		}
+		for _, id := range best {
+			consider(id)
+		}
+		// Names inside q ("the-payments-service" holds "payments") are
+		// substrings of at least half its length: look each up.
+		for l := max(3, (len(q)+1)/2); l < len(q); l++ {
+			for i := 0; i+l <= len(q); i++ {
+				if id, ok := x.ids[q[i:i+l]]; ok {
+					consider(id)
+				}
+			}
+		}
+	}
+	return rankCandidates(cands, k)
+}
+
+// sortedGrams returns the distinct padded trigrams of q.
+func sortedGrams(q string) []uint64 {
+	g := trigrams(q, nil)
+	sortUnique(&g)
+	return g
+}
