@@ -110,6 +110,10 @@ type FileResult struct {
 	// Errors, when not empty, mean the file could not be processed: the
 	// store keeps the file's last good entities and records the errors.
 	Errors []ProcessingError
+	// Warnings are problems recorded as processing errors of the file that
+	// do not block its entities: a Location whose target is missing is
+	// stored, and the missing target shown, as Backstage does.
+	Warnings []ProcessingError
 	// Removed marks a file that no longer exists (partial syncs only).
 	Removed bool
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(testing.TB) catalog.Store) {
 		{"NoOpResync", testNoOp},
 		{"Delete", testDelete},
 		{"BadFileKeepsLastGood", testBadFile},
+		{"WarningsDoNotBlock", testWarnings},
 		{"ConflictFirstSourceWins", testConflict},
 		{"DuplicateWithinBatch", testDuplicate},
 		{"PartialBatches", testPartial},
@@ -517,6 +518,33 @@ func testBadFile(t *testing.T, st catalog.Store) {
 	if perrs, err := st.ProcessingErrors(ctx, "acme"); err != nil || len(perrs) != 0 {
 		t.Errorf("ProcessingErrors(acme) after the fix = %v, %v; want none", perrs, err)
 	}
+}
+
+// testWarnings stores a Location whose target is missing, as Backstage
+// does, with the problem recorded against its file until it goes away.
+func testWarnings(t *testing.T, st catalog.Store) {
+	ctx := context.Background()
+	loc := "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: services\nspec:\n  targets: [./gone/catalog-info.yaml]\n"
+	f := file(t, "catalog-info.yaml", loc)
+	f.Warnings = []catalog.ProcessingError{{Line: 1, Message: `location services target "./gone/catalog-info.yaml": no such file gone/catalog-info.yaml`}}
+	res := apply(t, st, "acme", "c1", true, f, file(t, "org/groups.yaml", group("payments")))
+	wantCounts(t, "ApplySync(Location with a missing target)", res, 2, 0, 0, 0, 1)
+	mustEntity(t, st, "location:default/services")
+	want := catalog.ProcessingError{Source: "acme", Path: "catalog-info.yaml", Line: 1, Message: f.Warnings[0].Message}
+	if len(res.Errors) != 1 || res.Errors[0] != want {
+		t.Errorf("ApplySync(Location with a missing target).Errors = %v, want [%v]", res.Errors, want)
+	}
+	if perrs, err := st.ProcessingErrors(ctx, "acme"); err != nil || len(perrs) != 1 || perrs[0] != want {
+		t.Errorf("ProcessingErrors(acme) = %v, %v; want [%v]", perrs, err, want)
+	}
+	// A partial batch of the file alone, now with its target present, clears
+	// the warning and keeps the entity.
+	res = apply(t, st, "acme", "c2", false, file(t, "catalog-info.yaml", loc))
+	wantCounts(t, "ApplySync(partial, warning gone)", res, 0, 0, 0, 1, 0)
+	if perrs, err := st.ProcessingErrors(ctx, "acme"); err != nil || len(perrs) != 0 {
+		t.Errorf("ProcessingErrors(acme) after the fix = %v, %v; want none", perrs, err)
+	}
+	mustEntity(t, st, "location:default/services")
 }
 
 func testConflict(t *testing.T, st catalog.Store) {

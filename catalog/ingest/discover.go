@@ -227,9 +227,11 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 			d.enqueue(child)
 		}
 	}
-	if len(fr.Errors) > 0 {
-		// The file keeps its last good entities, and so its last good
-		// Locations: what they reached stays reachable.
+	if len(fr.Errors) > 0 || len(fr.Warnings) > 0 {
+		// A broken file keeps its last good entities, and so its last good
+		// Locations: what they reached stays reachable. So does what a
+		// Location reached through a target now missing: a deleted file
+		// keeps its last good entities and shows its error (PLATFORM.md).
 		st.Location = true
 		if d.prev != nil {
 			if old, ok := d.prev.Files[key]; ok {
@@ -263,7 +265,8 @@ func (d *discovery) prevItem(ctx context.Context, key string) (item, bool) {
 }
 
 // targets resolves a Location's target and targets. Problems are added to
-// fr's errors at the Location's line.
+// fr's warnings at the Location's line: as in Backstage, the Location is
+// still stored and the other targets followed (PLATFORM.md).
 func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult) []item {
 	typ := loc.SpecString("type")
 	if typ == "" {
@@ -275,7 +278,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 	}
 	list = append(list, loc.SpecStrings("targets")...)
 	fail := func(target, msg string) {
-		fr.Errors = append(fr.Errors, catalog.ProcessingError{Source: d.own.name, Path: fr.Path, Line: loc.Origin.Line,
+		fr.Warnings = append(fr.Warnings, catalog.ProcessingError{Source: d.own.name, Path: fr.Path, Line: loc.Origin.Line,
 			Message: fmt.Sprintf("location %s target %q: %s", loc.Metadata.Name, target, msg)})
 	}
 	var out []item

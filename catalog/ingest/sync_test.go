@@ -259,9 +259,10 @@ spec:
 	for _, ref := range []string{"location:a", "group:team-a", "component:xray"} {
 		entity(t, st, ref)
 	}
-	// A file with a processing error keeps its last good state, here none.
-	if _, err := st.Entity(context.Background(), catalog.MustParseRef("location:root")); !errors.Is(err, catalog.ErrNotFound) {
-		t.Errorf("location:root with a missing target was stored")
+	// A missing target is a warning on the Location's file: as in
+	// Backstage, the Location is stored and its other targets followed.
+	for _, ref := range []string{"location:root", "location:b", "location:escape", "location:remote"} {
+		entity(t, st, ref)
 	}
 	if _, err := st.Entity(context.Background(), catalog.MustParseRef("component:charly")); !errors.Is(err, catalog.ErrNotFound) {
 		t.Errorf("component:charly was reached through a Location of another type")
@@ -278,4 +279,34 @@ spec:
 			t.Errorf("errors for %s = %v, want one with a line mentioning %q", file, errs, msg)
 		}
 	}
+}
+
+// TestRemovedTargetKeepsLastGood deletes a file a Location names exactly:
+// the Location stays, with a warning naming the target, and the deleted
+// file keeps its last good entities with its own error (PLATFORM.md: a
+// deleted file is not orphaned).
+func TestRemovedTargetKeepsLastGood(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		repo := newRepo(t, map[string]string{
+			"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets: [./alpha.yaml, ./org.yaml]\n",
+			"alpha.yaml":        service("alpha", "team-a"),
+			"org.yaml":          groups,
+		})
+		s := ingest.New(st, ingest.Options{CacheDir: t.TempDir()})
+		src := ingest.Source{Name: "targets", Repo: repo}
+		mustSync(t, s, src)
+		commit(t, repo, map[string]string{"alpha.yaml": ""})
+		res := mustSync(t, s, src)
+		if res.Removed != 0 {
+			t.Errorf("Sync after deleting alpha.yaml = %+v, want nothing removed", res)
+		}
+		entity(t, st, "location:root")
+		entity(t, st, "component:alpha")
+		if errs := errorsOf(res, "catalog-info.yaml"); len(errs) != 1 || !strings.Contains(errs[0].Message, "no such file alpha.yaml") || errs[0].Line != 1 {
+			t.Errorf("errors for catalog-info.yaml = %v, want one at line 1 naming alpha.yaml", errs)
+		}
+		if errs := errorsOf(res, "alpha.yaml"); len(errs) != 1 {
+			t.Errorf("errors for alpha.yaml = %v, want its read error", errs)
+		}
+	})
 }

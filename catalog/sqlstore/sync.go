@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -49,7 +50,7 @@ const writeChunk = 5000
 // error nothing changes.
 //
 // A file with Errors keeps its last good entities and its errors are
-// recorded. Entities whose etag, path and line are unchanged are not
+// recorded; a file's Warnings are recorded too, without blocking it. Entities whose etag, path and line are unchanged are not
 // rewritten, so their last_seen is the time they last changed; the source's
 // synced_at says when all of them were last confirmed. A ref held by another
 // source (or, in a partial batch, by a file of this source not in the batch)
@@ -138,15 +139,18 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 		res.Errors = append(res.Errors, catalog.ProcessingError{Source: src, Path: path, Line: line, Message: fmt.Sprintf(format, args...)})
 	}
 	for _, f := range b.Files {
-		if f.Removed || len(f.Errors) == 0 {
+		if f.Removed {
 			continue
 		}
-		for _, pe := range f.Errors {
+		for _, pe := range slices.Concat(f.Errors, f.Warnings) {
 			pe.Source = src
 			if pe.Path == "" {
 				pe.Path = f.Path
 			}
 			res.Errors = append(res.Errors, pe)
+		}
+		if len(f.Errors) == 0 {
+			continue
 		}
 		for _, ref := range byPath[f.Path] {
 			claimed[ref] = f.Path
