@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -190,15 +191,49 @@ func (f snapFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return out, nil
 }
 
+// maxSourceFileBytes bounds one file read through the FS; the template
+// runner, the reader of skeletons through SourceFS, bounds a whole
+// skeleton to 64 MiB.
+const maxSourceFileBytes = 64 << 20
+
+// ReadFile implements fs.ReadFileFS (which fs.Sub passes on): SourceFS
+// hands this FS to the template runner, which reads skeleton files
+// through it.
+func (f snapFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) || name == "." {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	b, err := f.s.readFile(name, maxSourceFileBytes)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b, nil
+}
+
 type snapFile struct {
 	fs   snapFS
 	name string
 	info fs.FileInfo
+	data *bytes.Reader // the content, read on the first Read
 }
 
 func (f *snapFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *snapFile) Read([]byte) (int, error)   { return 0, io.EOF }
 func (f *snapFile) Close() error               { return nil }
+
+// Read reads the file's blob; a directory cannot be read.
+func (f *snapFile) Read(p []byte) (int, error) {
+	if f.data == nil {
+		if f.info.IsDir() {
+			return 0, &fs.PathError{Op: "read", Path: f.name, Err: errors.New("is a directory")}
+		}
+		b, err := f.fs.ReadFile(f.name)
+		if err != nil {
+			return 0, err
+		}
+		f.data = bytes.NewReader(b)
+	}
+	return f.data.Read(p)
+}
 func (f *snapFile) ReadDir(n int) ([]fs.DirEntry, error) {
 	return f.fs.ReadDir(f.name)
 }
