@@ -49,6 +49,7 @@ type snapshot struct {
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
 	near    *nameIndex       // over names
+	text    textIndex        // over the searched fields of entries
 }
 
 // entry is one entity of the index with its search fields lower-cased once.
@@ -185,6 +186,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 	}
 	sort.Strings(s.names)
 	s.near = newNameIndex(s.names)
+	s.text = buildTextIndex(s.entries)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}

@@ -57,7 +57,7 @@ func trigrams(s string, dst []uint64) []uint64 {
 	return append(dst, b<<42|gramPad<<21|gramPad)
 }
 
-func sortUnique(g *[]uint64) {
+func sortUnique[T uint32 | uint64](g *[]T) {
 	s := *g
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	out := s[:0]
@@ -116,7 +116,13 @@ func (x *nameIndex) nearest(q string, k int) []string {
 		}
 	}
 
-	if len(q) >= 3 {
+	switch {
+	case len(q) >= 3 && !utf8.ValidString(q):
+		// Rune trigrams do not follow byte substrings of broken UTF-8.
+		for id := range x.names {
+			consider(int32(id))
+		}
+	case len(q) >= 3:
 		// Names holding q hold each of its inner trigrams: read the
 		// rarest inner trigram's list.
 		inner := trigrams(q, nil)

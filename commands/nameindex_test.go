@@ -65,7 +65,7 @@ func TestNameIndexMatchesScan(t *testing.T) {
 		}
 		return string(r)
 	}
-	queries := []string{"", "a", "zz", "q", "ab", "the-payments-service", "my-ledger-db-please", "éé", "aaaaa", "paym"}
+	queries := []string{"", "a", "zz", "q", "ab", "the-payments-service", "my-ledger-db-please", "éé", "aaaaa", "paym", "\xbcn\xc3", "\xbc\xc3\xaf"}
 	for range 3000 {
 		n := names[rng.IntN(len(names))]
 		switch rng.IntN(4) {

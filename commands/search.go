@@ -28,31 +28,10 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	type hit struct{ i, score int }
-	var hits []hit
-	for i := range s.entries {
-		total := 0
-		for _, t := range terms {
-			sc := s.entries[i].score(t)
-			if sc == 0 {
-				total = 0
-				break
-			}
-			total += sc
-		}
-		if total > 0 {
-			hits = append(hits, hit{i, total})
-		}
-	}
-	sort.Slice(hits, func(a, b int) bool {
-		if hits[a].score != hits[b].score {
-			return hits[a].score > hits[b].score
-		}
-		return s.less(hits[a].i, hits[b].i)
-	})
+	hits, total := s.find(terms, maxResults)
 	query := strings.Join(terms, " ")
 	rep := Reply{MoreURL: h.portal + "/search?query=" + url.QueryEscape(query)}
-	if len(hits) == 0 {
+	if total == 0 {
 		rep.Text = "Nothing in the catalog matches \"" + truncate(query, 60) + "\" in its name, title, description, tags or owner."
 		// A misspelt name still deserves a suggestion.
 		if sugg := s.near.nearest(terms[0], maxSuggestions); len(terms) == 1 && len(sugg) > 0 {
@@ -64,8 +43,8 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 		rep.Links = []Link{{Text: "Search the portal", URL: rep.MoreURL}}
 		return rep, nil
 	}
-	rep.Title = strconv.Itoa(len(hits)) + " " + plural(len(hits), "match") + " for \"" + truncate(query, 60) + "\""
-	for _, ht := range hits[:min(len(hits), maxResults)] {
+	rep.Title = strconv.Itoa(total) + " " + plural(total, "match") + " for \"" + truncate(query, 60) + "\""
+	for _, ht := range hits {
 		e := &s.entries[ht.i]
 		f := Field{Name: refLabel(e.sum.Ref) + titleSuffix(e.sum), URL: h.entityURL(e.sum.Ref)}
 		var bits []string
@@ -81,7 +60,7 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 		}
 		rep.Fields = append(rep.Fields, f)
 	}
-	if len(hits) > maxResults {
+	if total > maxResults {
 		rep.Text = "Showing the best " + strconv.Itoa(maxResults) + "."
 	}
 	rep.Links = []Link{{Text: "Search the portal", URL: rep.MoreURL}}
@@ -130,4 +109,58 @@ func (e *entry) score(t string) int {
 		up(15)
 	}
 	return best
+}
+
+// hit is one search match: an entries index and its score.
+type hit struct{ i, score int }
+
+// find returns the best k entries matching every term, best first, and
+// how many match in all.
+func (s *snapshot) find(terms []string, k int) ([]hit, int) {
+	var hits []hit
+	score := func(i int) {
+		total := 0
+		for _, t := range terms {
+			sc := s.entries[i].score(t)
+			if sc == 0 {
+				total = 0
+				break
+			}
+			total += sc
+		}
+		if total > 0 {
+			hits = append(hits, hit{i, total})
+		}
+	}
+	if ids, all := s.text.candidates(terms); all {
+		for i := range s.entries {
+			score(i)
+		}
+	} else {
+		for _, i := range ids {
+			score(int(i))
+		}
+	}
+	better := func(a, b hit) bool {
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		return s.less(a.i, b.i)
+	}
+	// Only the best k are shown: keep those in order rather than
+	// sort every hit of a common word.
+	total := len(hits)
+	top := make([]hit, 0, k)
+	for _, ht := range hits {
+		if len(top) == k && !better(ht, top[len(top)-1]) {
+			continue
+		}
+		pos := sort.Search(len(top), func(j int) bool { return better(ht, top[j]) })
+		if len(top) < k {
+			top = append(top, hit{})
+		}
+		copy(top[pos+1:], top[pos:len(top)-1])
+		top[pos] = ht
+	}
+	return top, total
 }
