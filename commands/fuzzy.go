@@ -16,7 +16,13 @@ const maxSuggestions = 5
 // limit keeps a miss against a large catalog cheap: most names are rejected
 // by length or letter counts alone, the rest after a few rows.
 func osaDistance(a, b string, limit int) int {
-	if isASCII(a) && isASCII(b) {
+	return osaDistanceASCII(a, b, limit, isASCII(a) && isASCII(b))
+}
+
+// osaDistanceASCII is osaDistance for callers that know whether both
+// strings are ASCII.
+func osaDistanceASCII(a, b string, limit int, ascii bool) int {
+	if ascii {
 		if d := len(a) - len(b); d > limit || -d > limit || histogramBound(a, b) > limit {
 			return limit + 1
 		}
@@ -60,6 +66,15 @@ func histogramBound(a, b string) int {
 
 // osa computes the bounded OSA distance of two sequences.
 func osa[E comparable](ra, rb []E, limit int) int {
+	// A common prefix or suffix costs nothing and changes no alignment of
+	// the rest (TestOSAStripping checks this exhaustively on short
+	// strings), and most suggested names share one with what was typed.
+	for len(ra) > 0 && len(rb) > 0 && ra[0] == rb[0] {
+		ra, rb = ra[1:], rb[1:]
+	}
+	for len(ra) > 0 && len(rb) > 0 && ra[len(ra)-1] == rb[len(rb)-1] {
+		ra, rb = ra[:len(ra)-1], rb[:len(rb)-1]
+	}
 	la, lb := len(ra), len(rb)
 	if d := la - lb; d > limit || -d > limit {
 		return limit + 1
@@ -149,10 +164,16 @@ func nearest(q string, names []string, max int) []string {
 // scoreName says whether name n is worth suggesting for q, and how well it
 // matches; limit is typoLimit of q.
 func scoreName(q, n string, limit int) (candidate, bool) {
+	return scoreNameASCII(q, n, limit, isASCII(q) && isASCII(n))
+}
+
+// scoreNameASCII is scoreName for callers that know whether q and n are
+// both ASCII.
+func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 	if n == q {
 		return candidate{}, false
 	}
-	if d := osaDistance(q, n, limit); d <= limit {
+	if d := osaDistanceASCII(q, n, limit, ascii); d <= limit {
 		// Among equally near names, one that extends what was typed
 		// (a missing last digit) beats a changed one.
 		sc := d * 4

@@ -126,7 +126,7 @@ func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Ent
 // changes: the owners, teams, people, systems and domains that answers
 // about any entity name, so that a question about an entity nobody asked
 // about before costs one point lookup, not three in a row.
-var warmKinds = []string{catalog.KindGroup, catalog.KindSystem, catalog.KindDomain, catalog.KindUser}
+var warmKinds = []string{catalog.KindGroup, catalog.KindUser, catalog.KindSystem, catalog.KindDomain}
 
 // warmLimit bounds the entities of one kind loaded by a warm-up, and
 // warmTimeout its duration; a warm-up that stops early leaves the rest to

@@ -17,6 +17,7 @@ type nameIndex struct {
 	// byLen lists names by rune count, for the short queries the trigram
 	// bound cannot filter.
 	byLen map[int][]int32
+	ascii []bool // by name position: the name is ASCII
 }
 
 // gramPad pads names at both ends so that every rune, the first and last
@@ -30,11 +31,13 @@ func newNameIndex(names []string) *nameIndex {
 		ids:   make(map[string]int32, len(names)),
 		grams: make(map[uint64][]int32, len(names)),
 		byLen: map[int][]int32{},
+		ascii: make([]bool, len(names)),
 	}
 	var buf []uint64
 	for i, n := range names {
 		id := int32(i)
 		x.ids[n] = id
+		x.ascii[i] = isASCII(n)
 		x.byLen[utf8.RuneCountInString(n)] = append(x.byLen[utf8.RuneCountInString(n)], id)
 		buf = trigrams(n, buf[:0])
 		sortUnique(&buf)
@@ -77,6 +80,7 @@ func (x *nameIndex) nearest(q string, k int) []string {
 	}
 	m := utf8.RuneCountInString(q)
 	limit := typoLimit(m)
+	qASCII := isASCII(q)
 	seen := make([]uint64, (len(x.names)+63)/64)
 	var cands []candidate
 	consider := func(id int32) {
@@ -84,7 +88,7 @@ func (x *nameIndex) nearest(q string, k int) []string {
 			return
 		}
 		seen[id/64] |= 1 << (id % 64)
-		if c, ok := scoreName(q, x.names[id], limit); ok {
+		if c, ok := scoreNameASCII(q, x.names[id], limit, qASCII && x.ascii[id]); ok {
 			cands = append(cands, c)
 		}
 	}
@@ -94,25 +98,36 @@ func (x *nameIndex) nearest(q string, k int) []string {
 	// three), so such a name shares at least m+2-4*limit of them with q
 	// counted with repeats, and need distinct ones. Any name sharing need
 	// of the distinct trigrams appears in at least one of any
-	// distinct-need+1 of their lists: the rarest are read.
+	// distinct-need+1 of their lists: the rarest are read. Such a name
+	// also has m-limit to m+limit runes: when those names are fewer, or
+	// the trigrams cannot filter, they are read instead.
 	grams := sortedGrams(q)
 	need := m + 2 - 4*limit - (m + 2 - len(grams))
-	if need <= 0 {
-		for n := max(m-limit, 0); n <= m+limit; n++ {
-			for _, id := range x.byLen[n] {
-				consider(id)
-			}
-		}
-	} else {
+	var byLen [][]int32
+	byLenCost := 0
+	for n := max(m-limit, 0); n <= m+limit; n++ {
+		byLen = append(byLen, x.byLen[n])
+		byLenCost += len(x.byLen[n])
+	}
+	read := byLen
+	if need > 0 {
 		lists := make([][]int32, len(grams))
 		for i, g := range grams {
 			lists[i] = x.grams[g]
 		}
 		sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
-		for _, l := range lists[:len(grams)-need+1] {
-			for _, id := range l {
-				consider(id)
-			}
+		lists = lists[:len(grams)-need+1]
+		cost := 0
+		for _, l := range lists {
+			cost += len(l)
+		}
+		if cost < byLenCost {
+			read = lists
+		}
+	}
+	for _, l := range read {
+		for _, id := range l {
+			consider(id)
 		}
 	}
 

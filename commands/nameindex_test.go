@@ -106,3 +106,51 @@ func BenchmarkNearest(b *testing.B) {
 		})
 	}
 }
+
+// osaPlain is the textbook OSA distance, without osa's shortcuts.
+func osaPlain(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+// TestOSAStripping compares osaDistance, which strips common prefixes and
+// suffixes and stops at the limit, with the plain distance on every pair
+// of strings of up to five letters over a three-letter alphabet.
+func TestOSAStripping(t *testing.T) {
+	strs := []string{""}
+	for n := 0; n < len(strs) && len(strs[n]) < 5; n++ {
+		for _, c := range "abc" {
+			strs = append(strs, strs[n]+string(c))
+		}
+	}
+	for _, a := range strs {
+		for _, b := range strs {
+			want := osaPlain(a, b)
+			for _, limit := range []int{1, 2, 3, 10} {
+				w := min(want, limit+1)
+				if got := osaDistance(a, b, limit); got != w {
+					t.Fatalf("osaDistance(%q, %q, %d) = %d, want %d", a, b, limit, got, w)
+				}
+			}
+		}
+	}
+}
