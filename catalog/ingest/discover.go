@@ -185,7 +185,7 @@ func readError(err error) string {
 }
 
 // parseFile parses one descriptor, resolving placeholders when it has any,
-// and completes its entities: origin, relations.
+// and completes its entities: origin, uid and etag.
 func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed {
 	p := parsed{it: it}
 	if hasPlaceholder(data) {
@@ -200,11 +200,18 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		p.errs[i].Path = key
 		p.errs[i].Source = d.own.name
 	}
+	commit := it.t.snap.commit.Hash.String()
 	for _, e := range p.ents {
-		e.Origin.Source = d.own.name
-		e.Origin.Path = key
-		e.Origin.Commit = it.t.snap.commit.Hash.String()
-		e.Relations = catalog.DeriveRelations(e)
+		e.Origin = catalog.Origin{Source: d.own.name, Path: key, Line: e.Origin.Line, Commit: commit}
+		// Stamping (a JSON encoding and a hash per entity) runs here, on
+		// the parse workers in parallel, rather than in the store's write
+		// transaction. An entity it fails on is left unstamped for the
+		// store, which stamps it again and records the error. Relations
+		// are not derived here: the store derives what it writes, and a
+		// batch of 100,000 entities holding theirs would cost ~100 MB.
+		if e.Stamp() != nil {
+			e.Metadata.Etag, e.Metadata.UID = "", ""
+		}
 	}
 	return p
 }
