@@ -35,6 +35,16 @@ type ParseResult struct {
 	// Skipped holds the lines of documents that are not entity descriptors
 	// (no apiVersion, kind and metadata: an OpenAPI document, mkdocs.yml).
 	Skipped []int
+	// Fatal is set when the file could not be read as a whole (too large,
+	// not text, too many documents or values, a YAML syntax error): its
+	// Errors then concern the file. When it is false each error concerns
+	// one document, and the other documents' entities stand on their own,
+	// as Backstage processes each entity of a file separately.
+	Fatal bool
+	// Failed holds the refs of documents that name an entity (kind and
+	// metadata.name) but have problems, so a caller can keep the entity's
+	// last good version, as Backstage does when processing fails.
+	Failed []Ref
 }
 
 // Parse reads the YAML descriptor documents in r, which names path in its
@@ -67,18 +77,22 @@ func ParseFile(r io.Reader, path string) ParseResult {
 	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
 	if err != nil {
 		fail(0, "read: "+err.Error())
+		res.Fatal = true
 		return res
 	}
 	if len(data) > MaxFileSize {
 		fail(0, fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20))
+		res.Fatal = true
 		return res
 	}
 	if line, msg := checkText(data); msg != "" {
 		fail(line, msg)
+		res.Fatal = true
 		return res
 	}
 	if line, msg := checkStructure(data); msg != "" {
 		fail(line, msg)
+		res.Fatal = true
 		return res
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -92,6 +106,7 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		if err != nil {
 			line, msg := yamlError(err, data)
 			fail(line, msg)
+			res.Fatal = true
 			break
 		}
 		if len(doc.Content) == 0 {
@@ -105,6 +120,12 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		if skip {
 			res.Skipped = append(res.Skipped, root.Line)
 			continue
+		}
+		if e != nil && len(problems) > 0 {
+			if e.Kind != "" && e.Metadata.Name != "" {
+				res.Failed = append(res.Failed, e.Ref())
+			}
+			e = nil
 		}
 		if e != nil {
 			e.Origin = Origin{Path: path, Line: root.Line}
@@ -249,10 +270,9 @@ func decodeDocument(root *yaml.Node) (e *Entity, problems []located, skip bool) 
 		problems = append(problems, at(f))
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].line < problems[j].line })
-	if len(problems) > 0 {
-		return nil, problems, false
-	}
-	return e, nil, false
+	// e is returned with its problems so the caller knows which entity
+	// failed; it must not be used as valid.
+	return e, problems, false
 }
 
 // coveredBy reports whether the field at path or one of its parents is in

@@ -329,3 +329,40 @@ func TestParseLargeFile(t *testing.T) {
 		t.Errorf("Parse(big.yaml) = %d entities, want %d", len(es), n)
 	}
 }
+
+// Backstage processes each document on its own: a file's invalid document
+// names the entity that failed (so its last good version can stay), and
+// only problems with the file as a whole are fatal.
+func TestParseFatalAndFailed(t *testing.T) {
+	good := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: good}\nspec: {type: service, lifecycle: production, owner: g}\n"
+	noOwner := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: no-owner, namespace: shop}\nspec: {type: service, lifecycle: production}\n"
+	noName := "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {title: x}\nspec: {type: service, lifecycle: production, owner: g}\n"
+	tests := []struct {
+		name       string
+		in         string
+		fatal      bool
+		entities   int
+		wantFailed []string
+	}{
+		{"one invalid document among valid ones", good + "---\n" + noOwner, false, 1, []string{"component:shop/no-owner"}},
+		{"a document without a name fails unnamed", noName + "---\n" + good, false, 1, nil},
+		{"syntax error", good + "---\nkind: [\n", true, 1, nil},
+		{"binary", "\x00\x01", true, 0, nil},
+		{"clean", good, false, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := catalog.ParseFile(strings.NewReader(tt.in), "f.yaml")
+			if res.Fatal != tt.fatal || len(res.Entities) != tt.entities {
+				t.Errorf("ParseFile = fatal %v, %d entities (errors %v); want fatal %v, %d entities", res.Fatal, len(res.Entities), res.Errors, tt.fatal, tt.entities)
+			}
+			var failed []string
+			for _, r := range res.Failed {
+				failed = append(failed, r.String())
+			}
+			if strings.Join(failed, ",") != strings.Join(tt.wantFailed, ",") {
+				t.Errorf("ParseFile Failed = %v, want %v", failed, tt.wantFailed)
+			}
+		})
+	}
+}

@@ -51,6 +51,11 @@ type parsed struct {
 	ents []*catalog.Entity
 	errs []catalog.ProcessingError
 	deps []string
+	// fatal says errs concern the file as a whole (it could not be read or
+	// parsed); otherwise each concerns one document (see settle).
+	fatal bool
+	// failed are the refs of documents that failed on their own.
+	failed []catalog.Ref
 }
 
 // discovery walks a source from its root descriptor through Location
@@ -156,7 +161,7 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 			d.queue = d.queue[1:]
 			data, err := it.t.snap.readFile(it.path, catalog.MaxFileSize)
 			if err != nil {
-				handle(ctx, parsed{it: it, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}})
+				handle(ctx, parsed{it: it, fatal: true, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}})
 				continue
 			}
 			jobs <- job{it, data}
@@ -192,8 +197,16 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		r := &resolver{opts: d.s.opts.Placeholders, snap: it.t.snap, file: it.path}
 		p.ents, p.errs = r.parse(ctx, data)
 		p.deps = r.deps
+		if len(p.errs) > 0 {
+			// Which documents failed, and whether the file itself is
+			// broken, from the text before resolution (rare: only files
+			// with placeholders and problems pay for a second parse).
+			raw := catalog.ParseFile(bytes.NewReader(data), it.path)
+			p.fatal, p.failed = raw.Fatal, failedRefs(raw, p.ents)
+		}
 	} else {
-		p.ents, p.errs = catalog.Parse(bytes.NewReader(data), it.path)
+		res := catalog.ParseFile(bytes.NewReader(data), it.path)
+		p.ents, p.errs, p.fatal, p.failed = res.Entities, res.Errors, res.Fatal, res.Failed
 	}
 	key := it.key()
 	for i := range p.errs {
@@ -219,22 +232,37 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 // handle records a parsed file and follows its Location entities.
 func (d *discovery) handle(ctx context.Context, p parsed) {
 	key := p.it.key()
-	fr := &catalog.FileResult{Path: key, Entities: p.ents, Errors: p.errs}
+	fr := &catalog.FileResult{Path: key, Errors: p.errs}
 	st := fileState{Type: p.it.typ, Explicit: p.it.explicit, Deps: p.deps}
 	if p.it.t.foreign {
 		st.Source, st.Path = p.it.t.name, p.it.path
 	}
+	failed := p.failed
+	locFailed := false
 	for _, e := range p.ents {
 		if !strings.EqualFold(e.Kind, catalog.KindLocation) {
+			fr.Entities = append(fr.Entities, e)
 			continue
 		}
 		st.Location = true
-		for _, child := range d.targets(ctx, p.it, e, fr) {
+		children, ok := d.targets(ctx, p.it, e, fr)
+		if !ok {
+			// As in Backstage (checked by the oracle test), a Location with
+			// a target it cannot read fails as a whole: it keeps its last
+			// good version, or is not shown when new, and none of its
+			// targets is followed anew.
+			failed = append(failed, e.Ref())
+			locFailed = true
+			continue
+		}
+		fr.Entities = append(fr.Entities, e)
+		for _, child := range children {
 			st.Children = append(st.Children, child.key())
 			d.enqueue(child)
 		}
 	}
-	if len(fr.Errors) > 0 || len(fr.Warnings) > 0 {
+	d.settle(ctx, p, fr, failed)
+	if len(fr.Errors) > 0 || locFailed {
 		// A broken file keeps its last good entities, and so its last good
 		// Locations: what they reached stays reachable. So does what a
 		// Location reached through a target now missing: a deleted file
@@ -272,9 +300,9 @@ func (d *discovery) prevItem(ctx context.Context, key string) (item, bool) {
 }
 
 // targets resolves a Location's target and targets. Problems are added to
-// fr's warnings at the Location's line: as in Backstage, the Location is
-// still stored and the other targets followed (PLATFORM.md).
-func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult) []item {
+// fr's warnings at the Location's line, and make ok false. A missing
+// target of a Location with spec.presence "optional" is no problem.
+func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult) (out []item, ok bool) {
 	typ := loc.SpecString("type")
 	if typ == "" {
 		typ = from.typ
@@ -284,11 +312,18 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 		list = append(list, t)
 	}
 	list = append(list, loc.SpecStrings("targets")...)
+	ok = true
 	fail := func(target, msg string) {
+		ok = false
 		fr.Warnings = append(fr.Warnings, catalog.ProcessingError{Source: d.own.name, Path: fr.Path, Line: loc.Origin.Line,
 			Message: fmt.Sprintf("location %s target %q: %s", loc.Metadata.Name, target, msg)})
 	}
-	var out []item
+	optional := loc.SpecString("presence") == "optional"
+	missing := func(target, msg string) {
+		if !optional {
+			fail(target, msg)
+		}
+	}
 	for _, target := range list {
 		if strings.Contains(target, "://") {
 			t, p, err := d.urlTarget(ctx, target)
@@ -297,7 +332,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 				continue
 			}
 			if e, err := t.snap.entry(p); err != nil || e.Mode == filemode.Dir {
-				fail(target, "no such file in source "+t.name)
+				missing(target, "no such file in source "+t.name)
 				continue
 			}
 			out = append(out, item{t: t, path: p, typ: typ, explicit: true})
@@ -331,7 +366,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 		e, err := from.t.snap.entry(p)
 		switch {
 		case err != nil:
-			fail(target, "no such file "+p)
+			missing(target, "no such file "+p)
 			continue
 		case e.Mode == filemode.Symlink:
 			fail(target, p+" "+errSymlink.Error())
@@ -342,7 +377,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 		}
 		out = append(out, item{t: from.t, path: p, typ: typ, explicit: true})
 	}
-	return out
+	return out, ok
 }
 
 // urlTarget maps a URL into a configured source: a repository web URL

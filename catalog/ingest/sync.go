@@ -322,10 +322,11 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	var ferr error
 	err = d.parseAll(ctx, func(ctx context.Context, p parsed) {
 		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs}
+		d.settle(ctx, p, &fr, p.failed)
 		st := next.Files[fr.Path]
 		st.Deps = p.deps
-		st.Location = len(p.errs) > 0
-		for _, e := range p.ents {
+		st.Location = len(fr.Errors) > 0
+		for _, e := range fr.Entities {
 			if strings.EqualFold(e.Kind, catalog.KindLocation) {
 				ferr = errFull("a file now declares a Location: " + fr.Path)
 			}

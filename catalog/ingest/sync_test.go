@@ -243,9 +243,10 @@ kind: Location
 metadata:
   name: root
 spec:
-  targets: [./a.yaml, ./teams/**/catalog-info.yaml, ./missing.yaml]
+  targets: [./a.yaml, ./teams/**/catalog-info.yaml, ./dangling.yaml]
 `,
-		"a.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: a\nspec:\n  targets: [./b.yaml]\n",
+		"dangling.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: dangling\nspec:\n  targets: [./missing.yaml, ./c.yaml]\n",
+		"a.yaml":        "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: a\nspec:\n  targets: [./b.yaml]\n",
 		"b.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: b\nspec:\n  targets: [./a.yaml, ./catalog-info.yaml]\n---\n" +
 			"apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: other-type\nspec:\n  type: file\n  target: ./c.yaml\n",
 		"c.yaml":                           service("charly", "team-a"),
@@ -259,16 +260,20 @@ spec:
 	for _, ref := range []string{"location:a", "group:team-a", "component:xray"} {
 		entity(t, st, ref)
 	}
-	// A missing target is a warning on the Location's file: as in
-	// Backstage, the Location is stored and its other targets followed.
-	for _, ref := range []string{"location:root", "location:b", "location:escape", "location:remote"} {
+	// A target that cannot be read is a warning on the Location's file,
+	// and the Location fails as a whole, as the oracle test shows Backstage
+	// does: a new one is not stored and none of its targets is followed
+	// (dangling's c.yaml is not reached); its file's other entities are.
+	for _, ref := range []string{"location:root", "location:b"} {
 		entity(t, st, ref)
 	}
-	if _, err := st.Entity(context.Background(), catalog.MustParseRef("component:charly")); !errors.Is(err, catalog.ErrNotFound) {
-		t.Errorf("component:charly was reached through a Location of another type")
+	for _, ref := range []string{"location:dangling", "location:other-type", "location:escape", "location:remote", "component:charly"} {
+		if _, err := st.Entity(context.Background(), catalog.MustParseRef(ref)); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Entity(%s) = %v, want ErrNotFound (a Location with a target it cannot read fails)", ref, err)
+		}
 	}
 	want := map[string]string{
-		"catalog-info.yaml":                "no such file missing.yaml",
+		"dangling.yaml":                    "no such file missing.yaml",
 		"b.yaml":                           "differs from its parent's",
 		"teams/escape/z/catalog-info.yaml": "outside the repository",
 		"teams/remote/r/catalog-info.yaml": "not in a configured source",
