@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,4 +76,50 @@ func TestCacheFollowsSync(t *testing.T) {
 	if got := ask("owner payments-api"); got.Title != "payments-api is owned by Checkout Team" {
 		t.Errorf("owner payments-api after the owner changed = %q, want Checkout Team", got.Title)
 	}
+}
+
+// TestConcurrentAnswers asks from many goroutines while syncs change the
+// catalog, for the race detector and to check that no answer fails.
+func TestConcurrentAnswers(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
+	r := New(Params{Store: st})
+	texts := []string{"owner payments-api", "team payments", "deps checkout", "oncall ledger", "docs payments-api", "owner paymnts-api", "search payments"}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(texts)*20)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 20 * len(texts) {
+				text := texts[(g+i)%len(texts)]
+				rep := r.Serve(context.Background(), &Request{Platform: PlatformConsole, Text: text})
+				if (rep.Title == "" && rep.Text == "") || strings.Contains(rep.Text, "went wrong") {
+					errs <- fmt.Sprintf("%s = %q / %q", text, rep.Title, rep.Text)
+				}
+			}
+		})
+	}
+	for i := range 3 {
+		catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
+		if _, err := st.ApplySync(context.Background(), catalog.SyncBatch{
+			Source: catalog.Source{Name: "acme/catalog", Repo: "testdata/catalog", Commit: fmt.Sprint("c", i)},
+			Files:  []catalog.FileResult{{Path: "extra.yaml", Entities: extraComponent(t, i)}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func extraComponent(tb testing.TB, i int) []*catalog.Entity {
+	tb.Helper()
+	doc := fmt.Sprintf("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: extra-%d\nspec:\n  type: service\n  lifecycle: production\n  owner: group:payments\n", i)
+	ents, errs := catalog.Parse(strings.NewReader(doc), "extra.yaml")
+	if len(errs) > 0 {
+		tb.Fatal(errs)
+	}
+	return ents
 }
