@@ -138,18 +138,16 @@ func (x *nameIndex) nearest(q string, k int) []string {
 			consider(int32(id))
 		}
 	case len(q) >= 3:
-		// Names holding q hold each of its inner trigrams: read the
-		// rarest inner trigram's list.
-		inner := trigrams(q, nil)
-		inner = inner[2 : len(inner)-2]
-		var best []int32
-		for i, g := range inner {
-			if l := x.grams[g]; i == 0 || len(l) < len(best) {
-				best = l
+		// Names holding q hold each of its inner trigrams.
+		if ids, ok := x.containing(q); ok {
+			for _, id := range ids {
+				consider(id)
 			}
-		}
-		for _, id := range best {
-			consider(id)
+		} else {
+			// Three bytes but fewer runes: too short for trigrams.
+			for id := range x.names {
+				consider(int32(id))
+			}
 		}
 		// Names inside q ("the-payments-service" holds "payments") are
 		// substrings of at least half its length: look each up.
@@ -169,4 +167,21 @@ func sortedGrams(q string) []uint64 {
 	g := trigrams(q, nil)
 	sortUnique(&g)
 	return g
+}
+
+// containing returns the positions of names that may contain q (a
+// superset: the names holding q's rarest trigram), or ok false when q is
+// too short or not valid UTF-8 for the trigrams to tell.
+func (x *nameIndex) containing(q string) (ids []int32, ok bool) {
+	if len(q) < 3 || !utf8.ValidString(q) || utf8.RuneCountInString(q) < 3 {
+		return nil, false
+	}
+	inner := trigrams(q, nil)
+	inner = inner[2 : len(inner)-2]
+	for i, g := range inner {
+		if l := x.grams[g]; i == 0 || len(l) < len(ids) {
+			ids = l
+		}
+	}
+	return ids, true
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"sort"
 	"strings"
 	"sync/atomic"
 
@@ -152,8 +153,31 @@ func (h *handlers) suggest(kinds []string) SuggestFunc {
 			return nil, err
 		}
 		p := strings.ToLower(cleanArg(prefix))
+		// Only entries whose name contains p are offered: read those the
+		// name index may hold, in entries order, when it can tell.
+		order := func(yield func(int) bool) {
+			for i := range s.entries {
+				if !yield(i) {
+					return
+				}
+			}
+		}
+		if ids, ok := s.near.containing(p); ok {
+			var idx []int
+			for _, id := range ids {
+				idx = append(idx, s.byName[s.names[id]]...)
+			}
+			sort.Ints(idx)
+			order = func(yield func(int) bool) {
+				for _, i := range idx {
+					if !yield(i) {
+						return
+					}
+				}
+			}
+		}
 		var pre, sub []Option
-		for i := range s.entries {
+		for i := range order {
 			e := &s.entries[i]
 			if !kindAllowed(e.sum.Ref.Kind, kinds) {
 				continue

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -79,6 +80,67 @@ func TestFindMatchesScan(t *testing.T) {
 			want, wantN := scan(q, k)
 			if fmt.Sprint(got) != fmt.Sprint(want) || gotN != wantN {
 				t.Errorf("find(%q, %d) = %v, %d; want %v, %d (scan)", q, k, got, gotN, want, wantN)
+			}
+		}
+	}
+}
+
+// TestSuggestMatchesScan checks autocompletion through the name index
+// against offering from every entry in order.
+func TestSuggestMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 42))
+	words := []string{"payments", "ledger", "checkout", "api", "db", "worker", "ünï", "team"}
+	kinds := []string{catalog.KindComponent, catalog.KindAPI, catalog.KindGroup}
+	var sums []catalog.Summary
+	for i := range 1500 {
+		n := words[rng.IntN(len(words))] + "-" + words[rng.IntN(len(words))]
+		if rng.IntN(2) == 0 {
+			n += fmt.Sprint("-", i%300)
+		}
+		sums = append(sums, catalog.Summary{Ref: catalog.Ref{Kind: kinds[rng.IntN(len(kinds))], Namespace: "default", Name: n}})
+	}
+	sort.Slice(sums, func(i, j int) bool { return sums[i].Ref.String() < sums[j].Ref.String() })
+	h := &handlers{idx: newIndex(&countingStore{gen: 1, sums: sums})}
+	s, err := h.idx.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan := func(p string, kinds []string, limit int) []Option {
+		p = strings.ToLower(cleanArg(p))
+		var pre, sub []Option
+		for i := range s.entries {
+			e := &s.entries[i]
+			if !kindAllowed(e.sum.Ref.Kind, kinds) {
+				continue
+			}
+			o := Option{Label: suggestionLabel(s, e), Value: e.sum.Ref.String(), Hint: e.sum.Title}
+			switch {
+			case strings.HasPrefix(e.name, p):
+				pre = append(pre, o)
+			case len(sub) < limit && strings.Contains(e.name, p):
+				sub = append(sub, o)
+			}
+			if len(pre) >= limit {
+				break
+			}
+		}
+		out := append(pre, sub...)
+		return out[:min(len(out), limit)]
+	}
+	prefixes := []string{"", "p", "pa", "pay", "api", "ger-d", "-12", "ünï", "nï-", "\xbcn", "zzz", "team-team"}
+	for range 200 {
+		w := sums[rng.IntN(len(sums))].Ref.Name
+		lo := rng.IntN(len(w))
+		prefixes = append(prefixes, w[lo:lo+rng.IntN(len(w)-lo)+1])
+	}
+	for _, p := range prefixes {
+		for _, kinds := range [][]string{nil, {catalog.KindGroup}} {
+			got, err := h.suggest(kinds)(context.Background(), p, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := scan(p, kinds, 10); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("suggest(%v)(%q) = %v, want %v (scan)", kinds, p, got, want)
 			}
 		}
 	}
