@@ -185,34 +185,48 @@ type snapshot struct {
 	relations map[string]bool // "source|type|target"
 }
 
+// knownDifferences are the differences the harness still finds, each with
+// its reason; the diff fails on any other. It is empty: add an entry only
+// for a difference that comes from Backstage's environment rather than its
+// semantics, with the reason.
+var knownDifferences = map[string]string{}
+
 func diffWithBackstage(t *testing.T, repo string) {
 	t.Helper()
 	ours := portalbotSnapshot(t, repo)
 	theirs := backstageSnapshot(t, repo, len(ours.refs))
 	t.Logf("portalbot: %d entities, %d relations; backstage: %d entities, %d relations",
 		len(ours.refs), len(ours.relations), len(theirs.refs), len(theirs.relations))
-	report := func(what string, a, b map[string]bool, aName, bName string) int {
-		var missing []string
+	var diffs []string
+	collect := func(what string, a, b map[string]bool, aName, bName string) {
 		for k := range a {
 			if !b[k] {
-				missing = append(missing, k)
+				diffs = append(diffs, fmt.Sprintf("%s %s: in %s, not in %s", what, k, aName, bName))
 			}
 		}
-		sort.Strings(missing)
-		for i, k := range missing {
-			if i == 50 {
-				t.Errorf("... and %d more", len(missing)-50)
-				break
-			}
-			t.Errorf("%s %s: in %s, not in %s", what, k, aName, bName)
-		}
-		return len(missing)
 	}
-	n := report("entity", theirs.refs, ours.refs, "backstage", "portalbot") +
-		report("entity", ours.refs, theirs.refs, "portalbot", "backstage") +
-		report("relation", theirs.relations, ours.relations, "backstage", "portalbot") +
-		report("relation", ours.relations, theirs.relations, "portalbot", "backstage")
-	if n == 0 {
+	collect("entity", theirs.refs, ours.refs, "backstage", "portalbot")
+	collect("entity", ours.refs, theirs.refs, "portalbot", "backstage")
+	collect("relation", theirs.relations, ours.relations, "backstage", "portalbot")
+	collect("relation", ours.relations, theirs.relations, "portalbot", "backstage")
+	sort.Strings(diffs)
+	unknown, known := 0, 0
+	for _, d := range diffs {
+		if why, ok := knownDifferences[d]; ok {
+			known++
+			t.Logf("known difference (%s): %s", why, d)
+			continue
+		}
+		unknown++
+		if unknown <= 50 {
+			t.Errorf("%s", d)
+		}
+	}
+	if unknown > 50 {
+		t.Errorf("... and %d more", unknown-50)
+	}
+	t.Logf("%d differences: %d known, %d unexpected", len(diffs), known, unknown)
+	if len(diffs) == 0 {
 		t.Logf("zero differences")
 	}
 }
