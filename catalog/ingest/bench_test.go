@@ -3,11 +3,15 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
@@ -85,21 +89,33 @@ func BenchmarkSync(b *testing.B) {
 					c := cat(b)
 					b.ReportAllocs()
 					peak := 0.0
+					var client, server time.Duration
 					for b.Loop() {
 						b.StopTimer()
-						s := ingest.New(db.open(b), ingest.Options{})
+						st := db.open(b)
+						m := newCPUMeter(b, st)
+						s := ingest.New(st, ingest.Options{})
 						// Return what generating the catalog left to the OS, so
 						// the peak is the sync's own.
 						debug.FreeOSMemory()
 						resetPeakRSS()
+						c0, s0 := m.read()
 						b.StartTimer()
 						if added, _, _ := syncAll(b, s, c); added != c.total {
 							b.Fatalf("full sync added %d, want %d", added, c.total)
 						}
+						b.StopTimer()
+						c1, s1 := m.read()
+						client, server = client+c1-c0, server+s1-s0
 						peak = max(peak, peakRSS())
+						b.StartTimer()
 					}
 					if peak > 0 {
 						b.ReportMetric(peak, "peak-rss-MiB")
+					}
+					b.ReportMetric(client.Seconds()/float64(b.N), "client-cpu-s/op")
+					if server > 0 {
+						b.ReportMetric(server.Seconds()/float64(b.N), "server-cpu-s/op")
 					}
 				})
 				// The no-op and one-file cases share a store synced once.
@@ -144,6 +160,49 @@ func BenchmarkSync(b *testing.B) {
 			}
 		})
 	}
+}
+
+// cpuMeter reads the CPU time used by this process and, for Postgres, by
+// the server backend of the store's single connection, so the benchmark
+// reports CPU seconds as well as wall time on a busy machine.
+type cpuMeter struct {
+	backend int // Postgres backend pid; 0 when unknown or SQLite
+}
+
+func newCPUMeter(tb testing.TB, st *sqlstore.Store) *cpuMeter {
+	m := &cpuMeter{}
+	if st.Dialect() == "postgres" {
+		// A sync uses one connection at a time; pinning the pool to one
+		// makes its backend the one to measure.
+		st.DB().SetMaxOpenConns(1)
+		if err := st.DB().Get(&m.backend, "SELECT pg_backend_pid()"); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d/stat", m.backend)); err != nil {
+			m.backend = 0 // the server runs elsewhere
+		}
+	}
+	return m
+}
+
+func (m *cpuMeter) read() (client, server time.Duration) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		client = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if m.backend == 0 {
+		return client, 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", m.backend))
+	if err != nil {
+		return client, 0
+	}
+	// utime and stime, fields 14 and 15, in clock ticks of 1/100 s, counted
+	// after the parenthesised command name.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return client, time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // resetPeakRSS resets the process's VmHWM (Linux: "5" in clear_refs).
