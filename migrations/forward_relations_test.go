@@ -2,33 +2,64 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/migrations"
 )
 
 // TestForwardRelationsMigration applies the migrations before 0004 to a
-// SQLite database, stores relations in both directions as they were kept
-// then, and checks that 0004 keeps each forward edge once with the type of
-// its inverse only where the inverse was stored.
+// fresh SQLite database and Postgres schema, stores relations in both
+// directions as they were kept then, and checks that 0004 keeps each
+// forward edge once with the type of its inverse only where the inverse
+// was stored.
 func TestForwardRelationsMigration(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		raw, err := sqlx.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := sqlx.NewDb(raw.DB, "sqlite3")
+		defer db.Close()
+		testForwardRelations(t, db, migrations.SQLite)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := sqlstore.TestPostgresDSN(t)
+		admin := sqlx.MustOpen("postgres", dsn)
+		schema := fmt.Sprintf("migrate_fwd_%d", time.Now().UnixNano())
+		admin.MustExec("CREATE SCHEMA " + schema)
+		t.Cleanup(func() {
+			admin.MustExec("DROP SCHEMA " + schema + " CASCADE")
+			admin.Close()
+		})
+		u, err := url.Parse(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		db := sqlx.MustOpen("postgres", u.String())
+		defer db.Close()
+		testForwardRelations(t, db, migrations.Postgres)
+	})
+}
+
+func testForwardRelations(t *testing.T, db *sqlx.DB, dialect string) {
 	ctx := context.Background()
-	raw, err := sqlx.Open("sqlite", filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sqlx.NewDb(raw.DB, "sqlite3")
-	defer db.Close()
 	if _, err := db.Exec("CREATE TABLE schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"); err != nil {
 		t.Fatal(err)
 	}
-	names, err := migrations.Files(migrations.SQLite)
+	names, err := migrations.Files(dialect)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,10 +72,14 @@ func TestForwardRelationsMigration(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Exec(string(body)); err != nil {
+		tx := db.MustBegin()
+		if _, err := tx.Exec(string(body)); err != nil {
 			t.Fatalf("apply %s: %v", version, err)
 		}
-		if _, err := db.Exec("INSERT INTO schema_migrations VALUES (?, 'then')", version); err != nil {
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(db.Rebind("INSERT INTO schema_migrations VALUES (?, 'then')"), version); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,11 +94,11 @@ func TestForwardRelationsMigration(t *testing.T) {
 		{"component:default/c", "dependencyOf", "component:default/c", "component:default/c"},
 	}
 	for _, r := range old {
-		if _, err := db.Exec("INSERT INTO relations (source_ref, type, target_ref, origin_ref) VALUES (?, ?, ?, ?)", r[0], r[1], r[2], r[3]); err != nil {
+		if _, err := db.Exec(db.Rebind("INSERT INTO relations (source_ref, type, target_ref, origin_ref) VALUES (?, ?, ?, ?)"), r[0], r[1], r[2], r[3]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	applied, err := migrations.Apply(ctx, db, migrations.SQLite)
+	applied, err := migrations.Apply(ctx, db, dialect)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
