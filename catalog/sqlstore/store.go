@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
@@ -30,6 +31,10 @@ type Store struct {
 	dialect string // migrations.Postgres or migrations.SQLite
 	// onceCalls counts Once calls, to purge expired keys now and then.
 	onceCalls atomic.Int64
+
+	countsMu  sync.Mutex
+	counts    map[string]int // Counts at generation countsGen; nil until first counted; guarded by countsMu
+	countsGen int64          // guarded by countsMu
 }
 
 // sqliteParams are the connection settings of every SQLite connection: WAL

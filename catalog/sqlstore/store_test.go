@@ -87,3 +87,49 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("entities after reopen = %d, want %d", got, want)
 	}
 }
+
+// TestCountsAcrossReplicas checks that Counts, cached per generation, sees
+// a sync made by another store on the same database.
+func TestCountsAcrossReplicas(t *testing.T) {
+	ctx := context.Background()
+	path := "sqlite:" + filepath.Join(t.TempDir(), "replicas.db")
+	var stores [2]*sqlstore.Store
+	for i := range stores {
+		st, err := sqlstore.Open(ctx, path)
+		if err != nil {
+			t.Fatalf("Open(%s): %v", path, err)
+		}
+		defer st.Close()
+		stores[i] = st
+	}
+	apply := func(st *sqlstore.Store, commit string, names ...string) {
+		t.Helper()
+		var docs []string
+		for _, n := range names {
+			docs = append(docs, "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: "+n+"\nspec:\n  type: team\n  children: []\n")
+		}
+		ents, errs := catalog.Parse(strings.NewReader(strings.Join(docs, "---\n")), "org.yaml")
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		if _, err := st.ApplySync(ctx, catalog.SyncBatch{Source: catalog.Source{Name: "org", Commit: commit}, Full: true,
+			Files: []catalog.FileResult{{Path: "org.yaml", Entities: ents}}}); err != nil {
+			t.Fatalf("ApplySync(%s): %v", commit, err)
+		}
+	}
+	wantGroups := func(st *sqlstore.Store, want int) {
+		t.Helper()
+		c, err := st.Counts(ctx)
+		if err != nil || c["Group"] != want {
+			t.Errorf("Counts = %v, %v; want %d groups", c, err, want)
+		}
+	}
+	apply(stores[0], "c1", "a", "b")
+	wantGroups(stores[0], 2)
+	wantGroups(stores[1], 2)
+	apply(stores[1], "c2", "a", "b", "c")
+	wantGroups(stores[0], 3)
+	apply(stores[0], "c3", "a")
+	wantGroups(stores[1], 1)
+	wantGroups(stores[0], 1)
+}
