@@ -33,7 +33,7 @@ func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e
 
 // converter turns a yaml.Node tree into plain values (map[string]any,
 // []any, string, int64, float64, bool, nil), the shape encoding/json
-// produces, expanding aliases and merge keys within a budget.
+// produces, expanding aliases within a budget; a merge key stays a key.
 type converter struct {
 	budget int // values still allowed; below zero is an error
 	// aliasLine is the line of the outermost alias being expanded, 0 when
@@ -114,16 +114,15 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 	}
 	out := make(map[string]any, len(n.Content)/2)
 	lines := make(map[string]int, len(n.Content)/2)
-	var merges []*yaml.Node
 	for i := 0; i < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
+		// A merge key (<<: *base) is an ordinary key named "<<": Backstage
+		// reads descriptors with the yaml package's merge option off
+		// (plugin-catalog-node parseEntityYaml, enableYamlMerge false), so
+		// merged fields are not there (checked by the oracle test).
 		key, err := c.key(kn)
 		if err != nil {
 			return nil, err
-		}
-		if kn.Kind == yaml.ScalarNode && kn.ShortTag() == "!!merge" {
-			merges = append(merges, vn)
-			continue
 		}
 		if prev, dup := lines[key]; dup {
 			return nil, &nodeError{kn.Line, fmt.Sprintf("mapping key %s already defined at line %d", quote(key), prev)}
@@ -134,29 +133,6 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 			return nil, err
 		}
 		out[key] = v
-	}
-	// Merge keys (<<: *base, or a list of them) add the keys the mapping
-	// does not set itself; earlier sources win over later ones.
-	for _, m := range merges {
-		srcs := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
-			srcs = m.Content
-		}
-		for _, s := range srcs {
-			v, err := c.value(s, depth+1)
-			if err != nil {
-				return nil, err
-			}
-			mv, ok := v.(map[string]any)
-			if !ok {
-				return nil, &nodeError{s.Line, "merge key (<<) needs a mapping or a list of mappings"}
-			}
-			for k, x := range mv {
-				if _, set := out[k]; !set {
-					out[k] = x
-				}
-			}
-		}
 	}
 	return out, nil
 }
@@ -223,7 +199,7 @@ func lineOf(root *yaml.Node, path []string) int {
 		case yaml.MappingNode:
 			var next *yaml.Node
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == seg && n.Content[i].ShortTag() != "!!merge" {
+				if n.Content[i].Value == seg {
 					line, next = n.Content[i].Line, n.Content[i+1]
 					break
 				}

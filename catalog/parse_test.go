@@ -64,7 +64,7 @@ func TestParseBrokenFixtures(t *testing.T) {
 		{
 			file: "testdata/broken/bad-second-doc.yaml",
 			errors: []string{
-				`14: metadata.tags.0: "Go" is not a valid tag; expected 1-63 characters of [a-z0-9] separated by [-]`,
+				`14: metadata.tags.0: "Go" is not a valid tag; expected 1-63 characters of [a-z0-9:+#] separated by [-]`,
 				`19: spec.dependsOn.0: "ledger" must name its kind (kind:[namespace/]name)`,
 			},
 			entities: []string{"component:default/first-ok@1", "group:default/third-ok@21"},
@@ -198,9 +198,10 @@ func TestParseDecodesValues(t *testing.T) {
 		t.Fatalf("ParseFile(anchors.yaml) = %d entities, want 2", len(res.Entities))
 	}
 	other := res.Entities[1]
-	want := map[string]any{"type": "service", "lifecycle": "experimental", "owner": "platform"}
+	base := map[string]any{"type": "service", "lifecycle": "production", "owner": "platform"}
+	want := map[string]any{"<<": base, "type": "service", "lifecycle": "experimental", "owner": "platform"}
 	if diff := cmp.Diff(want, other.Spec); diff != "" {
-		t.Errorf("merged spec (-want +got):\n%s", diff)
+		t.Errorf("spec with a merge key (-want +got):\n%s", diff)
 	}
 	if got := other.Metadata.Labels["tier"]; got != "2" {
 		t.Errorf("aliased label tier = %q, want %q", got, "2")
@@ -364,5 +365,15 @@ func TestParseFatalAndFailed(t *testing.T) {
 				t.Errorf("ParseFile Failed = %v, want %v", failed, tt.wantFailed)
 			}
 		})
+	}
+}
+
+// Backstage reads descriptors with YAML merging off (found by the oracle
+// test): fields that only a merge key supplies are missing.
+func TestParseMergeKeyIsPlain(t *testing.T) {
+	in := "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: s}\nspec:\n  <<: {owner: team-a}\n  domain: core\n"
+	res := catalog.ParseFile(strings.NewReader(in), "s.yaml")
+	if len(res.Entities) != 0 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "spec.owner: required") {
+		t.Errorf("ParseFile(merge key supplying owner) = %d entities, errors %v; want spec.owner: required", len(res.Entities), res.Errors)
 	}
 }

@@ -72,8 +72,9 @@ func (v *validator) add(msg string, path ...string) {
 }
 
 // Formats from @backstage/catalog-model's KubernetesValidatorFunctions and
-// CommonValidatorFunctions; makeValidator uses isValidDnsLabel for tags.
+// CommonValidatorFunctions; tags follow makeValidator's isValidTag.
 var (
+	tagRE         = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
 	objectNameRE  = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
 	dnsLabelRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	kindRE        = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
@@ -84,6 +85,7 @@ var (
 const (
 	expectName      = "expected 1-63 characters of [A-Za-z0-9] separated by any of [-_.]"
 	expectDNSLabel  = "expected 1-63 characters of [a-z0-9] separated by [-]"
+	expectTag       = "expected 1-63 characters of [a-z0-9:+#] separated by [-]"
 	expectPrefixed  = "expected an optional DNS subdomain prefix and a slash, then " + expectNameShort
 	expectNameShort = "1-63 characters of [A-Za-z0-9] separated by any of [-_.]"
 )
@@ -142,9 +144,11 @@ func isValidKind(s string) bool {
 // optional DNS-subdomain prefix and a slash, then a valid name.
 func IsValidLabelKey(s string) bool { return prefixedOK(s, isDNSSubdomain, IsValidName) }
 
-// IsValidTag reports whether s is a valid tag: Backstage's default validator
-// checks tags as DNS labels (lower case, digits, single dashes, 1-63).
-func IsValidTag(s string) bool { return isDNSLabel(s) }
+// IsValidTag reports whether s is a valid tag: 1-63 characters of lower
+// case letters, digits, ':', '+' and '#' separated by single dashes
+// (catalog-model makeValidator's isValidTag, which the catalog uses; the
+// oracle test showed "c++" and "web:frontend" accepted).
+func IsValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && tagRE.MatchString(s) }
 
 // isValidURL approximates the WHATWG URL parser that Backstage's isValidUrl
 // calls (new URL(value)): an absolute URL with a scheme.
@@ -213,7 +217,7 @@ func (v *validator) envelope(e *Entity) {
 	}
 	for i, t := range m.Tags {
 		if !IsValidTag(t) {
-			v.add(fmt.Sprintf("%s is not a valid tag; %s", quote(t), expectDNSLabel), "metadata", "tags", strconv.Itoa(i))
+			v.add(fmt.Sprintf("%s is not a valid tag; %s", quote(t), expectTag), "metadata", "tags", strconv.Itoa(i))
 		}
 	}
 	for i, l := range m.Links {

@@ -58,6 +58,12 @@ func TestIsValidNamespaceAndTag(t *testing.T) {
 			t.Errorf("IsValidTag(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
+	// Tags also allow ':', '+' and '#', which namespaces do not.
+	for _, tag := range []string{"c++", "web:frontend", "c#", "a:b-c+d"} {
+		if !catalog.IsValidTag(tag) || catalog.IsValidNamespace(tag) {
+			t.Errorf("IsValidTag(%q), IsValidNamespace = %v, %v; want true, false", tag, catalog.IsValidTag(tag), catalog.IsValidNamespace(tag))
+		}
+	}
 }
 
 func TestIsValidLabelKey(t *testing.T) {
@@ -109,7 +115,7 @@ func TestValidate(t *testing.T) {
 			e.Metadata.Tags = []string{"ok", "No"}
 			delete(e.Spec, "lifecycle")
 		},
-			`metadata.name: required; metadata.tags.1: "No" is not a valid tag; expected 1-63 characters of [a-z0-9] separated by [-]; spec.lifecycle: required`},
+			`metadata.name: required; metadata.tags.1: "No" is not a valid tag; expected 1-63 characters of [a-z0-9:+#] separated by [-]; spec.lifecycle: required`},
 		{"long value truncated", func(e *catalog.Entity) { e.Metadata.Name = strings.Repeat("x", 200) },
 			`metadata.name: "` + strings.Repeat("x", 80) + `"… is not a valid name; expected 1-63 characters of [A-Za-z0-9] separated by any of [-_.]`},
 		{"link", func(e *catalog.Entity) { e.Metadata.Links = []catalog.Link{{URL: "https://x.example", Title: "  "}} }, "metadata.links.0.title: must not be blank"},
