@@ -154,6 +154,10 @@ func TestDatabaseDown(t *testing.T) {
 	if fresh.Title != owned || strings.Contains(fresh.Text, "unreachable") {
 		t.Fatalf("owner payments-api with the database up = %q / %q, want %q and no note", fresh.Title, fresh.Text, owned)
 	}
+	freshDocs := ask("docs payments-rest")
+	if !strings.Contains(flatFields(freshDocs), "Definition") {
+		t.Fatalf("docs payments-rest with the database up = %+v, want a Definition field", freshDocs)
+	}
 	for deadline := time.Now().Add(10 * time.Second); h.warmed.Load() != h.idx.snap.Load().gen; {
 		if time.Now().After(deadline) {
 			t.Fatal("cache warm-up did not finish in 10s")
@@ -166,6 +170,9 @@ func TestDatabaseDown(t *testing.T) {
 	stale := ask("owner payments-api")
 	if stale.Title != owned || !strings.Contains(stale.Text, "(From the catalog as of 3 minutes ago; the database is unreachable.)") {
 		t.Errorf("owner payments-api with the database down = %q / %q, want %q with a note saying 3 minutes", stale.Title, stale.Text, owned)
+	}
+	if got := ask("docs payments-rest"); flatFields(got) != flatFields(freshDocs) || !strings.Contains(got.Text, "database is unreachable") {
+		t.Errorf("docs payments-rest with the database down = %+v, want the same fields as before with the note", got)
 	}
 	if got := ask("owner component:checkout"); got.Text != "The catalog is temporarily unavailable; please try again in a moment." {
 		t.Errorf("owner checkout (never loaded) with the database down = %q / %q, want the unavailable message", got.Title, got.Text)
@@ -209,4 +216,13 @@ func TestAgo(t *testing.T) {
 			t.Errorf("ago(%v) = %q, want %q", tt.d, got, tt.want)
 		}
 	}
+}
+
+// flatFields lists a reply's fields as name=value lines.
+func flatFields(r Reply) string {
+	var b strings.Builder
+	for _, f := range r.Fields {
+		b.WriteString(f.Name + "=" + f.Value + "\n")
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -42,7 +43,7 @@ func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
 	}
 	if strings.EqualFold(ref.Kind, catalog.KindAPI) {
 		rep.Links = append(rep.Links, Link{Text: "API definition", URL: h.definitionURL(ref)})
-		f, err := h.definitionFields(ctx, ent)
+		f, err := h.definitionFieldsCached(ctx, s, ent)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -79,4 +80,52 @@ func (h *handlers) definitionFields(ctx context.Context, ent *catalog.Entity) ([
 		out = append(out, Field{Name: "Servers", Value: strings.Join(a.Servers, ", ")})
 	}
 	return out, nil
+}
+
+// maxCachedDefinitions bounds the definition summaries kept per catalog
+// generation; each is a few short fields, never the definition itself.
+const maxCachedDefinitions = 4096
+
+// definitionCache keeps definitionFields answers for one catalog
+// generation, so that docs for an API reads and parses its definition
+// once per sync, and can answer while the database is unreachable.
+type definitionCache struct {
+	mu  sync.Mutex
+	gen int64              // guarded by mu
+	m   map[string][]Field // canonical ref -> fields; guarded by mu
+}
+
+// definitionFieldsCached is definitionFields through h.defs at the
+// snapshot's generation.
+func (h *handlers) definitionFieldsCached(ctx context.Context, s *snapshot, ent *catalog.Entity) ([]Field, error) {
+	key := ent.Ref().String()
+	c := h.defs
+	c.mu.Lock()
+	f, ok := c.m[key]
+	if c.gen != s.gen {
+		ok = false
+	}
+	c.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	if h.idx.unreachable() {
+		return nil, fmt.Errorf("load definition of %s: %w", key, catalog.ErrUnavailable)
+	}
+	f, err := h.definitionFields(ctx, ent)
+	if err != nil {
+		if errors.Is(err, catalog.ErrUnavailable) {
+			h.idx.markUnreachable()
+		}
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen < s.gen || c.m == nil || len(c.m) >= maxCachedDefinitions {
+		c.gen, c.m = s.gen, map[string][]Field{}
+	}
+	if c.gen == s.gen {
+		c.m[key] = f
+	}
+	return f, nil
 }

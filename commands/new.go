@@ -26,6 +26,7 @@ type handlers struct {
 	portal string // base URL, no trailing slash
 	idx    *index
 	cache  *entityCache
+	defs   *definitionCache
 	warmed atomic.Int64 // generation of the last finished cache warm-up
 	logger *slog.Logger
 	owners *codeOwnersCache
@@ -60,6 +61,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		portal: portal,
 		idx:    newIndex(p.Store),
 		cache:  newEntityCache(entityCacheBytes),
+		defs:   &definitionCache{},
 		logger: logger,
 		owners: newCodeOwnersCache(),
 	}
