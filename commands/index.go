@@ -37,7 +37,9 @@ type index struct {
 	// unreachable; the next successful check clears it.
 	down atomic.Bool
 
-	mu sync.Mutex // serialises refreshes so a changed catalog is loaded once
+	// mu serialises refreshes so a changed catalog is loaded once; while
+	// one runs, readers with a snapshot keep using it.
+	mu sync.Mutex
 }
 
 // snapshot is one immutable build of the index.
@@ -81,7 +83,16 @@ func (x *index) get(ctx context.Context) (*snapshot, error) {
 		x.noteStale(ctx)
 		return s, nil
 	}
-	x.mu.Lock()
+	if !x.mu.TryLock() {
+		if s != nil {
+			// Another request is checking or rebuilding: answer from the
+			// current snapshot rather than queue behind a slow or hung
+			// database call.
+			x.noteStale(ctx)
+			return s, nil
+		}
+		x.mu.Lock()
+	}
 	defer x.mu.Unlock()
 	if s = x.snap.Load(); s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
 		x.noteStale(ctx) // another caller refreshed while we waited
