@@ -29,6 +29,11 @@ type writer struct {
 	// staged lists, in order, the Postgres temp tables filled by update and
 	// insertIgnore, applied by flush.
 	staged []stagedTable
+	// kinds is the change in the number of entities per kind this sync
+	// makes; gen is the generation it started from, read when bumped.
+	kinds  map[string]int
+	gen    int64
+	bumped bool
 }
 
 type stagedTable struct {

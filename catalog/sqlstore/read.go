@@ -237,9 +237,10 @@ func (s *Store) Generation(ctx context.Context) (int64, error) {
 }
 
 // Counts returns the number of entities per kind, keyed by the kind's
-// canonical spelling ("Component"). The counts are cached per generation:
-// every sync ends with Counts, and a no-op sync of each of 500 sources
-// would otherwise count 100,000 entities 500 times.
+// canonical spelling ("Component"). The counts are cached per generation
+// and moved along by this store's own syncs: every sync ends with Counts,
+// and counting reads the whole entities table (~150 ms at 100,000
+// entities), which 500 sources would otherwise pay 500 times.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	g, err := s.Generation(ctx)
 	if err != nil {
@@ -262,6 +263,26 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 	s.counts, s.countsGen = maps.Clone(out), g
 	s.countsMu.Unlock()
 	return out, nil
+}
+
+// countsChanged moves the cached counts from generation gen to gen+1 by
+// adding delta, when they are the counts at gen; otherwise (another
+// replica synced in between, or nothing is cached) the next Counts counts.
+// A sync of 500 sources thus counts once rather than 500 times.
+func (s *Store) countsChanged(gen int64, delta map[string]int) {
+	s.countsMu.Lock()
+	defer s.countsMu.Unlock()
+	if s.counts == nil || s.countsGen != gen {
+		s.counts = nil
+		return
+	}
+	for k, d := range delta {
+		s.counts[k] += d
+		if s.counts[k] <= 0 {
+			delete(s.counts, k)
+		}
+	}
+	s.countsGen = gen + 1
 }
 
 func (s *Store) countKinds(ctx context.Context) (map[string]int, error) {

@@ -33,6 +33,7 @@ var (
 // storedRow is what ApplySync needs to know about an entity already stored.
 type storedRow struct {
 	Ref     string  `db:"ref"`
+	Kind    string  `db:"kind"`
 	Path    string  `db:"path"`
 	Line    int     `db:"line"`
 	Etag    string  `db:"etag"`
@@ -40,7 +41,7 @@ type storedRow struct {
 	DefHash *string `db:"definition_hash"`
 }
 
-const storedRowQuery = "SELECT ref, path, line, etag, owner, definition_hash FROM entities WHERE source = ?"
+const storedRowQuery = "SELECT ref, kind, path, line, etag, owner, definition_hash FROM entities WHERE source = ?"
 
 // writeChunk is how many entities ApplySync encodes and writes at a time,
 // which bounds the memory a sync needs beyond the batch itself.
@@ -74,7 +75,7 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	}
 	// Rollback after Commit is a no-op; its error says nothing new.
 	defer func() { _ = tx.Rollback() }()
-	w := &writer{s: s, conn: conn, tx: tx}
+	w := &writer{s: s, conn: conn, tx: tx, kinds: map[string]int{}}
 	defer w.close()
 	if s.pg() {
 		if _, err := tx.ExecContext(ctx, syncLockSQL); err != nil {
@@ -88,6 +89,9 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	w.close()
 	if err := tx.Commit(); err != nil {
 		return catalog.SyncResult{}, s.wrap(op, err)
+	}
+	if w.bumped {
+		s.countsChanged(w.gen, w.kinds)
 	}
 	return res, nil
 }
@@ -247,6 +251,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 			}
 		} else {
 			res.Added++
+			w.kinds[canonicalKind(c.e.Kind)]++
 			owned(c.ref, "", c.owner, commitOf(c.e))
 		}
 		writes = append(writes, c)
@@ -256,6 +261,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 			continue
 		}
 		removed = append(removed, ref)
+		w.kinds[canonicalKind(old.Kind)]--
 		owned(ref, old.Owner, "", b.Source.Commit)
 		if old.DefHash != nil {
 			oldDefs = append(oldDefs, *old.DefHash)
@@ -299,6 +305,12 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 	}
 
 	if res.Added+res.Updated+res.Removed > 0 {
+		// The sync lock (Postgres) or write lock (SQLite) is held, so no
+		// other sync moves the generation between these two statements.
+		if err := tx.GetContext(ctx, &w.gen, "SELECT value FROM meta WHERE key = 'generation'"); err != nil {
+			return res, fmt.Errorf("read generation: %w", err)
+		}
+		w.bumped = true
 		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value + 1 WHERE key = 'generation'"); err != nil {
 			return res, fmt.Errorf("bump generation: %w", err)
 		}
