@@ -146,11 +146,11 @@ func measure(b *testing.B, m *cpuMeter, fn func(i int)) {
 //	go test -run XXX -bench 'ApplySync/.*/100k' -benchtime 1x ./catalog/sqlstore/
 //
 // On the 2-core development machine (shared and heavily loaded, so CPU
-// seconds are the stable figure), 100,000 entities (~550,000 relation rows):
-// Postgres full 3.2 s client + 6.3 s server CPU; no-op re-sync 1.0 s + 0.3 s;
-// one changed file 7 ms + 10 ms (58 ms wall). SQLite full 11 s CPU, no-op
-// 1.0 s, one file 4 ms. Peak RSS of the benchmark process, batches
-// included: 330-385 MB.
+// seconds are the stable figure), 100,000 entities: Postgres full 4.0 s
+// client + 3.8 s server CPU (server 6.3 s when each relation was stored in
+// both directions, ~550,000 rows; ~275,000 forward rows since migration
+// 0004); no-op re-sync 0.6 s + 0.2 s; one changed file 4 ms + 10 ms (14 ms
+// wall).
 func BenchmarkApplySync(b *testing.B) {
 	ctx := context.Background()
 	for _, dialect := range []string{"sqlite", "postgres"} {
