@@ -62,11 +62,18 @@ func writeExport(w io.Writer, ents []*catalog.Entity, format string) error {
 		}
 		e.Relations = normalizeRelations(e.Relations)
 	}
+	out := make([]apiEntity, len(ents))
+	for i, e := range ents {
+		out[i] = apiEntity{APIVersion: e.APIVersion, Kind: e.Kind, Metadata: e.Metadata, Spec: e.Spec, Relations: e.Relations}
+		if out[i].Relations == nil {
+			out[i].Relations = []catalog.Relation{}
+		}
+	}
 	switch format {
 	case "yaml":
 		enc := yaml.NewEncoder(w)
 		enc.SetIndent(2)
-		for _, e := range ents {
+		for _, e := range out {
 			if err := enc.Encode(e); err != nil {
 				return err
 			}
@@ -75,11 +82,18 @@ func writeExport(w io.Writer, ents []*catalog.Entity, format string) error {
 	default:
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		if ents == nil {
-			ents = []*catalog.Entity{}
-		}
-		return enc.Encode(ents)
+		return enc.Encode(out)
 	}
+}
+
+// apiEntity is an entity as Backstage's catalog API returns it: relations
+// always present, [] when there are none (a Location's, say).
+type apiEntity struct {
+	APIVersion string             `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string             `json:"kind" yaml:"kind"`
+	Metadata   catalog.Metadata   `json:"metadata" yaml:"metadata"`
+	Spec       map[string]any     `json:"spec,omitempty" yaml:"spec,omitempty"`
+	Relations  []catalog.Relation `json:"relations" yaml:"relations"`
 }
 
 func normalizeRelations(rels []catalog.Relation) []catalog.Relation {

@@ -165,6 +165,9 @@ func TestExportJSON(t *testing.T) {
 	if got := byRef["group:default/payments"].Metadata["slack-channel"]; got != "#payments" {
 		t.Errorf("export group metadata.slack-channel = %v, want #payments (unknown metadata kept)", got)
 	}
+	if !bytes.Contains(first, []byte(`"relations": []`)) {
+		t.Errorf("export of location:default/root has no \"relations\": [], as Backstage's API shows an entity without relations")
+	}
 	if md := byRef["component:default/payments-api"].Metadata; md["uid"] == nil || md["etag"] == nil {
 		t.Errorf("export component metadata = %v, want uid and etag", md)
 	}
