@@ -156,9 +156,9 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	}
 	if next == nil {
 		d := newDiscovery(s, own, prev)
-		defer d.close()
 		files, err := d.run(ctx, src.root())
 		if err != nil {
+			d.close()
 			return fail(err)
 		}
 		next = &state{Files: d.states, Patterns: sortedKeys(d.patterns)}
@@ -175,6 +175,11 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 			next.Foreign = true
 		}
 		next.Commit = key
+		// Nothing refers to d past this point, so its index of the tree
+		// and its own map of the files are garbage before the store's
+		// write: ~30 MB of live heap at 100,000 entities (a deferred
+		// close would keep them).
+		d.close()
 		batch = catalog.SyncBatch{Full: true, Files: files}
 		// Without knowing what a broken file reached last time, a full batch
 		// could delete entities that are only unreachable because of it.
