@@ -314,6 +314,10 @@ func (s unavailableStore) Entity(ctx context.Context, ref catalog.Ref) (*catalog
 	return nil, fmt.Errorf("entity: dial tcp: connection refused: %w", catalog.ErrUnavailable)
 }
 
+func (s unavailableStore) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entity, error) {
+	return nil, fmt.Errorf("entities: dial tcp: connection refused: %w", catalog.ErrUnavailable)
+}
+
 func TestUnavailable(t *testing.T) {
 	st := catalogtest.SQLite(t)
 	loadFixtures(t, st)

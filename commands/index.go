@@ -24,9 +24,9 @@ const refreshEvery = time.Second
 type index struct {
 	store catalog.Store
 	now   func() time.Time
-	// built, when set, is called with each new snapshot, under mu; it must
-	// not block.
-	built func(*snapshot)
+	// built, when set, is called with each new snapshot before it is
+	// published, under mu.
+	built func(context.Context, *snapshot)
 
 	snap    atomic.Pointer[snapshot]
 	checked atomic.Int64 // unix nanoseconds of the last generation check, failed or not
@@ -109,10 +109,10 @@ func (x *index) get(ctx context.Context) (*snapshot, error) {
 		return nil, err
 	}
 	if ns != s {
-		x.snap.Store(ns)
 		if x.built != nil {
-			x.built(ns)
+			x.built(ctx, ns)
 		}
+		x.snap.Store(ns)
 	}
 	x.down.Store(false)
 	x.confirmed.Store(now.UnixNano())

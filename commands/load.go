@@ -128,38 +128,30 @@ func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Ent
 // about before costs one point lookup, not three in a row.
 var warmKinds = []string{catalog.KindGroup, catalog.KindUser, catalog.KindSystem, catalog.KindDomain}
 
-// warmLimit bounds the entities of one kind loaded by a warm-up, and
-// warmTimeout its duration; a warm-up that stops early leaves the rest to
-// be loaded on demand.
-const (
-	warmLimit   = 20000
-	warmTimeout = time.Minute
-)
+// warmLimit bounds the entities of one kind loaded by a warm-up; the
+// rest are loaded on demand.
+const warmLimit = 20000
 
-// warmAsync starts loading the warmKinds of snapshot s into the cache.
-// It runs in the background, ends on its own, and gives up when a newer
-// snapshot replaces s or the cache is half full.
-func (h *handlers) warmAsync(s *snapshot) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), warmTimeout)
-		defer cancel()
-		start := time.Now()
-		n, err := h.warm(ctx, s.gen)
-		if err != nil {
-			h.logger.WarnContext(ctx, "cache warm-up stopped", "generation", s.gen, "entities", n, "err", err)
-			return
-		}
-		h.warmed.Store(s.gen)
-		h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took", time.Since(start))
-	}()
+// warmSnapshot loads the warmKinds of a new snapshot into the cache before
+// the snapshot is published, so the first questions after a sync find
+// them. Readers keep the previous snapshot meanwhile (see index.get). A
+// failed warm-up is logged and leaves the rest to on-demand loads.
+func (h *handlers) warmSnapshot(ctx context.Context, s *snapshot) {
+	start := time.Now()
+	n, err := h.warm(ctx, s.gen)
+	if err != nil {
+		h.logger.WarnContext(ctx, "cache warm-up stopped", "generation", s.gen, "entities", n, "err", err)
+		return
+	}
+	h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took", time.Since(start))
 }
 
-// warm loads the warmKinds at generation gen into the cache and returns
-// how many entities it cached.
+// warm loads the warmKinds at generation gen into the cache, until the
+// cache is half full, and returns how many entities it cached.
 func (h *handlers) warm(ctx context.Context, gen int64) (int, error) {
 	n := 0
 	for _, k := range warmKinds {
-		if cur := h.idx.snap.Load(); cur == nil || cur.gen != gen || h.cache.bytes() > h.cache.limit/2 {
+		if h.cache.bytes() > h.cache.limit/2 {
 			return n, nil
 		}
 		ents, err := h.store.Entities(ctx, catalog.Query{Kind: k, Limit: warmLimit})

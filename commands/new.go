@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"sort"
 	"strings"
-	"sync/atomic"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -27,7 +26,6 @@ type handlers struct {
 	idx    *index
 	cache  *entityCache
 	defs   *definitionCache
-	warmed atomic.Int64 // generation of the last finished cache warm-up
 	logger *slog.Logger
 	owners *codeOwnersCache
 }
@@ -65,7 +63,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		logger: logger,
 		owners: newCodeOwnersCache(),
 	}
-	h.idx.built = h.warmAsync
+	h.idx.built = h.warmSnapshot
 	r := NewRouter(logger)
 	entityArg := Arg{Name: "entity", Description: "name, kind:name or kind:namespace/name", Required: true, Complete: "entity"}
 	r.Handle(Command{
