@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"  // registers the "postgres" driver
@@ -74,10 +75,13 @@ func open(ctx context.Context, dbURL string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		dialect = migrations.Postgres
-		db, err = sqlx.Open("postgres", dbURL)
+		db, err = sqlx.Open("postgres", postgresDSN(dbURL))
 		if err == nil {
+			// As many idle as open connections: under concurrent commands a
+			// smaller idle pool closes and reopens connections all the time.
 			db.SetMaxOpenConns(16)
-			db.SetMaxIdleConns(4)
+			db.SetMaxIdleConns(16)
+			db.SetConnMaxIdleTime(5 * time.Minute)
 		}
 	case strings.HasPrefix(dbURL, "sqlite:"):
 		dialect = migrations.SQLite
@@ -148,3 +152,19 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 }
 
 func (s *Store) pg() bool { return s.dialect == migrations.Postgres }
+
+// postgresDSN adds binary_parameters=yes unless the URL sets it: lib/pq
+// then sends a query with arguments in one round trip instead of
+// preparing it first, which halves the latency of every point lookup.
+func postgresDSN(dbURL string) string {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL // open reports the bad URL
+	}
+	q := u.Query()
+	if q.Get("binary_parameters") == "" {
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
