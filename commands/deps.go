@@ -24,13 +24,9 @@ var depsGroups = []struct{ rel, label string }{
 }
 
 func (h *handlers) deps(ctx context.Context, req *Request) (Reply, error) {
-	s, e, rep, err := h.resolve(ctx, "deps", argText(req), nil)
+	s, ent, rep, err := h.subject(ctx, "deps", req)
 	if err != nil {
 		return rep, err
-	}
-	ent, err := h.entity(ctx, s, e)
-	if err != nil {
-		return Reply{}, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "Dependencies of " + describe(ent), MoreURL: h.entityURL(ref)}

@@ -14,13 +14,9 @@ import (
 const maxLinks = 8
 
 func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
-	s, e, rep, err := h.resolve(ctx, "docs", argText(req), nil)
+	s, ent, rep, err := h.subject(ctx, "docs", req)
 	if err != nil {
 		return rep, err
-	}
-	ent, err := h.entity(ctx, s, e)
-	if err != nil {
-		return Reply{}, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "Docs for " + describe(ent), MoreURL: h.entityURL(ref)}

@@ -165,3 +165,19 @@ func (h *handlers) warm(ctx context.Context, gen int64) (int, error) {
 	}
 	return n, nil
 }
+
+// subject resolves the entity a command names (its argument) and loads it,
+// returning the index snapshot it was resolved in. When the name does not
+// resolve, rep is the answer to give (candidates or "did you mean") and
+// err says why.
+func (h *handlers) subject(ctx context.Context, cmd string, req *Request) (*snapshot, *catalog.Entity, Reply, error) {
+	s, e, rep, err := h.resolve(ctx, cmd, argText(req), nil)
+	if err != nil {
+		return nil, nil, rep, err
+	}
+	ent, err := h.entity(ctx, s, e)
+	if err != nil {
+		return nil, nil, Reply{}, err
+	}
+	return s, ent, Reply{}, nil
+}

@@ -47,13 +47,9 @@ var oncallAnnotations = []oncallAnnotation{
 var oncallLinkWords = []string{"on-call", "oncall", "on call", "pager", "runbook", "escalation", "incident"}
 
 func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
-	s, e, rep, err := h.resolve(ctx, "oncall", argText(req), nil)
+	s, ent, rep, err := h.subject(ctx, "oncall", req)
 	if err != nil {
 		return rep, err
-	}
-	ent, err := h.entity(ctx, s, e)
-	if err != nil {
-		return Reply{}, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "On call for " + describe(ent), MoreURL: h.entityURL(ref)}
