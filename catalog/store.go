@@ -178,3 +178,29 @@ type Store interface {
 	// without touching its entities.
 	RecordSourceError(ctx context.Context, src Source, msg string) error
 }
+
+// SyncStreamer is implemented by stores that take a full sync file by file,
+// so that a sync never holds every parsed entity at once. BeginSync starts
+// the sync of src (its Name is required; its Commit is the fallback for
+// entities without an Origin.Commit) in one transaction, which the
+// returned writer owns until Commit or Rollback.
+type SyncStreamer interface {
+	BeginSync(ctx context.Context, src Source) (SyncWriter, error)
+}
+
+// SyncWriter writes one sync of one source as files arrive. It is not safe
+// for concurrent use. Files are taken in the order given, with
+// ApplySync's rules: a file with Errors keeps its last good entities, and
+// of two files emitting one ref the first delivered keeps it (an entity
+// already stored keeps its stored file when both emit it).
+type SyncWriter interface {
+	// Add writes, or queues for writing, one file's entities.
+	Add(ctx context.Context, f FileResult) error
+	// Commit finishes the sync and commits it, recording src as the
+	// source's state. With full set, stored entities of files never added
+	// are removed; otherwise only those of added files may be. After an
+	// error nothing has changed.
+	Commit(ctx context.Context, src Source, full bool) (SyncResult, error)
+	// Rollback abandons the sync; it is a no-op after Commit.
+	Rollback()
+}

@@ -64,6 +64,19 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	if src == "" {
 		return catalog.SyncResult{}, errors.New("apply sync: source has no name")
 	}
+	if b.Full {
+		sw, err := s.BeginSync(ctx, b.Source)
+		if err != nil {
+			return catalog.SyncResult{}, err
+		}
+		defer sw.Rollback()
+		for _, f := range b.Files {
+			if err := sw.Add(ctx, f); err != nil {
+				return catalog.SyncResult{}, err
+			}
+		}
+		return sw.Commit(ctx, b.Source, true)
+	}
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
 		return catalog.SyncResult{}, s.wrap(op, err)
@@ -276,14 +289,14 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 	if err := s.deleteWhereIn(ctx, tx, "entities", "ref", removed); err != nil {
 		return res, fmt.Errorf("delete entities: %w", err)
 	}
-	if err := s.writeEntities(ctx, w, src, b.Source.Commit, nowV, writes); err != nil {
+	if err := s.writeEntities(ctx, w, src, b.Source.Commit, nowV, map[string]bool{}, writes); err != nil {
 		return res, err
 	}
 	if err := s.execWhereIn(ctx, tx, "DELETE FROM definitions WHERE NOT EXISTS (SELECT 1 FROM entities WHERE definition_hash = definitions.hash) AND hash",
 		nil, oldDefs); err != nil {
 		return res, fmt.Errorf("delete definitions: %w", err)
 	}
-	if err := w.insert(ctx, "ownership_history", []string{"entity_ref", "old_owner", "new_owner", "commit_sha", "recorded_at"}, history); err != nil {
+	if err := w.insert(ctx, "ownership_history", historyCols, history); err != nil {
 		return res, fmt.Errorf("insert ownership history: %w", err)
 	}
 
@@ -296,47 +309,52 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 	if err != nil {
 		return res, fmt.Errorf("delete processing errors: %w", err)
 	}
+	return res, s.finishSync(ctx, w, b.Source, &res, now)
+}
+
+// finishSync records a sync's processing errors (those it replaces are
+// already deleted), bumps the generation when anything changed and records
+// the source's state.
+func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, res *catalog.SyncResult, now time.Time) error {
+	tx, nowV := w.tx, dbTimeValue(now)
 	perrs := make([][]any, len(res.Errors))
 	for i, pe := range res.Errors {
 		perrs[i] = []any{pe.Source, pe.Path, int64(pe.Line), pe.Message, nowV}
 	}
 	if err := w.insert(ctx, "processing_errors", []string{"source", "path", "line", "message", "recorded_at"}, perrs); err != nil {
-		return res, fmt.Errorf("insert processing errors: %w", err)
+		return fmt.Errorf("insert processing errors: %w", err)
 	}
-
 	if res.Added+res.Updated+res.Removed > 0 {
 		// The sync lock (Postgres) or write lock (SQLite) is held, so no
 		// other sync moves the generation between these two statements.
 		if err := tx.GetContext(ctx, &w.gen, "SELECT value FROM meta WHERE key = 'generation'"); err != nil {
-			return res, fmt.Errorf("read generation: %w", err)
+			return fmt.Errorf("read generation: %w", err)
 		}
 		w.bumped = true
 		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value + 1 WHERE key = 'generation'"); err != nil {
-			return res, fmt.Errorf("bump generation: %w", err)
+			return fmt.Errorf("bump generation: %w", err)
 		}
 	}
-	st := b.Source
 	if st.Status == "" {
 		st.Status = "ok"
 	}
 	if st.SyncedAt.IsZero() {
 		st.SyncedAt = now
 	}
-	_, err = tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sources (name, repo, branch, commit_sha, status, message, synced_at, codeowners)
+	_, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO sources (name, repo, branch, commit_sha, status, message, synced_at, codeowners)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET repo = excluded.repo, branch = excluded.branch, commit_sha = excluded.commit_sha,
 			status = excluded.status, message = excluded.message, synced_at = excluded.synced_at, codeowners = excluded.codeowners`),
 		st.Name, st.Repo, st.Branch, st.Commit, st.Status, st.Message, dbTimeValue(st.SyncedAt), st.CodeOwners)
 	if err != nil {
-		return res, fmt.Errorf("upsert source: %w", err)
+		return fmt.Errorf("upsert source: %w", err)
 	}
-	return res, nil
+	return nil
 }
 
 // writeEntities encodes and writes the new and changed entities, their
 // relations and definitions, writeChunk entities at a time.
-func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV string, writes []candidate) error {
-	seenDefs := map[string]bool{}
+func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV string, seenDefs map[string]bool, writes []candidate) error {
 	for len(writes) > 0 {
 		chunk := writes[:min(writeChunk, len(writes))]
 		writes = writes[len(chunk):]
