@@ -68,12 +68,21 @@ type discovery struct {
 	// others are the foreign sources opened so far, by name.
 	others map[string]*tree
 
-	files    map[string]*catalog.FileResult
-	states   map[string]fileState
-	patterns map[string]bool
-	queue    []item
-	seen     map[string]bool
-	closers  []func() // of foreign repositories
+	files map[string]*catalog.FileResult
+	// sink, when set, takes each file's result as it is settled instead
+	// of files, so that a full sync never holds every parsed entity; its
+	// first error stops discovery (sinkErr).
+	sink    func(context.Context, catalog.FileResult) error
+	sinkErr error
+	// handled counts the files handled; anyErrors is set when one of them
+	// had Errors.
+	handled   int
+	anyErrors bool
+	states    map[string]fileState
+	patterns  map[string]bool
+	queue     []item
+	seen      map[string]bool
+	closers   []func() // of foreign repositories
 }
 
 // close closes the foreign repositories discovery opened.
@@ -154,6 +163,9 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		if d.sinkErr != nil {
+			return d.sinkErr
+		}
 		// Only this goroutine sends on jobs, so room now means the send
 		// below cannot block.
 		if len(d.queue) > 0 && len(jobs) < cap(jobs) {
@@ -171,6 +183,9 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		p := <-results
 		inflight--
 		handle(ctx, p)
+		if d.sinkErr != nil {
+			return d.sinkErr
+		}
 		files++
 		if d.s.opts.Progress != nil && files%500 == 0 {
 			d.s.opts.Progress(Progress{Source: d.own.name, Files: files})
@@ -279,8 +294,14 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 			}
 		}
 	}
-	d.files[key] = fr
 	d.states[key] = st
+	d.handled++
+	d.anyErrors = d.anyErrors || len(fr.Errors) > 0
+	if d.sink == nil {
+		d.files[key] = fr
+	} else if d.sinkErr == nil {
+		d.sinkErr = d.sink(ctx, *fr)
+	}
 }
 
 // prevItem rebuilds the item of a file the previous sync reached.

@@ -154,11 +154,33 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 			s.logger.WarnContext(ctx, "incremental sync not possible, discovering everything", "source", name, "err", err)
 		}
 	}
+	var (
+		sr       catalog.SyncResult
+		streamed bool
+	)
 	if next == nil {
 		d := newDiscovery(s, own, prev)
+		// A store that takes files as they come writes them while
+		// discovery goes on, so the sync holds a chunk of entities rather
+		// than all of them (issue 3: 300 MB peak RSS at 100,000).
+		var sw catalog.SyncWriter
+		if ss, ok := s.store.(catalog.SyncStreamer); ok {
+			if sw, err = ss.BeginSync(ctx, catalog.Source{Name: name, Commit: head.Hash.String()}); err != nil {
+				d.close()
+				return fail(err)
+			}
+			defer sw.Rollback()
+			d.sink = sw.Add
+			streamed = true
+		}
 		files, err := d.run(ctx, src.root())
 		if err != nil {
 			d.close()
+			if sw != nil {
+				// Before fail records the error: on SQLite the open write
+				// transaction would block it.
+				sw.Rollback()
+			}
 			return fail(err)
 		}
 		next = &state{Files: d.states, Patterns: sortedKeys(d.patterns)}
@@ -183,26 +205,44 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		batch = catalog.SyncBatch{Full: true, Files: files}
 		// Without knowing what a broken file reached last time, a full batch
 		// could delete entities that are only unreachable because of it.
-		if prev == nil && stored.Commit != "" && anyErrors(files) {
+		if prev == nil && stored.Commit != "" && d.anyErrors {
 			batch.Full = false
 		}
+		res.Files = d.handled
+		if streamed {
+			s.progress(Progress{Source: name, Phase: "apply", Files: d.handled})
+			sr, err = sw.Commit(ctx, s.sourceState(src, name, next.Commit, snap), batch.Full)
+			if err != nil {
+				s.states.forget(name)
+				return fail(err)
+			}
+		}
+	} else {
+		res.Files = len(batch.Files)
 	}
-	batch.Source = catalog.Source{
-		Name: name, Repo: redactURL(src.Repo), Branch: src.Branch, Commit: next.Commit,
-		Status: "ok", SyncedAt: time.Now().UTC(), CodeOwners: codeOwners(snap),
-	}
-	res.Commit, res.Full, res.Files = next.Commit, batch.Full, len(batch.Files)
-	s.progress(Progress{Source: name, Phase: "apply", Files: len(batch.Files)})
-	sr, err := s.store.ApplySync(ctx, batch)
-	if err != nil {
-		s.states.forget(name)
-		return fail(err)
+	res.Commit, res.Full = next.Commit, batch.Full
+	if !streamed {
+		batch.Source = s.sourceState(src, name, next.Commit, snap)
+		s.progress(Progress{Source: name, Phase: "apply", Files: res.Files})
+		sr, err = s.store.ApplySync(ctx, batch)
+		if err != nil {
+			s.states.forget(name)
+			return fail(err)
+		}
 	}
 	if err := s.states.save(name, next); err != nil {
 		s.logger.WarnContext(ctx, "sync state not saved; the next sync is a full one", "source", name, "err", err)
 	}
 	res.Added, res.Updated, res.Removed, res.Unchanged = sr.Added, sr.Updated, sr.Removed, sr.Unchanged
 	return s.finish(ctx, res, start)
+}
+
+// sourceState is the source's state recorded by a sync to commit key.
+func (s *Syncer) sourceState(src Source, name, key string, snap *snapshot) catalog.Source {
+	return catalog.Source{
+		Name: name, Repo: redactURL(src.Repo), Branch: src.Branch, Commit: key,
+		Status: "ok", SyncedAt: time.Now().UTC(), CodeOwners: codeOwners(snap),
+	}
 }
 
 // finish fills the counts and the source's current errors.
