@@ -78,7 +78,10 @@ type source struct {
 // (the store keeps both directions of each, so memberOf and childOf add
 // nothing), the ownership history after opt.Since, and only when needed the
 // User entities (CODEOWNERS names a user or an address) and the partOf
-// relations (opt.WithContainers).
+// relations (opt.WithContainers). Entities are read without their
+// relations (catalog.Query.NoRelations): the rules read those from the
+// relation lists, and a Group's inverse ownerOf relations alone would be
+// one row per owned entity.
 func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 	s := &Snapshot{Since: opt.Since, withContainers: opt.WithContainers}
 	sources, err := r.Sources(ctx)
@@ -117,12 +120,12 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 		return wrap("summaries", err)
 	})
 	g.Go(func() (err error) {
-		groups, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindGroup})
+		groups, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindGroup, NoRelations: true})
 		return wrap("groups", err)
 	})
 	if needUsers {
 		g.Go(func() (err error) {
-			users, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindUser})
+			users, err = r.Entities(gctx, catalog.Query{Kind: catalog.KindUser, NoRelations: true})
 			return wrap("users", err)
 		})
 	}

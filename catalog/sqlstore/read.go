@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -15,22 +16,71 @@ import (
 // Entity returns the entity named by ref, compared case-insensitively, with
 // its relations and without spec.definition. The error wraps
 // catalog.ErrNotFound if there is none.
+//
+// It is the hot path of every owner command, so the entity and both
+// directions of its relations come back from one statement, one round trip
+// to Postgres: the entity's row (part 0), then its forward relations and the
+// inverses of the relations that name it as target (part 1).
 func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
-	var row storedEntity
-	err := s.db.GetContext(ctx, &row, s.db.Rebind("SELECT "+entityColumns+", NULL AS definition FROM entities e WHERE e.ref = ?"), ref.String())
+	key := ref.String()
+	rows, err := s.db.QueryContext(ctx, s.entityQuery(), key, key, key)
 	if err != nil {
-		return nil, s.wrap("entity "+ref.String(), err)
+		return nil, s.wrap("entity "+key, err)
 	}
-	e, err := row.decode()
-	if err != nil {
-		return nil, err
+	defer rows.Close()
+	var (
+		e    *catalog.Entity
+		rels []relationRow
+	)
+	for rows.Next() {
+		var (
+			part               int
+			row                storedEntity
+			relType, relTarget string
+		)
+		if err := rows.Scan(&part, &row.Ref, &row.Doc, &row.Source, &row.Path, &row.Line, &row.Commit,
+			&row.Etag, &row.UID, &relType, &relTarget); err != nil {
+			return nil, s.wrap("entity "+key, err)
+		}
+		if part == 0 {
+			if e, err = row.decode(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		rels = append(rels, relationRow{Source: key, Type: relType, Target: relTarget})
 	}
-	rels, err := s.Relations(ctx, ref)
-	if err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("entity "+key, err)
 	}
-	e.Relations = rels
+	if e == nil {
+		return nil, s.wrap("entity "+key, sql.ErrNoRows)
+	}
+	e.Relations = relations(sortedRelations(rels))
 	return e, nil
+}
+
+// entityQuery is Entity's statement, taking the canonical ref three times.
+// UNION ALL keeps the parts apart; sortedRelations then does what Relations'
+// UNION and ORDER BY do.
+func (s *Store) entityQuery() string {
+	return s.db.Rebind("SELECT 0 AS part, " + entityColumns + ", '' AS type, '' AS target FROM entities e WHERE e.ref = ?" +
+		" UNION ALL SELECT 1, '', '', '', '', 0, '', '', '', type, target_ref FROM relations WHERE source_ref = ?" +
+		" UNION ALL SELECT 1, '', '', '', '', 0, '', '', '', inverse_type, source_ref FROM relations" +
+		" WHERE target_ref = ? AND inverse_type <> ''")
+}
+
+// sortedRelations sorts the relations of one entity by type and target, as
+// Relations returns them, and drops duplicates (two entities declaring the
+// same edge: a Group's children and its child's parent).
+func sortedRelations(rows []relationRow) []relationRow {
+	slices.SortFunc(rows, func(a, b relationRow) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Target, b.Target)
+	})
+	return slices.Compact(rows)
 }
 
 // where builds the WHERE clause (with "?" placeholders) selecting q's
@@ -102,6 +152,9 @@ func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entit
 		out[i] = e
 		byRef[rows[i].Ref] = e
 	}
+	if q.NoRelations {
+		return out, nil
+	}
 	// One query for the relations of every entity selected.
 	var rels []relationRow
 	sel := "(SELECT e.ref FROM entities e" + w + " ORDER BY e.ref" + limit + ")"
@@ -141,16 +194,44 @@ func (s *Store) Relations(ctx context.Context, ref catalog.Ref) ([]catalog.Relat
 
 // RelationsOfType returns every stored relation of type typ, sorted by
 // source and target.
+//
+// No index covers type (a sync would pay for it), so this is one scan of
+// the relations table for the forward rows of typ and the rows whose
+// inverse is typ, turned, sorted and deduplicated here; SQLite otherwise
+// walked both ref indexes for a UNION (0.4 s for hasMember at 100,000
+// entities, against 0.03 s).
 func (s *Store) RelationsOfType(ctx context.Context, typ string) ([]catalog.Relation, error) {
-	var rows []relationRow
-	err := s.db.SelectContext(ctx, &rows, s.db.Rebind(
-		"SELECT source_ref, type, target_ref FROM relations WHERE type = ?"+
-			" UNION SELECT "+inverseColumns+" FROM relations WHERE inverse_type = ?"+
-			" ORDER BY source_ref, target_ref"), typ, typ)
+	rows, err := s.db.QueryContext(ctx, s.db.Rebind(
+		"SELECT source_ref, type, target_ref, inverse_type FROM relations WHERE type = ? OR inverse_type = ?"), typ, typ)
 	if err != nil {
 		return nil, s.wrap("relations of type "+typ, err)
 	}
-	return relations(rows), nil
+	defer rows.Close()
+	var out []relationRow
+	for rows.Next() {
+		var src, fwd, dst, inv string
+		if err := rows.Scan(&src, &fwd, &dst, &inv); err != nil {
+			return nil, s.wrap("relations of type "+typ, err)
+		}
+		if fwd == typ {
+			out = append(out, relationRow{Source: src, Type: typ, Target: dst})
+		}
+		if inv == typ {
+			out = append(out, relationRow{Source: dst, Type: typ, Target: src})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("relations of type "+typ, err)
+	}
+	// Refs compare bytewise in both databases (Postgres through COLLATE
+	// "C"), as strings.Compare does.
+	slices.SortFunc(out, func(a, b relationRow) int {
+		if c := strings.Compare(a.Source, b.Source); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Target, b.Target)
+	})
+	return relations(slices.Compact(out)), nil
 }
 
 func relations(rows []relationRow) []catalog.Relation {
@@ -177,55 +258,122 @@ func (s *Store) Definition(ctx context.Context, ref catalog.Ref) (string, error)
 	return text, nil
 }
 
-type summaryRow struct {
-	Ref         string `db:"ref"`
-	Kind        string `db:"kind"`
-	Namespace   string `db:"namespace"`
-	Name        string `db:"name"`
-	Title       string `db:"title"`
-	Description string `db:"description"`
-	Tags        string `db:"tags"`
-	Owner       string `db:"owner"`
-	Type        string `db:"spec_type"`
-	Lifecycle   string `db:"lifecycle"`
-	Source      string `db:"source"`
-	Path        string `db:"path"`
-	Line        int    `db:"line"`
-	Commit      string `db:"commit_sha"`
-}
-
 // Summaries returns a summary of every entity, sorted by canonical ref. It
-// reads only indexed columns, never the documents.
+// reads only indexed columns, never the documents: the drift report and
+// the command index read all 100,000 rows of a large catalog at once
+// (issue 5: a report in at most a second), so rows are scanned into plain
+// strings without reflection, the strings most rows share (kind, namespace,
+// source, commit, type, lifecycle, owner) are kept once each, and tags,
+// which the parser restricts to [a-z0-9:+#] words joined by '-', are split
+// without a JSON decoder.
 func (s *Store) Summaries(ctx context.Context) ([]catalog.Summary, error) {
-	rows, err := s.db.QueryxContext(ctx, `SELECT ref, kind, namespace, name, title, description, tags, owner,
-		spec_type, lifecycle, source, path, line, commit_sha FROM entities ORDER BY ref`)
+	// Counts (cached per generation, so usually one small query) sizes the
+	// result: growing a slice of 100,000 summaries by appending costs more
+	// than reading them.
+	n := 0
+	if c, err := s.Counts(ctx); err == nil {
+		for _, k := range c {
+			n += k
+		}
+	}
+	// Without ORDER BY both databases read the table in storage order
+	// instead of walking the primary key index and fetching each row from
+	// it (SQLite: 0.43 s against 0.35 s at 100,000 entities); sorting the
+	// refs here costs less.
+	rows, err := s.db.QueryContext(ctx, `SELECT ref, kind, namespace, name, title, description, tags, owner,
+		spec_type, lifecycle, source, path, line, commit_sha FROM entities`)
 	if err != nil {
 		return nil, s.wrap("summaries", err)
 	}
 	defer rows.Close()
-	var out []catalog.Summary
+	var (
+		sums = make([]catalog.Summary, 0, n)
+		refs = make([]string, 0, n)
+		in   = interner{}
+		// Both drivers return TEXT as string, which database/sql assigns
+		// to a *string without copying it again.
+		ref, kind, namespace, name, title, description, tags, owner string
+		typ, lifecycle, source, path, commit                        string
+		line                                                        int
+	)
 	for rows.Next() {
-		var r summaryRow
-		if err := rows.StructScan(&r); err != nil {
+		if err := rows.Scan(&ref, &kind, &namespace, &name, &title, &description, &tags, &owner,
+			&typ, &lifecycle, &source, &path, &line, &commit); err != nil {
 			return nil, s.wrap("summaries", err)
 		}
 		sum := catalog.Summary{
-			Ref:         catalog.Ref{Kind: r.Kind, Namespace: r.Namespace, Name: r.Name},
-			Title:       r.Title,
-			Description: r.Description,
-			Owner:       r.Owner,
-			Type:        r.Type,
-			Lifecycle:   r.Lifecycle,
-			Origin:      catalog.Origin{Source: r.Source, Path: r.Path, Line: r.Line, Commit: r.Commit},
+			Ref:         catalog.Ref{Kind: in.get(kind), Namespace: in.get(namespace), Name: name},
+			Title:       title,
+			Description: description,
+			Owner:       in.get(owner),
+			Type:        in.get(typ),
+			Lifecycle:   in.get(lifecycle),
+			Origin:      catalog.Origin{Source: in.get(source), Path: path, Line: line, Commit: in.get(commit)},
 		}
-		if r.Tags != "" {
-			if err := json.Unmarshal([]byte(r.Tags), &sum.Tags); err != nil {
-				return nil, fmt.Errorf("summaries: tags of %s: %w", r.Ref, err)
+		if tags != "" {
+			if sum.Tags, err = decodeTags(tags); err != nil {
+				return nil, fmt.Errorf("summaries: tags of %s: %w", ref, err)
 			}
 		}
-		out = append(out, sum)
+		sums = append(sums, sum)
+		refs = append(refs, ref)
 	}
-	return out, s.wrap("summaries", rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("summaries", err)
+	}
+	// Refs are unique and both databases compare them bytewise (Postgres
+	// through COLLATE "C"), as strings.Compare does.
+	order := make([]int32, len(refs))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(refs[a], refs[b]) })
+	out := make([]catalog.Summary, len(sums))
+	for i, j := range order {
+		out[i] = sums[j]
+	}
+	return out, nil
+}
+
+// interner hands out one string per distinct byte sequence.
+type interner map[string]string
+
+func (in interner) get(v string) string {
+	if v == "" {
+		return ""
+	}
+	if c, ok := in[v]; ok {
+		return c
+	}
+	in[v] = v
+	return v
+}
+
+// decodeTags decodes the JSON array of strings the tags column holds.
+// Tags without escapes (all valid ones) are split directly; anything else
+// goes through encoding/json.
+func decodeTags(b string) ([]string, error) {
+	if len(b) >= 2 && b[0] == '[' && b[len(b)-1] == ']' && !strings.ContainsAny(b, "\\ \t\r\n") {
+		body := b[1 : len(b)-1]
+		if len(body) == 0 {
+			return []string{}, nil
+		}
+		out := make([]string, 0, strings.Count(body, ",")+1)
+		ok := true
+		for part := range strings.SplitSeq(body, ",") {
+			if len(part) < 2 || part[0] != '"' || part[len(part)-1] != '"' || strings.IndexByte(part[1:len(part)-1], '"') >= 0 {
+				ok = false
+				break
+			}
+			out = append(out, part[1:len(part)-1])
+		}
+		if ok {
+			return out, nil
+		}
+	}
+	var out []string
+	err := json.Unmarshal([]byte(b), &out)
+	return out, err
 }
 
 // Generation returns a number that grows whenever a sync changes entities
