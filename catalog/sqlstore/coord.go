@@ -65,8 +65,17 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 // claimed it, or its last attempt failed and fewer than MaxRunAttempts were
 // made, or its claimant's lease expired (it died mid-run). Every successful
 // claim counts as an attempt.
+//
+// At most once per PruneEvery per process, ClaimRun first prunes finished
+// runs older than RunRetention (PruneRuns); a failure there does not stop
+// the claim.
 func (s *Store) ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error) {
 	now := time.Now()
+	if last := s.prunedAt.Load(); now.UnixNano()-last >= int64(PruneEvery) && s.prunedAt.CompareAndSwap(last, now.UnixNano()) {
+		// Housekeeping must not fail a scheduled job; whatever is left is
+		// pruned an hour later, by this or another replica.
+		_, _ = s.PruneRuns(ctx, RunRetention)
+	}
 	nowV := dbTimeValue(now)
 	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO job_runs (job, tick, status, attempts, holder, lease_until, error, updated_at)
 		VALUES (?, ?, 'claimed', 1, ?, ?, '', ?)
@@ -168,4 +177,44 @@ func (s *Store) won(op string, r sql.Result, err error) (bool, error) {
 		return false, s.wrap(op, err)
 	}
 	return n > 0, nil
+}
+
+// Housekeeping of the coordination tables. job_runs gains a row per job
+// per tick (a sync every 5 minutes per source is 2,016 rows a week each).
+const (
+	// RunRetention is how long finished runs are kept: far longer than
+	// any tick stays claimable (the scheduler claims the current tick and
+	// retries recent failures), so pruning never lets a tick run twice.
+	RunRetention = 7 * 24 * time.Hour
+	// PruneEvery is how often ClaimRun prunes, per process.
+	PruneEvery = time.Hour
+)
+
+// PruneRuns deletes job runs finished (succeeded, or failed: a failure
+// that old is no longer retried) more than olderThan ago, claims whose
+// lease ended more than olderThan ago (their claimant died), and expired
+// once keys and leases. It returns the number of job runs deleted. Runs
+// still claimed under a live lease, and failed runs younger than
+// olderThan, are kept.
+func (s *Store) PruneRuns(ctx context.Context, olderThan time.Duration) (int64, error) {
+	now := time.Now()
+	cutoff := dbTimeValue(now.Add(-olderThan))
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`DELETE FROM job_runs
+		WHERE (status IN ('succeeded', 'failed') AND updated_at < ?) OR (status = 'claimed' AND lease_until < ?)`),
+		cutoff, cutoff)
+	if err != nil {
+		return 0, s.wrap("prune runs", err)
+	}
+	n, err := r.RowsAffected()
+	if err != nil {
+		return 0, s.wrap("prune runs", err)
+	}
+	// An expired key or lease is as good as none to Once and TryLease,
+	// which overwrite it, so deleting it changes no decision.
+	for _, table := range []string{"once_keys", "leases"} {
+		if _, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM "+table+" WHERE expires_at < ?"), dbTimeValue(now)); err != nil {
+			return n, s.wrap("prune "+table, err)
+		}
+	}
+	return n, nil
 }

@@ -32,6 +32,9 @@ type Store struct {
 	dialect string // migrations.Postgres or migrations.SQLite
 	// onceCalls counts Once calls, to purge expired keys now and then.
 	onceCalls atomic.Int64
+	// prunedAt is when ClaimRun last started PruneRuns, in Unix
+	// nanoseconds; 0 before the first time.
+	prunedAt atomic.Int64
 
 	countsMu  sync.Mutex
 	counts    map[string]int // Counts at generation countsGen; nil until first counted; guarded by countsMu
