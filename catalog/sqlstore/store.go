@@ -46,7 +46,11 @@ type Store struct {
 // waits for the write lock instead of failing, foreign keys on, and
 // BEGIN IMMEDIATE so a transaction takes the write lock up front rather than
 // failing with SQLITE_BUSY when it upgrades from reading to writing.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
+// mmap_size maps up to 1 GiB of the database file so that reads of the
+// whole entities table (Summaries, for every drift report) copy no pages
+// through read(2) into a per-connection cache: a cold report at 100,000
+// entities took 1.33 s without it, 0.86 s with it.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_txlock=immediate"
 
 // Open opens the database named by dbURL, postgres://... (or postgresql://)
 // or sqlite:PATH (sqlite::memory: for a private in-memory database), and
