@@ -27,6 +27,71 @@ type CodeOwners struct {
 	// pattern, a character range); the rest of the file still applies.
 	// Their Path is "CODEOWNERS"; a caller that knows the file sets it.
 	Errors []ProcessingError
+
+	idx *codeOwnersIndex // built by ParseCodeOwners; nil: match rule by rule
+}
+
+// codeOwnersIndex finds the deciding rule without matching every line:
+// lines whose pattern is a literal path (most lines of a real file) are
+// looked up by the path's ancestors and segments; only wildcard lines are
+// matched, newest first, and only those that could still win. A
+// CODEOWNERS file of a large monorepo has a line per service, so this
+// keeps a lookup independent of the file's length.
+type codeOwnersIndex struct {
+	dirOnly  []bool           // by rule: the pattern ends in "/"
+	anchored map[string][]int // literal patterns with a slash, without slashes at the ends -> rules
+	segment  map[string][]int // literal patterns without a slash: segment -> rules
+	wild     []int            // the other rules, ascending
+}
+
+func newCodeOwnersIndex(rules []CodeOwnersRule) *codeOwnersIndex {
+	x := &codeOwnersIndex{dirOnly: make([]bool, len(rules)), anchored: map[string][]int{}, segment: map[string][]int{}}
+	for i, r := range rules {
+		p := r.Pattern
+		x.dirOnly[i] = strings.HasSuffix(p, "/")
+		p = strings.TrimSuffix(p, "/")
+		switch {
+		case p == "" || strings.ContainsAny(p, "*?"):
+			x.wild = append(x.wild, i)
+		case strings.Contains(p, "/"):
+			k := strings.TrimPrefix(p, "/")
+			x.anchored[k] = append(x.anchored[k], i)
+		default:
+			x.segment[p] = append(x.segment[p], i)
+		}
+	}
+	return x
+}
+
+// best returns the index of the deciding rule for path, or -1.
+func (x *codeOwnersIndex) best(rules []CodeOwnersRule, path string) int {
+	best := -1
+	// A literal anchored pattern matches the path itself (unless it names
+	// a directory) and everything below it: look up every ancestor.
+	for end := len(path); end > 0; end = strings.LastIndexByte(path[:end], '/') {
+		whole := end == len(path)
+		for _, i := range x.anchored[path[:end]] {
+			if i > best && !(whole && x.dirOnly[i]) {
+				best = i
+			}
+		}
+	}
+	// A literal pattern without a slash matches a segment at any depth.
+	for rest := path; rest != "" && len(x.segment) > 0; {
+		seg, tail, more := strings.Cut(rest, "/")
+		for _, i := range x.segment[seg] {
+			if i > best && !(!more && x.dirOnly[i]) {
+				best = i
+			}
+		}
+		rest = tail
+	}
+	for j := len(x.wild) - 1; j >= 0 && x.wild[j] > best; j-- {
+		if rules[x.wild[j]].re.MatchString(path) {
+			return x.wild[j]
+		}
+	}
+	return best
 }
 
 // CodeOwnersRule is one line of a CODEOWNERS file.
@@ -72,6 +137,7 @@ func ParseCodeOwners(r io.Reader) (*CodeOwners, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("codeowners: %w", err)
 	}
+	co.idx = newCodeOwnersIndex(co.Rules)
 	return co, nil
 }
 
@@ -188,6 +254,12 @@ func compileCodeOwnersPattern(pat string) (*regexp.Regexp, error) {
 // case-sensitive, as on GitHub.
 func (c *CodeOwners) Match(path string) *CodeOwnersRule {
 	path = strings.TrimPrefix(strings.TrimPrefix(path, "./"), "/")
+	if c.idx != nil {
+		if i := c.idx.best(c.Rules, path); i >= 0 {
+			return &c.Rules[i]
+		}
+		return nil
+	}
 	for i := len(c.Rules) - 1; i >= 0; i-- {
 		if c.Rules[i].re.MatchString(path) {
 			return &c.Rules[i]

@@ -70,7 +70,7 @@ type Snapshot struct {
 
 type source struct {
 	catalog.Source
-	codeOwners *ownersIndex // nil when the source has no CODEOWNERS file
+	codeOwners *catalog.CodeOwners // nil when the source has no CODEOWNERS file
 }
 
 // Load reads a snapshot from r: the sources first, then, concurrently,
@@ -97,7 +97,7 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("drift: source %s: %w", src.Name, err)
 			}
-			so.codeOwners = newOwnersIndex(co)
+			so.codeOwners = co
 			for _, rule := range co.Rules {
 				for _, o := range rule.Owners {
 					if !strings.HasPrefix(o, "@") || !strings.Contains(o, "/") {
