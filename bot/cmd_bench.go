@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -84,8 +85,22 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "`duration` of the throughput run")
 	fs.IntVar(&o.requests, "requests", 1000, "owner `requests` timed one at a time for p50/p99")
 	asJSON := fs.Bool("json", false, "print one JSON line instead of a table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (go tool pprof)")
 	if code, exit := parseFlags(fs, env, args); exit {
 		return code
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "portalbot bench: %v\n", err)
+			return ExitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(env.Stderr, "portalbot bench: %v\n", err)
+			return ExitFail
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if o.entities < 10 || o.repos < 1 || o.clients < 1 || o.requests < 1 || o.duration <= 0 || fs.NArg() > 0 {
 		fmt.Fprintln(env.Stderr, "portalbot bench: want --entities >= 10, --repos, --clients, --requests >= 1, --duration > 0 and no arguments")

@@ -281,6 +281,7 @@ func (st *stream) Commit(ctx context.Context, src catalog.Source, full bool) (ca
 	if st.w.bumped {
 		st.s.countsChanged(st.w.gen, st.w.kinds)
 	}
+	st.s.analyzeIfBig(ctx, st.res)
 	return st.res, nil
 }
 
