@@ -48,6 +48,24 @@ func Stores() map[string]func(testing.TB) *sqlstore.Store {
 // test fails only when ApplySync itself fails.
 func LoadDir(tb testing.TB, st catalog.Store, source, dir string) catalog.SyncResult {
 	tb.Helper()
+	res, err := st.ApplySync(context.Background(), catalog.SyncBatch{
+		Source: catalog.Source{Name: source, Repo: dir, Commit: "loaddir"},
+		Full:   true,
+		Files:  ReadDir(tb, dir, nil),
+	})
+	if err != nil {
+		tb.Fatalf("LoadDir(%s): ApplySync: %v", dir, err)
+	}
+	return res
+}
+
+// ReadDir parses every *.yaml file under dir with catalog.Parse into one
+// FileResult per file, sorted by path; paths are slash-separated and
+// relative to dir. edit, when not nil, rewrites a file's text before it is
+// parsed (a test's second commit). Files that do not parse carry their
+// errors, as a sync would record them.
+func ReadDir(tb testing.TB, dir string, edit func(path, data string) string) []catalog.FileResult {
+	tb.Helper()
 	var files []catalog.FileResult
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
@@ -58,26 +76,21 @@ func LoadDir(tb testing.TB, st catalog.Store, source, dir string) catalog.SyncRe
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		f, err := os.Open(p)
+		b, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		ents, errs := catalog.Parse(f, rel)
+		data := string(b)
+		if edit != nil {
+			data = edit(rel, data)
+		}
+		ents, errs := catalog.Parse(strings.NewReader(data), rel)
 		files = append(files, catalog.FileResult{Path: rel, Entities: ents, Errors: errs})
 		return nil
 	})
 	if err != nil {
-		tb.Fatalf("LoadDir(%s): %v", dir, err)
+		tb.Fatalf("ReadDir(%s): %v", dir, err)
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
-	res, err := st.ApplySync(context.Background(), catalog.SyncBatch{
-		Source: catalog.Source{Name: source, Repo: dir, Commit: "loaddir"},
-		Full:   true,
-		Files:  files,
-	})
-	if err != nil {
-		tb.Fatalf("LoadDir(%s): ApplySync: %v", dir, err)
-	}
-	return res
+	return files
 }

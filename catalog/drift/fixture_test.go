@@ -2,14 +2,12 @@ package drift_test
 
 import (
 	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
 )
 
 // fixtureSource is the source name of testdata/catalog; its repo is a
@@ -33,38 +31,15 @@ func loadFixture(tb testing.TB, st catalog.Store, commit string, edit func(path,
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var files []catalog.FileResult
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") {
-			return err
+	files := catalogtest.ReadDir(tb, dir, edit)
+	for _, f := range files {
+		if len(f.Errors) > 0 {
+			tb.Fatalf("fixture %s: %v", f.Path, f.Errors)
 		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		data := string(b)
-		if edit != nil {
-			data = edit(rel, data)
-		}
-		ents, perrs := catalog.Parse(strings.NewReader(data), rel)
-		if len(perrs) > 0 {
-			tb.Fatalf("fixture %s: %v", rel, perrs)
-		}
-		for _, e := range ents {
+		for _, e := range f.Entities {
 			e.Origin.Source, e.Origin.Commit = fixtureSource, commit
 		}
-		files = append(files, catalog.FileResult{Path: rel, Entities: ents})
-		return nil
-	})
-	if err != nil {
-		tb.Fatal(err)
 	}
-	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	res, err := st.ApplySync(context.Background(), catalog.SyncBatch{
 		Source: catalog.Source{Name: fixtureSource, Repo: fixtureRepo, Branch: "main", Commit: commit, CodeOwners: string(co)},
 		Full:   true,
