@@ -42,10 +42,9 @@ func (ks kindSpec) refsFor(spec map[string]any) []refField {
 }
 
 // refField is a spec field holding one or a list of entity references:
-// the relationFields of each kind in @backstage/catalog-model's catalog
-// model (kinds/*EntityV1alpha1, applied by plugin-catalog-backend's
-// ModelProcessor, which replaced BuiltinKindsEntityProcessor), and the
-// scaffolder's processor for Template owners.
+// the fields BuiltinKindsEntityProcessor (@backstage/plugin-catalog-backend)
+// emits relations for, the scaffolder's processor for Template owners, and
+// the relationFields of the alpha catalog model's AiResource kind.
 type refField struct {
 	field string
 	list  bool
@@ -53,20 +52,17 @@ type refField struct {
 	// reference must name one (dependsOn, dependencyOf).
 	defaultKind string
 	rel, inv    string
-	// allowed lists the kinds a target may have (the model's allowedKinds,
-	// compared case-insensitively); a reference to another kind makes no
-	// relation at all. Nil allows every kind.
+	// allowed lists the kinds a target may have (the alpha model's
+	// allowedKinds, compared case-insensitively); a reference to another
+	// kind makes no relation at all. Nil allows every kind, as
+	// BuiltinKindsEntityProcessor does for the core kinds.
 	allowed []string
 	// required is set for per-type fields the type's schema requires.
 	required bool
 }
 
-// ownerKinds are the kinds an owner may be (catalog-model: spec.owner
-// allowedKinds ["Group", "User"]); "owner: system:x" makes no relation.
-var ownerKinds = []string{KindGroup, KindUser}
-
 var (
-	ownerRef  = refField{field: "owner", defaultKind: KindGroup, rel: RelOwnedBy, inv: RelOwnerOf, allowed: ownerKinds}
+	ownerRef  = refField{field: "owner", defaultKind: KindGroup, rel: RelOwnedBy, inv: RelOwnerOf}
 	systemRef = refField{field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart}
 	dependsOn = refField{field: "dependsOn", list: true, rel: RelDependsOn, inv: RelDependencyOf}
 	depOf     = refField{field: "dependencyOf", list: true, rel: RelDependencyOf, inv: RelDependsOn}
@@ -142,9 +138,9 @@ var kinds = map[string]kindSpec{
 			c.str("leader", false)
 		},
 		refs: []refField{
-			{field: "parent", defaultKind: KindGroup, rel: RelChildOf, inv: RelParentOf, allowed: []string{KindGroup}},
-			{field: "children", list: true, defaultKind: KindGroup, rel: RelParentOf, inv: RelChildOf, allowed: []string{KindGroup}},
-			{field: "members", list: true, defaultKind: KindUser, rel: RelHasMember, inv: RelMemberOf, allowed: []string{KindUser}},
+			{field: "parent", defaultKind: KindGroup, rel: RelChildOf, inv: RelParentOf},
+			{field: "children", list: true, defaultKind: KindGroup, rel: RelParentOf, inv: RelChildOf},
+			{field: "members", list: true, defaultKind: KindUser, rel: RelHasMember, inv: RelMemberOf},
 		},
 	},
 	KindUser: {
@@ -154,7 +150,7 @@ var kinds = map[string]kindSpec{
 			c.strList("leaderOf", false)
 		},
 		refs: []refField{
-			{field: "memberOf", list: true, defaultKind: KindGroup, rel: RelMemberOf, inv: RelHasMember, allowed: []string{KindGroup}},
+			{field: "memberOf", list: true, defaultKind: KindGroup, rel: RelMemberOf, inv: RelHasMember},
 		},
 	},
 	KindLocation: {
@@ -189,9 +185,15 @@ var kinds = map[string]kindSpec{
 			c.str("lifecycle", true)
 			c.aiResourceType()
 		},
-		refs: []refField{ownerRef, {field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart, allowed: []string{KindSystem}}},
-		// catalog-model alpha AiResourceEntityV1alpha1: per spec.type
-		// relation fields, each limited to AiResource targets.
+		// catalog-model alpha AiResourceEntityV1alpha1: owner a Group or
+		// User, system a System, and per spec.type relation fields, each
+		// limited to AiResource targets. Every kind a field allows is one
+		// the model declares the relation pair for, so each relation made
+		// has its inverse.
+		refs: []refField{
+			{field: "owner", defaultKind: KindGroup, rel: RelOwnedBy, inv: RelOwnerOf, allowed: []string{KindGroup, KindUser}},
+			{field: "system", defaultKind: KindSystem, rel: RelPartOf, inv: RelHasPart, allowed: []string{KindSystem}},
+		},
 		typeRefs: map[string][]refField{
 			"skill":       {{field: "dependsOn", list: true, defaultKind: KindAiResource, rel: RelDependsOn, inv: RelDependencyOf, allowed: []string{KindAiResource}}},
 			"plugin":      {{field: "skills", list: true, defaultKind: KindAiResource, rel: RelHasPart, inv: RelPartOf, allowed: []string{KindAiResource}, required: true}},

@@ -30,19 +30,23 @@ type Relation struct {
 }
 
 // DeriveRelations returns every relation e's spec implies, as Backstage's
-// ModelProcessor (@backstage/plugin-catalog-backend) emits them: the
-// forward edge with Source e for each reference, and its inverse with the
-// target as Source only when the catalog model declares that relation pair
-// between the two kinds (a Component's consumesApis naming a Component
-// makes consumesApi but no apiConsumedBy). References without a namespace
+// default catalog emits them: BuiltinKindsEntityProcessor
+// (@backstage/plugin-catalog-backend, used unless an alpha catalog model is
+// installed through catalogModelExtensionPoint) for the core kinds, the
+// scaffolder's ScaffolderEntitiesProcessor for Template owners. Each
+// reference makes the forward edge with Source e and its inverse with the
+// target as Source, whatever the target's kind: a Component's consumesApis
+// naming a Component makes both consumesApi and apiConsumedBy, an owner
+// that is a System both ownedBy and ownerOf. References without a namespace
 // take e's namespace, those without a kind the field's default kind (owner
 // → Group, system → System, ...). References that do not parse are skipped
-// (Validate reports them), as are references to a kind the field does not
-// allow (an owner that is not a Group or User), unknown kinds and fields
-// that create no relation. Targets need not exist, and owners that are not
-// valid names are kept as written (web@example.com becomes
-// group:default/web@example.com). The result has no duplicates and keeps
-// the order of the spec fields.
+// (Validate reports them), as are unknown kinds and fields that create no
+// relation. AiResource exists only in the alpha model
+// (aiResourceEntityModel), so its fields follow that model: a reference to
+// a kind the field does not allow makes no relation. Targets need not
+// exist, and owners that are not valid names are kept as written
+// (web@example.com becomes group:default/web@example.com). The result has
+// no duplicates and keeps the order of the spec fields.
 func DeriveRelations(e *Entity) []Relation {
 	ks, ok := kinds[e.Kind]
 	if !ok || e.Spec == nil {
@@ -69,60 +73,10 @@ func DeriveRelations(e *Entity) []Relation {
 				continue
 			}
 			add(rf.rel, self, target)
-			if hasInverse(e.Kind, rf.rel, target.Kind) {
-				add(rf.inv, target, self)
-			}
+			add(rf.inv, target, self)
 		}
 	}
 	return out
-}
-
-// pairs lists, per source kind and forward relation type, the target kinds
-// for which the catalog model declares the relation pair, and so emits the
-// inverse. It is @backstage/catalog-model's wellKnownRelationsModel
-// (kinds/relations) plus the AiResource layer's updateRelationPair calls,
-// compiled per kind (each pair also holds read backwards: Component
-// hasPart → Component, API, Resource because partOf goes from those kinds
-// to Component).
-var pairs = map[string]map[string][]string{
-	KindComponent: {
-		RelOwnedBy: ownerKinds, RelProvidesAPI: {KindAPI}, RelConsumesAPI: {KindAPI},
-		RelDependsOn: {KindComponent, KindResource}, RelDependencyOf: {KindComponent, KindResource},
-		RelPartOf: {KindComponent, KindSystem}, RelHasPart: {KindComponent, KindAPI, KindResource},
-	},
-	KindAPI: {
-		RelOwnedBy: ownerKinds, RelAPIProvidedBy: {KindComponent}, RelAPIConsumedBy: {KindComponent},
-		RelPartOf: {KindComponent, KindSystem},
-	},
-	KindResource: {
-		RelOwnedBy: ownerKinds, RelDependsOn: {KindComponent, KindResource}, RelDependencyOf: {KindComponent, KindResource},
-		RelPartOf: {KindComponent, KindSystem},
-	},
-	KindSystem: {
-		RelOwnedBy: ownerKinds, RelPartOf: {KindDomain},
-		RelHasPart: {KindComponent, KindAPI, KindResource, KindAiResource},
-	},
-	KindDomain: {RelOwnedBy: ownerKinds, RelPartOf: {KindDomain}, RelHasPart: {KindSystem, KindDomain}},
-	KindGroup: {
-		RelOwnedBy: ownerKinds, RelParentOf: {KindGroup}, RelChildOf: {KindGroup}, RelHasMember: {KindUser},
-	},
-	KindUser:     {RelOwnedBy: ownerKinds, RelMemberOf: {KindGroup}},
-	KindLocation: {RelOwnedBy: ownerKinds},
-	KindAiResource: {
-		RelOwnedBy: ownerKinds, RelDependsOn: {KindAiResource}, RelDependencyOf: {KindAiResource},
-		RelPartOf: {KindSystem, KindAiResource}, RelHasPart: {KindAiResource},
-	},
-}
-
-// hasInverse reports whether Backstage emits the inverse of a relation of
-// type rel from an entity of kind from to one of kind to. Template is not
-// in the catalog model: the scaffolder's own processor always emits both
-// directions of its owner relation.
-func hasInverse(from, rel, to string) bool {
-	if from == KindTemplate {
-		return true
-	}
-	return containsFold(pairs[from][rel], to)
 }
 
 func containsFold(list []string, s string) bool {

@@ -146,22 +146,27 @@ spec:
 				"group:default/g ownerOf api:default/a",
 			},
 		},
-		// The cases below are differences the oracle test (bot/oracle_test.go)
-		// found against Backstage's ModelProcessor.
+		// Backstage's default catalog (BuiltinKindsEntityProcessor) does not
+		// check target kinds: every reference makes the relation and its
+		// inverse. The oracle test (bot/oracle_test.go) checks these against
+		// Backstage itself.
 		{
-			name: "consumesApis naming a component has no inverse",
+			name: "consumesApis naming a component has its inverse",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: www}\nspec: {type: website, lifecycle: production, owner: g, consumesApis: ['component:lookup'], providesApis: ['resource:r']}\n",
 			want: []string{
+				"component:default/lookup apiConsumedBy component:default/www",
 				"component:default/www consumesApi component:default/lookup",
 				"component:default/www ownedBy group:default/g",
 				"component:default/www providesApi resource:default/r",
 				"group:default/g ownerOf component:default/www",
+				"resource:default/r apiProvidedBy component:default/www",
 			},
 		},
 		{
-			name: "dependsOn an API or system has no inverse",
+			name: "dependsOn an API or system has its inverse",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: db}\nspec: {type: database, owner: g, dependsOn: ['api:a', 'component:c'], dependencyOf: ['system:s'], system: 'component:c'}\n",
 			want: []string{
+				"api:default/a dependencyOf resource:default/db",
 				"component:default/c dependencyOf resource:default/db",
 				"component:default/c hasPart resource:default/db",
 				"group:default/g ownerOf resource:default/db",
@@ -170,41 +175,53 @@ spec:
 				"resource:default/db dependsOn component:default/c",
 				"resource:default/db ownedBy group:default/g",
 				"resource:default/db partOf component:default/c",
+				"system:default/s dependsOn resource:default/db",
 			},
 		},
 		{
-			name: "system partOf a system has no inverse",
+			name: "system partOf a system has its inverse",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: System\nmetadata: {name: s}\nspec: {owner: g, domain: 'system:big'}\n",
 			want: []string{
 				"group:default/g ownerOf system:default/s",
+				"system:default/big hasPart system:default/s",
 				"system:default/s ownedBy group:default/g",
 				"system:default/s partOf system:default/big",
 			},
 		},
 		{
-			name: "owner of a kind other than Group or User makes no relation",
+			name: "owner of a kind other than Group or User",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\nspec: {type: service, lifecycle: production, owner: 'system:s', system: s}\n",
 			want: []string{
+				"component:default/c ownedBy system:default/s",
 				"component:default/c partOf system:default/s",
 				"system:default/s hasPart component:default/c",
+				"system:default/s ownerOf component:default/c",
 			},
 		},
 		{
-			name: "group fields allow only groups and users",
+			name: "group fields take any kind",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: g}\nspec: {type: team, parent: 'user:u', children: ['group:a', 'user:b'], members: ['group:c', d]}\n",
 			want: []string{
 				"group:default/a childOf group:default/g",
+				"group:default/c memberOf group:default/g",
+				"group:default/g childOf user:default/u",
+				"group:default/g hasMember group:default/c",
 				"group:default/g hasMember user:default/d",
 				"group:default/g parentOf group:default/a",
+				"group:default/g parentOf user:default/b",
+				"user:default/b childOf group:default/g",
 				"user:default/d memberOf group:default/g",
+				"user:default/u parentOf group:default/g",
 			},
 		},
 		{
-			name: "user memberOf allows only groups",
+			name: "user memberOf takes any kind",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ada}\nspec: {memberOf: [g, 'user:bob']}\n",
 			want: []string{
 				"group:default/g hasMember user:default/ada",
 				"user:default/ada memberOf group:default/g",
+				"user:default/ada memberOf user:default/bob",
+				"user:default/bob hasMember user:default/ada",
 			},
 		},
 		{
@@ -215,6 +232,8 @@ spec:
 				"template:default/t ownedBy component:default/c",
 			},
 		},
+		// AiResource exists only in the alpha catalog model, whose
+		// allowedKinds it keeps: references to other kinds make nothing.
 		{
 			name: "ai skill dependsOn and plugin skills",
 			doc:  "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: sk}\nspec: {type: skill, lifecycle: production, owner: g, system: 'component:x', dependsOn: [other, 'component:c']}\n",
@@ -223,6 +242,14 @@ spec:
 				"airesource:default/sk dependsOn airesource:default/other",
 				"airesource:default/sk ownedBy group:default/g",
 				"group:default/g ownerOf airesource:default/sk",
+			},
+		},
+		{
+			name: "ai owner that is not a group or user makes no relation",
+			doc:  "apiVersion: backstage.io/v1alpha1\nkind: AiResource\nmetadata: {name: r}\nspec: {type: prompt, lifecycle: production, owner: 'system:s', system: s}\n",
+			want: []string{
+				"airesource:default/r partOf system:default/s",
+				"system:default/s hasPart airesource:default/r",
 			},
 		},
 		{
