@@ -128,8 +128,9 @@ func (c *Config) ingestOptions(env *Env) ingest.Options {
 			Timeout:      c.Placeholders.Timeout,
 			MaxBytes:     c.Placeholders.MaxBytes,
 		},
-		Sources: c.ingestSources(),
-		Getenv:  env.getenv,
+		Sources:    c.ingestSources(),
+		Getenv:     env.getenv,
+		AlphaModel: c.CatalogModel == "alpha",
 	}
 }
 

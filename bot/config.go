@@ -27,6 +27,12 @@ type Config struct {
 	PortalURL string `yaml:"portal_url"`
 	// HTTPAddr is the serve address. Empty means ":8080". Env PORTALBOT_HTTP_ADDR.
 	HTTPAddr string `yaml:"http_addr"`
+	// CatalogModel is the Backstage catalog model entities are checked
+	// against: "default" (or empty), Backstage's default configuration,
+	// which rejects AiResource entities and APIs without spec.definition;
+	// or "alpha", which accepts them as Backstage does with the alpha
+	// catalog model (catalogModelExtensionPoint) installed.
+	CatalogModel string `yaml:"catalog_model"`
 
 	Sync         SyncConfig         `yaml:"sync"`
 	Sources      []SourceConfig     `yaml:"sources"`
@@ -252,6 +258,9 @@ func (c *Config) Validate() error {
 		if d.Empty != "" && d.Empty != "skip" && d.Empty != "oneline" {
 			return fmt.Errorf("config: reports.team_digests.empty: want skip or oneline, got %q", d.Empty)
 		}
+	}
+	if m := c.CatalogModel; m != "" && m != "default" && m != "alpha" {
+		return fmt.Errorf("config: catalog_model: want default or alpha, got %q", m)
 	}
 	if g := c.Discord.Gateway; g != "" && g != "on" && g != "off" {
 		return fmt.Errorf("config: discord.gateway: want on or off, got %q", g)

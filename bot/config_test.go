@@ -27,6 +27,7 @@ func TestLoadConfigNamesTheBadKey(t *testing.T) {
 		{"bad db", "db: mysql://root:hunter2@db/portal\n", []string{"db:", "postgres://", "sqlite:"}},
 		{"bad portal url", "portal_url: portal.example.com\n", []string{"portal_url", "http(s) URL"}},
 		{"bad discord gateway", "discord:\n  gateway: maybe\n", []string{"discord.gateway", "on or off"}},
+		{"bad catalog model", "catalog_model: beta\n", []string{"catalog_model", "default or alpha", `"beta"`}},
 		{"wrong type", "sync:\n  timeout: soon\n", []string{"line 2", "soon"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

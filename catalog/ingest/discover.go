@@ -223,6 +223,7 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		res := catalog.ParseFile(bytes.NewReader(data), it.path)
 		p.ents, p.errs, p.fatal, p.failed = res.Entities, res.Errors, res.Fatal, res.Failed
 	}
+	d.rejectAlphaOnly(&p)
 	key := it.key()
 	for i := range p.errs {
 		p.errs[i].Path = key

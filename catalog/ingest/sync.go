@@ -41,6 +41,10 @@ type Options struct {
 	Sources []Source
 	// Getenv reads credentials' environment variables; nil means os.Getenv.
 	Getenv func(string) string
+	// AlphaModel accepts what only Backstage's alpha catalog model defines
+	// (AiResource entities, APIs with spec.remotes and no spec.definition).
+	// False fails those documents, as a default Backstage does.
+	AlphaModel bool
 }
 
 // Progress reports a sync under way.
