@@ -2,7 +2,10 @@
 
 // The oracle test runs Backstage's own catalog backend (installed with npm
 // from bot/testdata/oracle) on the same files as portalbot and diffs entity
-// refs and relations. It needs node, npm, network access to the npm registry
+// refs and relations. Backstage runs in its default configuration (no alpha
+// catalog model installed, so BuiltinKindsEntityProcessor makes the
+// relations), except in TestOracleAlphaModel, which installs the alpha
+// model for the kinds only it defines. It needs node, npm, network access to the npm registry
 // on first run and the local Postgres; run it with
 //
 //	go test -tags oracle -run Oracle -timeout 30m ./bot
@@ -40,15 +43,33 @@ import (
 	"github.com/portalbot/portalbot/catalog/synth"
 )
 
-// TestOracleCorpus ingests the shared Backstage corpus into Backstage and
-// portalbot and requires the same entity refs and relations.
-func TestOracleCorpus(t *testing.T) {
+// Backstage configurations the harness runs.
+const (
+	// modelDefault is Backstage's default catalog: no catalog model
+	// extension, BuiltinKindsEntityProcessor.
+	modelDefault = ""
+	// modelAlpha installs the alpha catalog model (catalogModelExtensionPoint)
+	// with aiResourceEntityModel and mcpServerApiEntityModel.
+	modelAlpha = "alpha"
+)
+
+// corpusDir returns the shared Backstage corpus.
+func corpusDir(t *testing.T) string {
+	t.Helper()
 	corpus := filepath.Join("..", "..", "shared", "corpus", "backstage")
 	if _, err := os.Stat(corpus); err != nil {
 		t.Fatalf("the shared Backstage corpus is missing at %s: %v", corpus, err)
 	}
+	return corpus
+}
+
+// TestOracleCorpus ingests the shared Backstage corpus into a default
+// Backstage and portalbot and requires the same entity refs and relations.
+// Both reject its AiResource entities and its mcp-server APIs without
+// spec.definition; TestOracleAlphaModel checks them with the alpha model.
+func TestOracleCorpus(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "corpus")
-	if err := os.CopyFS(repo, os.DirFS(corpus)); err != nil {
+	if err := os.CopyFS(repo, os.DirFS(corpusDir(t))); err != nil {
 		t.Fatal(err)
 	}
 	root := `apiVersion: backstage.io/v1alpha1
@@ -69,7 +90,47 @@ spec:
 		t.Fatal(err)
 	}
 	commitAll(t, repo)
-	diffWithBackstage(t, repo)
+	diffWithBackstage(t, repo, modelDefault)
+}
+
+// TestOracleAlphaModel diffs what only the alpha catalog model defines
+// (AiResource entities, mcp-server APIs with spec.remotes and no
+// definition) against a Backstage with that model installed and portalbot
+// with catalog_model: alpha: the corpus's examples and
+// testdata/oracle/alpha. It holds no reference from a core kind to a kind
+// its field is not meant for: with the alpha model Backstage drops some of
+// those relations, and portalbot keeps the default processor's rules.
+func TestOracleAlphaModel(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "alpha")
+	examples := filepath.Join(corpusDir(t), "extra", "backstage-demo", "examples")
+	for src, dst := range map[string]string{
+		filepath.Join(examples, "ai-resources.yaml"):            "ai-resources.yaml",
+		filepath.Join(examples, "mcp-server-api.yaml"):          "mcp-server-api.yaml",
+		filepath.Join("testdata", "oracle", "alpha", "ai.yaml"): "ai.yaml",
+	} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(repo, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, dst), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root := `apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: alpha-root
+spec:
+  targets: [./ai-resources.yaml, ./mcp-server-api.yaml, ./ai.yaml]
+`
+	if err := os.WriteFile(filepath.Join(repo, "catalog-info.yaml"), []byte(root), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commitAll(t, repo)
+	diffWithBackstage(t, repo, modelAlpha)
 }
 
 // TestOracleGenerated does the same on a generated catalog of at least
@@ -95,20 +156,20 @@ func TestOracleGenerated(t *testing.T) {
 		t.Fatalf("no glob targets to expand in %s", work)
 	}
 	commitWorktree(t, r)
-	diffWithBackstage(t, work)
+	diffWithBackstage(t, work, modelDefault)
 }
 
 // TestOracleEdgeCases diffs the hand-written edge cases in
-// testdata/oracle/edge: references to kinds a field does not allow,
-// relations the catalog model declares no inverse for, invalid documents
-// beside valid ones, missing Location targets.
+// testdata/oracle/edge against a default Backstage: every reference field
+// naming kinds it is not meant for, invalid documents beside valid ones,
+// missing Location targets.
 func TestOracleEdgeCases(t *testing.T) {
 	repo := filepath.Join(t.TempDir(), "edge")
 	if err := os.CopyFS(repo, os.DirFS(filepath.Join("testdata", "oracle", "edge"))); err != nil {
 		t.Fatal(err)
 	}
 	commitAll(t, repo)
-	diffWithBackstage(t, repo)
+	diffWithBackstage(t, repo, modelDefault)
 }
 
 // expandGlobTargets rewrites each "- ./pattern" target line holding a '*'
@@ -191,10 +252,13 @@ type snapshot struct {
 // semantics, with the reason.
 var knownDifferences = map[string]string{}
 
-func diffWithBackstage(t *testing.T, repo string) {
+// diffWithBackstage syncs repo into portalbot and into Backstage with the
+// catalog model named by model (modelDefault or modelAlpha) and fails on
+// every difference in entity refs and relations.
+func diffWithBackstage(t *testing.T, repo, model string) {
 	t.Helper()
-	ours := portalbotSnapshot(t, repo)
-	theirs := backstageSnapshot(t, repo, len(ours.refs))
+	ours := portalbotSnapshot(t, repo, model)
+	theirs := backstageSnapshot(t, repo, len(ours.refs), model)
 	t.Logf("portalbot: %d entities, %d relations; backstage: %d entities, %d relations",
 		len(ours.refs), len(ours.relations), len(theirs.refs), len(theirs.relations))
 	var diffs []string
@@ -231,12 +295,18 @@ func diffWithBackstage(t *testing.T, repo string) {
 	}
 }
 
-func portalbotSnapshot(t *testing.T, repo string) snapshot {
+// portalbotSnapshot syncs repo into a fresh portalbot database, with the
+// config key catalog_model set to model (empty: the default).
+func portalbotSnapshot(t *testing.T, repo, model string) snapshot {
 	t.Helper()
 	db := "sqlite:" + filepath.Join(t.TempDir(), "oracle.db")
+	cfg := filepath.Join(t.TempDir(), "portalbot.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("catalog_model: %q\n", model)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	var out, errb bytes.Buffer
 	env := &bot.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-	if code := bot.Main(context.Background(), []string{"sync", "--db", db, "--repo", repo, "--json"}, env); code != 0 {
+	if code := bot.Main(context.Background(), []string{"sync", "--db", db, "--config", cfg, "--repo", repo, "--json"}, env); code != 0 {
 		t.Fatalf("portalbot sync = %d: %s", code, errb.String())
 	}
 	out.Reset()
@@ -286,8 +356,9 @@ func toSnapshot(ents []apiEntity) snapshot {
 
 // backstageSnapshot serves repo over HTTP (so relative targets and $text
 // placeholders resolve as they do for a url location), ingests it into a
-// fresh Backstage catalog and waits until the entity count settles.
-func backstageSnapshot(t *testing.T, repo string, want int) snapshot {
+// fresh Backstage catalog with the catalog model named by model and waits
+// until the entity count settles.
+func backstageSnapshot(t *testing.T, repo string, want int, model string) snapshot {
 	t.Helper()
 	dir := oracleInstall(t)
 	files := httptest.NewServer(http.FileServer(http.Dir(repo)))
@@ -330,6 +401,7 @@ catalog:
 	var logs bytes.Buffer
 	cmd := exec.CommandContext(ctx, "node", "index.js", "--config", cfgPath)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PORTALBOT_ORACLE_MODEL="+model) // read by index.js
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start backstage: %v", err)
