@@ -53,7 +53,7 @@ func TestSyncLeaseExclusive(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 25 {
-				ok, err := j.run(context.Background())
+				ok, err := j.run(context.Background(), nil)
 				if err != nil {
 					t.Errorf("%s: run: %v", j.holder, err)
 					return
@@ -85,7 +85,7 @@ func TestSyncLeaseExclusive(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	j := jobs[0]
 	j.src = ingest.Source{Name: "other", Repo: repos[0]}
-	if ok, err := j.run(context.Background()); err != nil || !ok {
+	if ok, err := j.run(context.Background(), nil); err != nil || !ok {
 		t.Errorf("run after the holder's lease expired = %v, %v; want it to run", ok, err)
 	}
 }
