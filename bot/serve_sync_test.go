@@ -89,3 +89,20 @@ func TestSyncLeaseExclusive(t *testing.T) {
 		t.Errorf("run after the holder's lease expired = %v, %v; want it to run", ok, err)
 	}
 }
+
+func TestSyncWorkers(t *testing.T) {
+	for _, tt := range []struct {
+		workers int
+		dialect string
+		want    int
+	}{
+		{0, "postgres", 4},
+		{0, "sqlite", 1},
+		{8, "postgres", 8},
+		{2, "sqlite", 2},
+	} {
+		if got := (SyncConfig{Workers: tt.workers}).workers(tt.dialect); got != tt.want {
+			t.Errorf("SyncConfig{Workers: %d}.workers(%q) = %d, want %d", tt.workers, tt.dialect, got, tt.want)
+		}
+	}
+}
