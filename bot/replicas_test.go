@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,7 +92,7 @@ type replica struct {
 
 // shareTest drives replicas through ticks and records every committed sync.
 type shareTest struct {
-	t        *testing.T
+	t        testing.TB
 	sources  []string
 	replicas []*replica
 	tick     atomic.Int32
@@ -114,7 +115,7 @@ const (
 	testSyncPoll  = 40 * time.Millisecond
 )
 
-func newShareTest(t *testing.T, stores []*sqlstore.Store, sources, workers int) *shareTest {
+func newShareTest(t testing.TB, stores []*sqlstore.Store, sources, workers int) *shareTest {
 	h := &shareTest{t: t, commits: map[int]map[string][]string{}}
 	for i := range sources {
 		h.sources = append(h.sources, fmt.Sprintf("repo-%02d", i))
@@ -227,15 +228,27 @@ func (h *shareTest) check(n int) map[string]int {
 
 // openReplicaStores opens n stores on one fresh Postgres schema, as n
 // serve processes on one database.
-func openReplicaStores(t *testing.T, n int) []*sqlstore.Store {
-	dsn, first := pgSchemaDSN(t, "")
+func openReplicaStores(tb testing.TB, n int) []*sqlstore.Store {
+	tb.Helper()
+	first := sqlstore.OpenTestPostgres(tb)
+	var schema string
+	if err := first.DB().Get(&schema, "SELECT current_schema()"); err != nil {
+		tb.Fatal(err)
+	}
+	u, err := url.Parse(sqlstore.TestPostgresDSN(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
 	stores := []*sqlstore.Store{first}
 	for len(stores) < n {
-		st, err := sqlstore.Open(context.Background(), dsn)
+		st, err := sqlstore.Open(context.Background(), u.String())
 		if err != nil {
-			t.Fatalf("open replica store: %v", err)
+			tb.Fatalf("open replica store: %v", err)
 		}
-		t.Cleanup(func() { st.Close() })
+		tb.Cleanup(func() { st.Close() })
 		stores = append(stores, st)
 	}
 	return stores
@@ -394,4 +407,37 @@ func testReplicasShare(t *testing.T, h *shareTest, workers int, multiWriter bool
 	h.start(3, rs[0], rs[1])()
 	per = h.check(3)
 	t.Logf("tick 3: syncs per replica %v", per)
+}
+
+// BenchmarkReplicasTick measures one tick of 60 sources whose syncs each
+// spend fetchTime inside their transaction before writing, as a streamed
+// sync fetches and discovers (I/O-bound on a real network), on r replicas
+// of w workers each sharing one Postgres database.
+func BenchmarkReplicasTick(b *testing.B) {
+	const fetchTime = 50 * time.Millisecond
+	for _, c := range []struct{ replicas, workers int }{{1, 1}, {1, 4}, {3, 2}} {
+		b.Run(fmt.Sprintf("replicas=%d/workers=%d", c.replicas, c.workers), func(b *testing.B) {
+			h := newShareTest(b, openReplicaStores(b, c.replicas), 60, c.workers)
+			h.hook = func(ctx context.Context, _ *replica, _ string) error {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(fetchTime):
+					return nil
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				h.start(i+1, h.replicas...)()
+			}
+			b.StopTimer()
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			for i := range b.N {
+				if len(h.commits[i+1]) != len(h.sources) {
+					b.Fatalf("tick %d: %d sources synced, want %d", i+1, len(h.commits[i+1]), len(h.sources))
+				}
+			}
+		})
+	}
 }
