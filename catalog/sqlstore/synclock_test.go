@@ -153,6 +153,8 @@ func TestSyncsOfOneSourceSerialise(t *testing.T) {
 // TestConcurrentSourcesOneRef syncs two sources that both define one ref,
 // at the same time, many times over: each time exactly one holds it and
 // the other gets a processing error naming the holder's source and file.
+// Odd rounds use ApplySync's partial batch (an incremental sync) rather
+// than the streamed writer.
 func TestConcurrentSourcesOneRef(t *testing.T) {
 	eachStore(t, func(t *testing.T, st *sqlstore.Store) {
 		replicas := []*sqlstore.Store{st, st}
@@ -172,6 +174,11 @@ func TestConcurrentSourcesOneRef(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					f := parseFile(t, src+".yaml", comp(shared, "team-"+src)+"---\n"+comp("own-"+src, "team-"+src), false)
+					if round%2 == 1 {
+						results[i], errs[i] = replicas[i].ApplySync(ctx, catalog.SyncBatch{
+							Source: catalog.Source{Name: src, Commit: "c1"}, Files: []catalog.FileResult{f}})
+						return
+					}
 					sw, err := begin(ctx, replicas[i], src, f)
 					if err != nil {
 						errs[i] = err
