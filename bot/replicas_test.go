@@ -441,3 +441,38 @@ func BenchmarkReplicasTick(b *testing.B) {
 		})
 	}
 }
+
+// TestReplicaShutdownHandsOver cancels a replica in the middle of a sync,
+// as SIGTERM does: it gives its claim back, so another replica syncs the
+// source at once rather than after the claim's lease.
+func TestReplicaShutdownHandsOver(t *testing.T) {
+	st := sqlstore.OpenTestSQLite(t)
+	h := newShareTest(t, []*sqlstore.Store{st, st}, 3, 1)
+	a, b := h.replicas[0], h.replicas[1]
+	in := make(chan struct{}, len(h.sources))
+	h.hook = func(ctx context.Context, r *replica, _ string) error {
+		if r == a {
+			in <- struct{}{}
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}
+	doneA := h.start(1, a)
+	select {
+	case <-in:
+	case <-time.After(10 * time.Second):
+		t.Fatal("replica a never started a sync")
+	}
+	a.cancel()
+	doneA()
+	start := time.Now()
+	h.start(1, b)()
+	// Waiting out a's claim would take at least this long.
+	if took, expiry := time.Since(start), testSyncClaim-testSyncLease/3; took >= expiry {
+		t.Errorf("replica b synced the tick in %s, want less than %s (a's claim released, not expired)", took, expiry)
+	}
+	if per := h.check(1); per[b.name] != len(h.sources) {
+		t.Errorf("syncs per replica = %v, want all %d by %s", per, len(h.sources), b.name)
+	}
+}
