@@ -33,9 +33,10 @@ import (
 // (a sync is one transaction).
 const (
 	syncLeaseTTL = 2 * time.Minute
-	// syncClaimTTL outlives the lease by a quarter: both are renewed
-	// together, so a claim that ran out (its holder died) never finds its
-	// source's lease still held, which would fail the tick it took over.
+	// syncClaimTTL outlives the lease by a quarter: both are taken and
+	// renewed together, the claim first, so a claim that ran out (its
+	// holder died) never finds its source's lease still held, which would
+	// fail the tick it took over.
 	syncClaimTTL = syncLeaseTTL + syncLeaseTTL/4
 	syncPoll     = syncLeaseTTL / 8
 	// syncGrace bounds how long shutdown waits for a sync under way.
@@ -96,9 +97,15 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
-				if err == nil && ok && renew != nil {
+				// The claim first: a process that dies between the two
+				// renewals leaves a claim that outlives the lease, so
+				// whoever takes the claim over finds the lease free.
+				ok, err := true, error(nil)
+				if renew != nil {
 					ok, err = renew(ctx)
+				}
+				if err == nil && ok {
+					ok, err = j.leases.TryLease(ctx, lease, j.holder, j.ttl)
 				}
 				if err != nil || !ok {
 					// Without the lease another replica may start: stop, and
