@@ -322,7 +322,7 @@ func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, re
 		return fmt.Errorf("insert processing errors: %w", err)
 	}
 	if res.Added+res.Updated+res.Removed > 0 {
-		// The sync lock (Postgres) or write lock (SQLite) is held, so no
+		// The sync write lock (Postgres, synclock.go) or SQLite's write lock is held, so no
 		// other sync moves the generation between these two statements.
 		if err := tx.GetContext(ctx, &w.gen, "SELECT value FROM meta WHERE key = 'generation'"); err != nil {
 			return fmt.Errorf("read generation: %w", err)
