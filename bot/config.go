@@ -53,6 +53,21 @@ type SyncConfig struct {
 	CacheDir string `yaml:"cache_dir"`
 	// Timeout bounds one sync of one source; zero means 10 minutes.
 	Timeout time.Duration `yaml:"timeout"`
+	// Workers is how many sources one replica syncs at once; zero means
+	// 4 on Postgres and 1 on SQLite, whose single writer a sync holds from
+	// its start (a second one would wait out the busy timeout).
+	Workers int `yaml:"workers"`
+}
+
+// workers is the number of sync workers for a store of dialect.
+func (c SyncConfig) workers(dialect string) int {
+	switch {
+	case c.Workers > 0:
+		return c.Workers
+	case dialect == "sqlite":
+		return 1
+	}
+	return 4
 }
 
 // SourceConfig is one Git repository holding catalog descriptors.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -13,16 +16,36 @@ import (
 	"github.com/portalbot/portalbot/catalog/ingest"
 )
 
-// Sync leases: each source's scheduled sync runs under the lease
-// "sync:<source>", so that with several replicas on one database exactly one
-// syncs a source at a time. The lease is renewed every syncLeaseTTL/3 while
-// the sync runs; a replica that dies mid-sync leaves the previous state
-// (ApplySync is one transaction) and its lease expires after syncLeaseTTL.
+// Scheduled syncs, shared by the replicas on one database.
+//
+// The sources with one schedule have one cron entry. At each tick every
+// replica offers them to its workers (sync.workers, a fixed pool), in an
+// order of its own; a worker claims a source's run of the tick (job_runs
+// "sync:<source>", ClaimOnce) and syncs it. So N replicas sync different
+// sources at the same time, and each source once per tick. When nothing is
+// left to claim but other replicas still hold runs of the tick, a replica
+// looks again every syncPoll: a claim is renewed every syncLeaseTTL/3 while
+// its sync runs, so the claim of a replica that died is taken over within
+// syncClaimTTL plus syncPoll. One that shuts down gives its claims back at
+// once (ReleaseRun). A sync also runs under the lease "sync:<source>", so
+// that a source is never synced twice at once, even by a late sync of an
+// earlier tick; a replica that dies mid-sync leaves the previous state
+// (a sync is one transaction).
 const (
 	syncLeaseTTL = 2 * time.Minute
+	// syncClaimTTL outlives the lease by a quarter: both are taken and
+	// renewed together, the claim first, so a claim that ran out (its
+	// holder died) never finds its source's lease still held, which would
+	// fail the tick it took over.
+	syncClaimTTL = syncLeaseTTL + syncLeaseTTL/4
+	syncPoll     = syncLeaseTTL / 8
 	// syncGrace bounds how long shutdown waits for a sync under way.
 	syncGrace = 30 * time.Second
 )
+
+// errLeaseLost means a sync stopped because its lease or claim could not
+// be renewed: another replica may have taken the source over.
+var errLeaseLost = errors.New("sync lease lost")
 
 // leaser is the part of the store that coordinates replicas.
 type leaser interface {
@@ -40,22 +63,17 @@ type syncJob struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	metrics *Metrics // may be nil
-	// claims, when set, makes each scheduled tick of spec run once across
-	// replicas (job_runs "sync:<source>"), not merely one at a time: a
-	// replica whose timer fires after another finished the tick skips it.
-	claims runClaimer
-	spec   string
-}
-
-// runClaimer is the part of the store that hands out scheduled ticks.
-type runClaimer interface {
-	ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
-	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
+	// busy is set while this process syncs the source for a tick, so that
+	// the next tick, when it fires meanwhile, leaves the source alone.
+	busy atomic.Bool
 }
 
 // run syncs the source if this process gets the lease. It reports whether
-// it ran; a lease held by another replica is not an error.
-func (j *syncJob) run(ctx context.Context) (bool, error) {
+// it ran; a lease held by another replica is not an error. renew, when not
+// nil, is called with the lease's renewal, every ttl/3: when it fails or
+// returns false, the sync stops as when the lease is lost, with an error
+// wrapping errLeaseLost.
+func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, error)) (bool, error) {
 	name := j.src.SourceName()
 	lease := "sync:" + name
 	ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
@@ -68,6 +86,7 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
+	var lost atomic.Bool
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
@@ -78,11 +97,21 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+				// The claim first: a process that dies between the two
+				// renewals leaves a claim that outlives the lease, so
+				// whoever takes the claim over finds the lease free.
+				ok, err := true, error(nil)
+				if renew != nil {
+					ok, err = renew(ctx)
+				}
+				if err == nil && ok {
+					ok, err = j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+				}
 				if err != nil || !ok {
 					// Without the lease another replica may start: stop, and
 					// let the transaction roll back.
 					j.logger.WarnContext(ctx, "sync lease lost; stopping", "source", name, "err", err)
+					lost.Store(true)
 					cancel()
 					return
 				}
@@ -93,6 +122,9 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 	res, err := j.sync(ctx, j.src)
 	cancel()
 	<-renewed
+	if err != nil && lost.Load() {
+		err = fmt.Errorf("sync %s: %w: %w", name, errLeaseLost, err)
+	}
 	// Release even when ctx is cancelled (shutdown): otherwise the next
 	// replica waits for the lease to expire.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -120,54 +152,202 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 	return true, err
 }
 
-// runLogged is run for the scheduler: errors stop here, logged once.
-func (j *syncJob) runLogged(ctx context.Context) {
-	if err := j.runScheduled(ctx); err != nil && ctx.Err() == nil {
-		j.logger.ErrorContext(ctx, "scheduled sync failed", "source", j.src.SourceName(), "err", err)
+// runClaimer is the part of the store that hands out the runs of a tick.
+type runClaimer interface {
+	// ClaimOnce claims (job, tick) for holder until lease ends; false
+	// means another holder has it or it finished.
+	ClaimOnce(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
+	// RenewRun extends holder's claim; false means holder lost it.
+	RenewRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
+	// ReleaseRun gives an unfinished claim back, for another to take now.
+	ReleaseRun(ctx context.Context, job string, tick time.Time, holder string) error
+	// FinishRun records the outcome of a claimed run.
+	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
+	// FinishedJobs returns the jobs whose run at tick finished.
+	FinishedJobs(ctx context.Context, tick time.Time) ([]string, error)
+}
+
+// syncPool is one replica's workers for scheduled syncs.
+type syncPool struct {
+	claims runClaimer
+	holder string
+	// lease is how long a claim lives unless renewed; poll how often a
+	// replica with nothing to claim looks for claims to take over.
+	lease, poll time.Duration
+	// slots has one buffer slot per worker; a worker holds one from before
+	// it claims a run until its sync ends, so that a replica never claims
+	// more than it can sync at once, whatever the number of schedules.
+	slots  chan struct{}
+	logger *slog.Logger
+}
+
+func newSyncPool(claims runClaimer, holder string, workers int, lease, poll time.Duration, logger *slog.Logger) *syncPool {
+	return &syncPool{claims: claims, holder: holder, lease: lease, poll: poll,
+		slots: make(chan struct{}, max(workers, 1)), logger: logger}
+}
+
+// runTick syncs, with the other replicas, the run at tick of every job's
+// source. It claims runs until every one has finished (here or on another
+// replica), ctx ends, or until; it then returns once its own syncs end.
+func (p *syncPool) runTick(ctx context.Context, jobs []*syncJob, tick, until time.Time) {
+	cctx, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	for cctx.Err() == nil {
+		left, err := p.unfinished(cctx, jobs, tick)
+		switch {
+		case err != nil:
+			if cctx.Err() == nil {
+				p.logger.WarnContext(ctx, "sync tick: read finished runs", "tick", tick, "err", err)
+			}
+		case len(left) == 0:
+			return
+		default:
+			if p.pass(ctx, cctx, left, tick) > 0 {
+				continue
+			}
+		}
+		// What is left is held by replicas alive a moment ago: wait for
+		// them to finish, or for a claim to expire.
+		t := time.NewTimer(p.poll)
+		select {
+		case <-cctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
 	}
 }
 
-// runScheduled runs the tick firing now, once across replicas when
-// j.claims is set: it claims the tick, syncs under the lease and records
-// the outcome, so a failed tick may be claimed again.
-func (j *syncJob) runScheduled(ctx context.Context) error {
-	if j.claims == nil {
-		_, err := j.run(ctx)
-		return err
-	}
-	name := j.src.SourceName()
-	job, tick := "sync:"+name, scheduleTick(j.spec, time.Now())
-	ok, err := j.claims.ClaimRun(ctx, job, tick, j.holder, j.ttl)
+// unfinished returns the jobs whose run at tick has not finished.
+func (p *syncPool) unfinished(ctx context.Context, jobs []*syncJob, tick time.Time) ([]*syncJob, error) {
+	finished, err := p.claims.FinishedJobs(ctx, tick)
 	if err != nil {
-		return fmt.Errorf("sync %s: claim tick: %w", name, err)
+		return nil, err
+	}
+	done := make(map[string]bool, len(finished))
+	for _, f := range finished {
+		done[f] = true
+	}
+	var left []*syncJob
+	for _, j := range jobs {
+		if !done["sync:"+j.src.SourceName()] {
+			left = append(left, j)
+		}
+	}
+	return left, nil
+}
+
+// pass offers each job once to the workers, in a random order (replicas
+// that all began with the same source would contend for every one), and
+// returns how many runs they claimed. Claims stop when claimCtx ends;
+// syncs run under ctx.
+func (p *syncPool) pass(ctx, claimCtx context.Context, jobs []*syncJob, tick time.Time) int {
+	next := make(chan *syncJob)
+	var (
+		claimed atomic.Int64
+		wg      sync.WaitGroup
+	)
+	for range cap(p.slots) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				select {
+				case p.slots <- struct{}{}:
+				case <-claimCtx.Done():
+					continue
+				}
+				if p.claimAndSync(ctx, claimCtx, j, tick) {
+					claimed.Add(1)
+				}
+				<-p.slots
+			}
+		}()
+	}
+	for _, i := range rand.Perm(len(jobs)) {
+		if claimCtx.Err() != nil {
+			break
+		}
+		next <- jobs[i]
+	}
+	close(next)
+	wg.Wait()
+	return int(claimed.Load())
+}
+
+// claimAndSync syncs j's source if this replica claims its run at tick,
+// and records the outcome. It reports whether it claimed the run.
+func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick time.Time) bool {
+	name := j.src.SourceName()
+	job := "sync:" + name
+	if !j.busy.CompareAndSwap(false, true) {
+		return false
+	}
+	defer j.busy.Store(false)
+	ok, err := p.claims.ClaimOnce(claimCtx, job, tick, p.holder, p.lease)
+	if err != nil {
+		if claimCtx.Err() == nil {
+			p.logger.ErrorContext(ctx, "claim sync tick", "source", name, "tick", tick, "err", err)
+		}
+		return false
 	}
 	if !ok {
-		j.logger.DebugContext(ctx, "sync tick done by another replica", "source", name, "tick", tick)
-		return nil
+		p.logger.DebugContext(ctx, "sync tick taken by another replica", "source", name, "tick", tick)
+		return false
 	}
-	ran, err := j.run(ctx)
+	ran, err := j.run(ctx, func(ctx context.Context) (bool, error) {
+		return p.claims.RenewRun(ctx, job, tick, p.holder, p.lease)
+	})
 	if !ran && err == nil {
 		// Another replica holds the lease, syncing an earlier tick late:
-		// this tick is not done, so let a later attempt take it.
+		// this tick is not done, but the next one will be.
 		err = errors.New("lease held by another replica")
 	}
 	// Record even when ctx has ended, or the claim sits until it expires.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if ferr := j.claims.FinishRun(fctx, job, tick, err); ferr != nil {
-		j.logger.WarnContext(ctx, "record sync tick", "source", name, "tick", tick, "err", ferr)
+	switch {
+	case errors.Is(err, errLeaseLost):
+		// The run may be another replica's by now: leave it to it.
+		p.logger.WarnContext(ctx, "sync tick given up", "source", name, "tick", tick, "err", err)
+	case err != nil && ctx.Err() != nil:
+		// Shutting down mid-sync, which rolled back: hand the run over.
+		if rerr := p.claims.ReleaseRun(fctx, job, tick, p.holder); rerr != nil {
+			p.logger.WarnContext(ctx, "release sync tick", "source", name, "tick", tick, "err", rerr)
+		}
+	default:
+		if ferr := p.claims.FinishRun(fctx, job, tick, err); ferr != nil {
+			p.logger.WarnContext(ctx, "record sync tick", "source", name, "tick", tick, "err", ferr)
+		}
+		switch {
+		case err != nil && !ran:
+			p.logger.InfoContext(ctx, "sync tick skipped", "source", name, "tick", tick, "reason", err.Error())
+		case err != nil:
+			p.logger.ErrorContext(ctx, "scheduled sync failed", "source", name, "tick", tick, "err", err)
+		}
 	}
-	if !ran && err != nil && ctx.Err() == nil {
-		j.logger.InfoContext(ctx, "sync tick skipped", "source", name, "tick", tick, "reason", err.Error())
-		return nil
-	}
-	return err
+	return true
+}
+
+// syncGroup is the sources that share one schedule.
+type syncGroup struct {
+	spec  string
+	sched cron.Schedule
+	jobs  []*syncJob
+}
+
+// fire runs the group's tick that fires at now. Claiming stops a little
+// before the next tick fires, so that one tick's stragglers never delay
+// the next.
+func (g *syncGroup) fire(ctx context.Context, p *syncPool, now time.Time) {
+	tick := scheduleTick(g.spec, now)
+	next := g.sched.Next(tick)
+	p.runTick(ctx, g.jobs, tick, next.Add(-next.Sub(tick)/20))
 }
 
 // syncParts builds serve's sync part: every configured source is synced
 // once at start and then on its cron schedule (the source's own, else
-// sync.schedule), under a lease so that replicas never sync a source at
-// the same time. It registers no routes.
+// sync.schedule), by sync.workers workers per replica that share each
+// tick's sources with the other replicas. It registers no routes.
 func syncParts(ctx context.Context, a *App) ([]Part, error) {
 	if len(a.Config.Sources) == 0 {
 		return nil, nil
@@ -192,28 +372,46 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 		host, _ := os.Hostname() // empty on error; the pid still tells processes apart
 		holder = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	cl := cronLogger{logger}
-	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
-	var jobs []*syncJob
+	pool := newSyncPool(a.Store, holder, a.Config.Sync.workers(a.Store.Dialect()), syncClaimTTL, syncPoll, logger)
+	var groups []*syncGroup
+	bySpec := map[string]*syncGroup{}
 	for i, src := range a.Config.ingestSources() {
-		j := &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
-			timeout: timeout, logger: logger, metrics: a.Metrics, claims: a.Store}
 		spec := a.Config.Sources[i].Schedule
 		if spec == "" {
 			spec = a.Config.Sync.Schedule
 		}
-		j.spec = spec
-		if _, err := c.AddFunc(spec, func() { j.runLogged(ctx) }); err != nil {
-			return nil, fmt.Errorf("sync: sources[%d].schedule: %w", i, err)
+		g := bySpec[spec]
+		if g == nil {
+			sched, err := cronParser.Parse(spec)
+			if err != nil {
+				return nil, fmt.Errorf("sync: sources[%d].schedule: %w", i, err)
+			}
+			g = &syncGroup{spec: spec, sched: sched}
+			bySpec[spec] = g
+			groups = append(groups, g)
 		}
-		jobs = append(jobs, j)
+		g.jobs = append(g.jobs, &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
+			timeout: timeout, logger: logger, metrics: a.Metrics})
+	}
+	// No SkipIfStillRunning: a tick whose syncs outlast the period must
+	// not cost this replica the next one; the pool's slots bound the work.
+	cl := cronLogger{logger}
+	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl)))
+	for _, g := range groups {
+		c.Schedule(g.sched, cron.FuncJob(func() { g.fire(ctx, pool, time.Now()) }))
 	}
 	run := func(ctx context.Context) error {
-		for _, j := range jobs {
-			j.runLogged(ctx)
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				g.fire(ctx, pool, time.Now())
+			}()
 		}
+		wg.Wait()
 		c.Start()
-		logger.InfoContext(ctx, "sync scheduler started", "sources", len(jobs))
+		logger.InfoContext(ctx, "sync scheduler started", "sources", len(a.Config.Sources), "schedules", len(groups), "workers", cap(pool.slots))
 		<-ctx.Done()
 		select {
 		case <-c.Stop().Done():

@@ -53,7 +53,7 @@ func TestSyncLeaseExclusive(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 25 {
-				ok, err := j.run(context.Background())
+				ok, err := j.run(context.Background(), nil)
 				if err != nil {
 					t.Errorf("%s: run: %v", j.holder, err)
 					return
@@ -85,7 +85,24 @@ func TestSyncLeaseExclusive(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	j := jobs[0]
 	j.src = ingest.Source{Name: "other", Repo: repos[0]}
-	if ok, err := j.run(context.Background()); err != nil || !ok {
+	if ok, err := j.run(context.Background(), nil); err != nil || !ok {
 		t.Errorf("run after the holder's lease expired = %v, %v; want it to run", ok, err)
+	}
+}
+
+func TestSyncWorkers(t *testing.T) {
+	for _, tt := range []struct {
+		workers int
+		dialect string
+		want    int
+	}{
+		{0, "postgres", 4},
+		{0, "sqlite", 1},
+		{8, "postgres", 8},
+		{2, "sqlite", 2},
+	} {
+		if got := (SyncConfig{Workers: tt.workers}).workers(tt.dialect); got != tt.want {
+			t.Errorf("SyncConfig{Workers: %d}.workers(%q) = %d, want %d", tt.workers, tt.dialect, got, tt.want)
+		}
 	}
 }

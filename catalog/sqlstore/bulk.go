@@ -34,6 +34,9 @@ type writer struct {
 	kinds  map[string]int
 	gen    int64
 	bumped bool
+	// writeLocked is set once the transaction holds the sync write lock
+	// (lockWrites).
+	writeLocked bool
 }
 
 type stagedTable struct {

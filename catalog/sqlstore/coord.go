@@ -71,11 +71,7 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 // the claim.
 func (s *Store) ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error) {
 	now := time.Now()
-	if last := s.prunedAt.Load(); now.UnixNano()-last >= int64(PruneEvery) && s.prunedAt.CompareAndSwap(last, now.UnixNano()) {
-		// Housekeeping must not fail a scheduled job; whatever is left is
-		// pruned an hour later, by this or another replica.
-		_, _ = s.PruneRuns(ctx, RunRetention)
-	}
+	s.maybePrune(ctx, now)
 	nowV := dbTimeValue(now)
 	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO job_runs (job, tick, status, attempts, holder, lease_until, error, updated_at)
 		VALUES (?, ?, 'claimed', 1, ?, ?, '', ?)
@@ -85,6 +81,66 @@ func (s *Store) ClaimRun(ctx context.Context, job string, tick time.Time, holder
 			OR (job_runs.status = 'claimed' AND job_runs.lease_until < ?)`),
 		job, dbTimeValue(tick), holder, dbTimeValue(now.Add(lease)), nowV, MaxRunAttempts, nowV)
 	return s.won("claim run "+job, r, err)
+}
+
+// maybePrune runs PruneRuns at most once per PruneEvery per process.
+func (s *Store) maybePrune(ctx context.Context, now time.Time) {
+	if last := s.prunedAt.Load(); now.UnixNano()-last >= int64(PruneEvery) && s.prunedAt.CompareAndSwap(last, now.UnixNano()) {
+		// Housekeeping must not fail a scheduled job; whatever is left is
+		// pruned an hour later, by this or another replica.
+		_, _ = s.PruneRuns(ctx, RunRetention)
+	}
+}
+
+// ClaimOnce claims the run of job at tick for holder, for lease, like
+// ClaimRun, except that a finished run is never handed out again, failed
+// or not: it returns true when no one has claimed the run, or when its
+// claimant's lease ended before it finished (it died). Scheduled syncs use
+// it: a failed sync is retried by the next tick, not within this one.
+func (s *Store) ClaimOnce(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error) {
+	now := time.Now()
+	s.maybePrune(ctx, now)
+	nowV := dbTimeValue(now)
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO job_runs (job, tick, status, attempts, holder, lease_until, error, updated_at)
+		VALUES (?, ?, 'claimed', 1, ?, ?, '', ?)
+		ON CONFLICT (job, tick) DO UPDATE SET attempts = job_runs.attempts + 1,
+			holder = excluded.holder, lease_until = excluded.lease_until, updated_at = excluded.updated_at
+		WHERE job_runs.status = 'claimed' AND job_runs.lease_until < ?`),
+		job, dbTimeValue(tick), holder, dbTimeValue(now.Add(lease)), nowV, nowV)
+	return s.won("claim run "+job, r, err)
+}
+
+// RenewRun extends holder's claim on the run of job at tick to lease from
+// now. It returns false when holder no longer holds the claim: the run
+// finished or was released, or its lease ended and another claimed it.
+func (s *Store) RenewRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error) {
+	now := time.Now()
+	r, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE job_runs SET lease_until = ?, updated_at = ?
+		WHERE job = ? AND tick = ? AND holder = ? AND status = 'claimed'`),
+		dbTimeValue(now.Add(lease)), dbTimeValue(now), job, dbTimeValue(tick), holder)
+	return s.won("renew run "+job, r, err)
+}
+
+// ReleaseRun gives back holder's unfinished claim on the run of job at
+// tick, as if it had never been claimed, so that another replica may take
+// it at once rather than when the lease ends (a replica shutting down
+// mid-run). A run held by someone else, or finished, is left alone.
+func (s *Store) ReleaseRun(ctx context.Context, job string, tick time.Time, holder string) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind("DELETE FROM job_runs WHERE job = ? AND tick = ? AND holder = ? AND status = 'claimed'"),
+		job, dbTimeValue(tick), holder)
+	return s.wrap("release run "+job, err)
+}
+
+// FinishedJobs returns the jobs, in no particular order, whose run at tick
+// has finished, succeeded or failed.
+func (s *Store) FinishedJobs(ctx context.Context, tick time.Time) ([]string, error) {
+	var jobs []string
+	err := s.db.SelectContext(ctx, &jobs, s.db.Rebind("SELECT job FROM job_runs WHERE tick = ? AND status IN ('succeeded', 'failed')"),
+		dbTimeValue(tick))
+	if err != nil {
+		return nil, s.wrap("finished jobs", err)
+	}
+	return jobs, nil
 }
 
 // maxErrorLen bounds the error text kept per run.

@@ -46,7 +46,8 @@ type stream struct {
 }
 
 // BeginSync starts a sync of src written file by file; see catalog.SyncWriter.
-// On Postgres it holds the sync lock until Commit or Rollback.
+// On Postgres it holds src's lock until Commit or Rollback, and the write
+// lock from its first write on (synclock.go); on SQLite, the write lock.
 func (s *Store) BeginSync(ctx context.Context, src catalog.Source) (catalog.SyncWriter, error) {
 	if src.Name == "" {
 		return nil, errors.New("begin sync: source has no name")
@@ -79,10 +80,8 @@ func (s *Store) BeginSync(ctx context.Context, src catalog.Source) (catalog.Sync
 }
 
 func (st *stream) begin(ctx context.Context) error {
-	if st.s.pg() {
-		if _, err := st.tx.ExecContext(ctx, syncLockSQL); err != nil {
-			return err
-		}
+	if err := st.w.lockSource(ctx, st.src.Name); err != nil {
+		return err
 	}
 	// Paths repeat for every entity of a file: share one string each.
 	paths := map[string]string{}
@@ -185,6 +184,11 @@ func (st *stream) flush(ctx context.Context) error {
 		}
 	}
 	// Refs new to the source may belong to another one.
+	if len(unknown) > 0 {
+		if err := st.w.lockWrites(ctx); err != nil {
+			return err
+		}
+	}
 	type holder struct {
 		Ref    string `db:"ref"`
 		Source string `db:"source"`
@@ -243,6 +247,12 @@ func (st *stream) flush(ctx context.Context) error {
 		}
 		writes = append(writes, c)
 	}
+	if len(writes) == 0 {
+		return nil
+	}
+	if err := st.w.lockWrites(ctx); err != nil {
+		return err
+	}
 	if err := st.s.deleteRelationsOf(ctx, st.tx, changed); err != nil {
 		return fmt.Errorf("delete relations: %w", err)
 	}
@@ -287,6 +297,9 @@ func (st *stream) Commit(ctx context.Context, src catalog.Source, full bool) (ca
 
 func (st *stream) commit(ctx context.Context, full bool) error {
 	tx, src := st.tx, st.src.Name
+	if err := st.w.lockWrites(ctx); err != nil {
+		return err
+	}
 	// Entities that moved to another file: their stored file, when broken,
 	// keeps them; without a full sync, so does a stored file not added.
 	for _, c := range st.deferred {

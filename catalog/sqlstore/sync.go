@@ -14,13 +14,6 @@ import (
 	"github.com/portalbot/portalbot/migrations"
 )
 
-// syncLockSQL takes the advisory lock every ApplySync holds on Postgres
-// until it commits, so that syncs from several processes never interleave
-// and the first-source-wins check for a ref sees committed state. It is
-// keyed by schema, like the migration lock. On SQLite, every transaction
-// takes the write lock at BEGIN (see sqliteParams).
-const syncLockSQL = "SELECT pg_advisory_xact_lock(hashtext('portalbot.sync'), hashtext(current_schema()))"
-
 // Columns written for entities: every insert sets all of them, an update all
 // but first_seen (the first column, ref, is the key).
 var (
@@ -91,10 +84,8 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	defer func() { _ = tx.Rollback() }()
 	w := &writer{s: s, conn: conn, tx: tx, kinds: map[string]int{}}
 	defer w.close()
-	if s.pg() {
-		if _, err := tx.ExecContext(ctx, syncLockSQL); err != nil {
-			return catalog.SyncResult{}, s.wrap(op, err)
-		}
+	if err := w.lockSource(ctx, src); err != nil {
+		return catalog.SyncResult{}, s.wrap(op, err)
 	}
 	res, err := s.applySync(ctx, w, b, time.Now().UTC())
 	if err != nil {
@@ -205,7 +196,11 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 		}
 	}
 
-	// Refs new to this scope may belong to another source (or file).
+	// Refs new to this scope may belong to another source (or file). The
+	// batch is parsed whole already: from here on is the write phase.
+	if err := w.lockWrites(ctx); err != nil {
+		return res, err
+	}
 	type holder struct {
 		Ref    string `db:"ref"`
 		Source string `db:"source"`
@@ -327,7 +322,7 @@ func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, re
 		return fmt.Errorf("insert processing errors: %w", err)
 	}
 	if res.Added+res.Updated+res.Removed > 0 {
-		// The sync lock (Postgres) or write lock (SQLite) is held, so no
+		// The sync write lock (Postgres, synclock.go) or SQLite's write lock is held, so no
 		// other sync moves the generation between these two statements.
 		if err := tx.GetContext(ctx, &w.gen, "SELECT value FROM meta WHERE key = 'generation'"); err != nil {
 			return fmt.Errorf("read generation: %w", err)
