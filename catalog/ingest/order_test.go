@@ -77,3 +77,36 @@ spec:
 		check(t, sqlstore.OpenTestPostgres(t))
 	}
 }
+
+// TestStoredDefinitionKeepsRef checks that an entity already stored keeps
+// its file when another file starts defining it in the same commit that
+// changes both, in an incremental sync as in a full one.
+func TestStoredDefinitionKeepsRef(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		repo := newRepo(t, map[string]string{
+			"catalog-info.yaml":    "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets: [./services/*.yaml]\n",
+			"services/zulu.yaml":   service("shared", "team-a"),
+			"services/alpha.yaml":  service("alpha", "team-a"),
+			"services/middle.yaml": service("middle", "team-a"),
+		})
+		src := ingest.Source{Name: "sticky", Repo: repo}
+		mustSync(t, ingest.New(st, ingest.Options{}), src)
+		commit(t, repo, map[string]string{
+			"services/zulu.yaml":  service("shared", "team-b"),
+			"services/alpha.yaml": service("alpha", "team-a") + "---\n" + service("shared", "team-c"),
+		})
+		res := mustSync(t, ingest.New(st, ingest.Options{}), src)
+		if res.Full {
+			t.Errorf("Sync after changing two services = %+v, want incremental", res)
+		}
+		e := entity(t, st, "component:shared")
+		if o, _ := e.Owner(); e.Origin.Path != "services/zulu.yaml" || o.Name != "team-b" {
+			t.Errorf("shared is at %s owned by %s, want services/zulu.yaml and team-b", e.Origin.Path, o.Name)
+		}
+		errs := errorsOf(res, "services/alpha.yaml")
+		msg := "entity component:default/shared is already defined in services/zulu.yaml"
+		if len(errs) != 1 || errs[0].Message != msg {
+			t.Errorf("errors of services/alpha.yaml = %v, want one %q", errs, msg)
+		}
+	})
+}
