@@ -187,3 +187,53 @@ func TestDeletionsWithoutLocalState(t *testing.T) {
 		})
 	})
 }
+
+// TestAnyReplicaSyncsIncrementally checks that the sync state is the
+// database's: a second process, with its own empty cache directory,
+// re-parses only the file that changed after the first one's sync.
+func TestAnyReplicaSyncsIncrementally(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		repo := deletionRepo(t)
+		src := ingest.Source{Name: "acme/catalog", Repo: repo}
+		mustSync(t, ingest.New(st, ingest.Options{CacheDir: t.TempDir()}), src)
+		commit(t, repo, map[string]string{"services/bravo/catalog-info.yaml": service("bravo", "team-b")})
+		res := mustSync(t, ingest.New(st, ingest.Options{CacheDir: t.TempDir()}), src)
+		if res.Full || res.Files != 1 || res.Updated != 1 {
+			t.Errorf("second replica's Sync after a one-file change = %+v, want incremental, 1 file, 1 updated", res)
+		}
+		if o, _ := entity(t, st, "component:bravo").Owner(); o.Name != "team-b" {
+			t.Errorf("bravo's owner = %v, want team-b", o)
+		}
+	})
+}
+
+// TestRemovedTargetWithoutState is TestRemovedTargetKeepsLastGood with no
+// sync state at all: the root Location fails on its missing target, and
+// what its stored version named (the deleted file and the others) keeps
+// its last good entities, while a file only a glob reached goes.
+func TestRemovedTargetWithoutState(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		repo := newRepo(t, map[string]string{
+			"catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: root\nspec:\n  targets: [./alpha.yaml, ./org.yaml, ./more.yaml]\n",
+			"alpha.yaml":        service("alpha", "team-a"),
+			"org.yaml":          groups,
+			"more.yaml":         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: more\nspec:\n  targets: [./more/*.yaml]\n",
+			"more/bravo.yaml":   service("bravo", "team-a"),
+			"more/charly.yaml":  service("charly", "team-a"),
+		})
+		wrapped := stateless{st, st}
+		src := ingest.Source{Name: "targets", Repo: repo}
+		mustSync(t, ingest.New(wrapped, ingest.Options{}), src)
+		commit(t, repo, map[string]string{"alpha.yaml": "", "more/charly.yaml": ""})
+		res := mustSync(t, ingest.New(wrapped, ingest.Options{}), src)
+		for _, ref := range []string{"location:root", "component:alpha", "group:team-a", "location:more", "component:bravo"} {
+			entity(t, st, ref)
+		}
+		if _, err := st.Entity(context.Background(), catalog.MustParseRef("component:charly")); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("Entity(charly) after its file was deleted: err = %v, want ErrNotFound", err)
+		}
+		if errs := errorsOf(res, "alpha.yaml"); len(errs) != 1 {
+			t.Errorf("errors for alpha.yaml = %v, want its read error", errs)
+		}
+	})
+}
