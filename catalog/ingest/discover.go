@@ -304,7 +304,7 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 		// Location reached through a target now missing: a deleted file
 		// keeps its last good entities and shows its error (PLATFORM.md).
 		st.Location = true
-		for _, c := range d.lastGoodChildren(ctx, p.it, fr) {
+		for _, c := range d.lastGoodChildren(ctx, p.it) {
 			st.Children = append(st.Children, c.key())
 			d.enqueue(c)
 		}
@@ -325,7 +325,7 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 // entities, followed again. An exactly named target is returned even when
 // it is gone, so that it keeps its last good entities with a read error,
 // as with a state; a glob's deleted matches are not known without one.
-func (d *discovery) lastGoodChildren(ctx context.Context, it item, fr *catalog.FileResult) []item {
+func (d *discovery) lastGoodChildren(ctx context.Context, it item) []item {
 	key := it.key()
 	if d.prev != nil {
 		if old, ok := d.prev.Files[key]; ok {
