@@ -47,6 +47,7 @@ func (it item) key() string {
 
 // parsed is one file's parse, done by a worker.
 type parsed struct {
+	seq  int // the file's place in discovery order
 	it   item
 	ents []*catalog.Entity
 	errs []catalog.ProcessingError
@@ -68,21 +69,24 @@ type discovery struct {
 	// others are the foreign sources opened so far, by name.
 	others map[string]*tree
 
-	files map[string]*catalog.FileResult
+	// files are the results in discovery order, the order in which the
+	// store decides which of two files defining one ref keeps it.
+	files []catalog.FileResult
 	// sink, when set, takes each file's result as it is settled instead
 	// of files, so that a full sync never holds every parsed entity; its
 	// first error stops discovery (sinkErr).
 	sink    func(context.Context, catalog.FileResult) error
 	sinkErr error
-	// handled counts the files handled; anyErrors is set when one of them
-	// had Errors.
-	handled   int
-	anyErrors bool
-	states    map[string]fileState
-	patterns  map[string]bool
-	queue     []item
-	seen      map[string]bool
-	closers   []func() // of foreign repositories
+	// handled counts the files handled.
+	handled int
+	// stored are the source's stored Location entities by file, read
+	// once when a broken file has no previous state (nil until then).
+	stored   map[string][]*catalog.Entity
+	states   map[string]fileState
+	patterns map[string]bool
+	queue    []item
+	seen     map[string]bool
+	closers  []func() // of foreign repositories
 }
 
 // close closes the foreign repositories discovery opened.
@@ -97,7 +101,6 @@ func newDiscovery(s *Syncer, own *tree, prev *state) *discovery {
 	return &discovery{
 		s: s, own: own, prev: prev,
 		others:   map[string]*tree{},
-		files:    map[string]*catalog.FileResult{},
 		states:   map[string]fileState{},
 		patterns: map[string]bool{},
 		seen:     map[string]bool{},
@@ -113,7 +116,10 @@ func (d *discovery) enqueue(it item) {
 	d.queue = append(d.queue, it)
 }
 
-// run discovers from root and returns every file's result, sorted by path.
+// run discovers from root and returns every file's result in discovery
+// order (breadth first from the root, each Location's targets in their
+// listed order, a glob's matches in path order), as Backstage's catalog
+// would first see them.
 func (d *discovery) run(ctx context.Context, root string) ([]catalog.FileResult, error) {
 	if e, err := d.own.snap.entry(root); err != nil || e.Mode != filemode.Regular && e.Mode != filemode.Executable {
 		return nil, fmt.Errorf("root descriptor %s: not a file at commit %s", root, d.own.snap.commit.Hash)
@@ -122,21 +128,22 @@ func (d *discovery) run(ctx context.Context, root string) ([]catalog.FileResult,
 	if err := d.parseAll(ctx, d.handle); err != nil {
 		return nil, err
 	}
-	out := make([]catalog.FileResult, 0, len(d.files))
-	for _, f := range d.files {
-		out = append(out, *f)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+	return d.files, nil
 }
 
 // parseAll drains the queue: the coordinator reads blobs (go-git's store is
 // read by one goroutine at a time anyway) and GOMAXPROCS workers parse;
-// handle runs on the coordinator for each result and may enqueue more.
-// At most workers files wait unparsed at once.
+// handle runs on the coordinator for each result, in queue order whatever
+// order the workers finish in, and may enqueue more. So which of two files
+// defining one ref the store sees first, and the order of the queue
+// itself, never depend on timing (issue 14). At most workers files wait
+// unparsed at once, and at most window parsed ones wait for a slower one
+// before them.
 func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, parsed)) error {
 	workers := runtime.GOMAXPROCS(0)
+	window := 4 * workers
 	type job struct {
+		seq  int
 		it   item
 		data []byte
 	}
@@ -148,6 +155,7 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		go func() {
 			for j := range jobs {
 				p := d.parseFile(ctx, j.it, j.data)
+				p.seq = j.seq
 				select {
 				case results <- p:
 				case <-done:
@@ -157,9 +165,25 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		}()
 	}
 	defer close(jobs)
-	inflight := 0
-	files := 0
-	for len(d.queue) > 0 || inflight > 0 {
+	// issued files have a sequence number; those from next on are not
+	// handled yet: each is parsing, or waits in ready for one before it.
+	issued, next := 0, 0
+	ready := map[int]parsed{}
+	deliver := func() {
+		for d.sinkErr == nil {
+			p, ok := ready[next]
+			if !ok {
+				return
+			}
+			delete(ready, next)
+			next++
+			handle(ctx, p)
+			if d.s.opts.Progress != nil && next%500 == 0 {
+				d.s.opts.Progress(Progress{Source: d.own.name, Files: next})
+			}
+		}
+	}
+	for len(d.queue) > 0 || issued > next {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -168,30 +192,27 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 		}
 		// Only this goroutine sends on jobs, so room now means the send
 		// below cannot block.
-		if len(d.queue) > 0 && len(jobs) < cap(jobs) {
+		if len(d.queue) > 0 && len(jobs) < cap(jobs) && issued-next < window {
 			it := d.queue[0]
 			d.queue = d.queue[1:]
+			seq := issued
+			issued++
 			data, err := it.t.snap.readFile(it.path, catalog.MaxFileSize)
 			if err != nil {
-				handle(ctx, parsed{it: it, fatal: true, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}})
+				ready[seq] = parsed{seq: seq, it: it, fatal: true, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}}
+				deliver()
 				continue
 			}
-			jobs <- job{it, data}
-			inflight++
+			jobs <- job{seq, it, data}
 			continue
 		}
+		// Whatever is unhandled and not in ready is with a worker: the
+		// file at next is, or deliver would have handled it.
 		p := <-results
-		inflight--
-		handle(ctx, p)
-		if d.sinkErr != nil {
-			return d.sinkErr
-		}
-		files++
-		if d.s.opts.Progress != nil && files%500 == 0 {
-			d.s.opts.Progress(Progress{Source: d.own.name, Files: files})
-		}
+		ready[p.seq] = p
+		deliver()
 	}
-	return nil
+	return d.sinkErr
 }
 
 func readError(err error) string {
@@ -261,7 +282,7 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 			continue
 		}
 		st.Location = true
-		children, ok := d.targets(ctx, p.it, e, fr)
+		children, ok := d.targets(ctx, p.it, e, fr, false)
 		if !ok {
 			// As in Backstage (checked by the oracle test), a Location with
 			// a target it cannot read fails as a whole: it keeps its last
@@ -284,25 +305,62 @@ func (d *discovery) handle(ctx context.Context, p parsed) {
 		// Location reached through a target now missing: a deleted file
 		// keeps its last good entities and shows its error (PLATFORM.md).
 		st.Location = true
-		if d.prev != nil {
-			if old, ok := d.prev.Files[key]; ok {
-				st.Children = append(st.Children, old.Children...)
-				for _, c := range old.Children {
-					if it, ok := d.prevItem(ctx, c); ok {
-						d.enqueue(it)
-					}
-				}
-			}
+		for _, c := range d.lastGoodChildren(ctx, p.it) {
+			st.Children = append(st.Children, c.key())
+			d.enqueue(c)
 		}
 	}
 	d.states[key] = st
 	d.handled++
-	d.anyErrors = d.anyErrors || len(fr.Errors) > 0
 	if d.sink == nil {
-		d.files[key] = fr
+		d.files = append(d.files, *fr)
 	} else if d.sinkErr == nil {
 		d.sinkErr = d.sink(ctx, *fr)
 	}
+}
+
+// lastGoodChildren returns the files that the last good version of the
+// broken file at it reached through its Locations: those the previous
+// sync's state records or, without one (a store that kept none, a first
+// sync after an upgrade), the targets of the file's stored Location
+// entities, followed again. An exactly named target is returned even when
+// it is gone, so that it keeps its last good entities with a read error,
+// as with a state; a glob's deleted matches are not known without one.
+func (d *discovery) lastGoodChildren(ctx context.Context, it item) []item {
+	key := it.key()
+	if d.prev != nil {
+		if old, ok := d.prev.Files[key]; ok {
+			var out []item
+			for _, c := range old.Children {
+				if it, ok := d.prevItem(ctx, c); ok {
+					out = append(out, it)
+				}
+			}
+			return out
+		}
+	}
+	if d.stored == nil {
+		d.stored = map[string][]*catalog.Entity{}
+		locs, err := d.s.store.Entities(ctx, catalog.Query{Kind: catalog.KindLocation, NoRelations: true})
+		if err != nil {
+			// Without them, a full sync could delete what only this file
+			// reached: fail the sync rather than lose entities.
+			d.sinkErr = fmt.Errorf("read stored locations: %w", err)
+			return nil
+		}
+		for _, l := range locs {
+			if l.Origin.Source == d.own.name {
+				d.stored[l.Origin.Path] = append(d.stored[l.Origin.Path], l)
+			}
+		}
+	}
+	var out []item
+	for _, loc := range d.stored[key] {
+		var scratch catalog.FileResult // problems were reported when it was good
+		children, _ := d.targets(ctx, it, loc, &scratch, true)
+		out = append(out, children...)
+	}
+	return out
 }
 
 // prevItem rebuilds the item of a file the previous sync reached.
@@ -323,8 +381,9 @@ func (d *discovery) prevItem(ctx context.Context, key string) (item, bool) {
 
 // targets resolves a Location's target and targets. Problems are added to
 // fr's warnings at the Location's line, and make ok false. A missing
-// target of a Location with spec.presence "optional" is no problem.
-func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult) (out []item, ok bool) {
+// target of a Location with spec.presence "optional" is no problem. With
+// keepMissing, a missing target named exactly is returned all the same.
+func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity, fr *catalog.FileResult, keepMissing bool) (out []item, ok bool) {
 	typ := loc.SpecString("type")
 	if typ == "" {
 		typ = from.typ
@@ -353,7 +412,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 				fail(target, err.Error())
 				continue
 			}
-			if e, err := t.snap.entry(p); err != nil || e.Mode == filemode.Dir {
+			if e, err := t.snap.entry(p); (err != nil || e.Mode == filemode.Dir) && !keepMissing {
 				missing(target, "no such file in source "+t.name)
 				continue
 			}
@@ -378,6 +437,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 				fail(target, "glob: "+err.Error())
 				continue
 			}
+			sort.Strings(matches) // path order, whatever the walk's
 			for _, m := range matches {
 				if e, err := from.t.snap.entry(m); err == nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable) {
 					out = append(out, item{t: from.t, path: m, typ: typ})
@@ -387,6 +447,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 		}
 		e, err := from.t.snap.entry(p)
 		switch {
+		case err != nil && keepMissing:
 		case err != nil:
 			missing(target, "no such file "+p)
 			continue

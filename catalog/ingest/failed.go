@@ -22,12 +22,16 @@ func (d *discovery) settle(ctx context.Context, p parsed, fr *catalog.FileResult
 	}
 	fr.Warnings = append(fr.Warnings, fr.Errors...)
 	fr.Errors = nil
-	if len(failed) == 0 || d.prev == nil {
+	if len(failed) == 0 {
 		return
 	}
-	if _, synced := d.prev.Files[fr.Path]; !synced {
-		return
+	if d.prev != nil {
+		if _, synced := d.prev.Files[fr.Path]; !synced {
+			return // a new file: nothing stored to keep
+		}
 	}
+	// Without a state the store is asked all the same: a fresh process
+	// must not lose what a file it never saw good defined (issue 14).
 	old, err := d.s.store.Entities(ctx, catalog.Query{Refs: failed, WithDefinitions: true})
 	if err != nil {
 		// Without the last good versions the file cannot be written

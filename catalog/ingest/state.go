@@ -1,20 +1,22 @@
 package ingest
 
 import (
-	"crypto/sha256"
+	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/gob"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"io"
 	"sync"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 // state is what one sync of a source learned about it beyond the entities:
 // which descriptor files discovery reached and how, so that the next sync
-// can decide whether re-parsing only the changed files is correct.
+// can decide whether re-parsing only the changed files is correct, and what
+// a file that breaks had reached.
 type state struct {
 	// Commit is the commit key stored in Source.Commit by that sync.
 	Commit string
@@ -47,84 +49,111 @@ type fileState struct {
 	Source, Path string
 }
 
-// states keeps the last state of each source in memory and, when a cache
-// directory is configured, in files under it (so that one-shot
-// `portalbot sync` runs are incremental too).
+// stateStore is implemented by stores that keep each source's sync state
+// (sqlstore.Store does), so that every replica on the database, and every
+// process after a restart, starts from the last sync whoever ran it.
+type stateStore interface {
+	// SyncState returns the state saved for source and the commit key it
+	// describes; the error wraps catalog.ErrNotFound when there is none.
+	SyncState(ctx context.Context, source string) (commit string, state []byte, err error)
+	// SaveSyncState saves state for source at commit, unless commit is no
+	// longer the source's stored commit.
+	SaveSyncState(ctx context.Context, source, commit string, state []byte) error
+}
+
+// stateMagic starts every encoded state: a state written in another format
+// fails to decode and costs one sync with full discovery.
+const stateMagic = "portalbot-sync-state-1\n"
+
+// states keeps the last state of each source in the store when it can,
+// else in memory for the Syncer's lifetime. A cache directory is not used:
+// a replica or a restarted process with another one would start from a
+// state that is not the store's.
 type states struct {
-	dir string // "" for memory only
+	store stateStore // nil: memory only
 
 	mu  sync.Mutex        // guards mem
-	mem map[string]*state // by source name
+	mem map[string]*state // by source name; only when store is nil
 }
 
-func (s *states) file(name string) string {
-	sum := sha256.Sum256([]byte(name))
-	return filepath.Join(s.dir, "state", safeName(name)+"-"+hex.EncodeToString(sum[:6])+".gob")
-}
-
-// load returns the state recorded for source name, or nil.
-func (s *states) load(name string) *state {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st := s.mem[name]; st != nil {
-		return st
+// load returns the state recorded for source name at commit key, or nil
+// when there is none. An error (the store failing) leaves the sync to run
+// full discovery, which is correct without a state.
+func (s *states) load(ctx context.Context, name, commit string) (*state, error) {
+	if s.store == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if st := s.mem[name]; st != nil && st.Commit == commit {
+			return st, nil
+		}
+		return nil, nil
 	}
-	if s.dir == "" {
-		return nil
+	c, data, err := s.store.SyncState(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) || err == nil && c != commit {
+		return nil, nil
 	}
-	f, err := os.Open(s.file(name))
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("load sync state: %w", err)
 	}
-	defer f.Close()
-	var st state
-	if err := gob.NewDecoder(f).Decode(&st); err != nil {
-		return nil // a damaged file only costs a full sync
+	st, err := decodeState(data)
+	if err != nil {
+		return nil, fmt.Errorf("load sync state: %w", err)
 	}
-	return &st
+	if st.Commit != commit {
+		return nil, nil
+	}
+	return st, nil
 }
 
 // save records st for source name.
-func (s *states) save(name string, st *state) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mem == nil {
-		s.mem = map[string]*state{}
-	}
-	s.mem[name] = st
-	if s.dir == "" {
+func (s *states) save(ctx context.Context, name string, st *state) error {
+	if s.store == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.mem == nil {
+			s.mem = map[string]*state{}
+		}
+		s.mem[name] = st
 		return nil
 	}
-	p := s.file(name)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("save sync state: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".state-*")
+	data, err := encodeState(st)
 	if err != nil {
 		return fmt.Errorf("save sync state: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if err := gob.NewEncoder(tmp).Encode(st); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save sync state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save sync state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), p); err != nil {
-		return fmt.Errorf("save sync state: %w", err)
-	}
-	return nil
+	return s.store.SaveSyncState(ctx, name, st.Commit, data)
 }
 
-// forget drops the state of a source (after a failed apply).
-func (s *states) forget(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.mem, name)
-	if s.dir != "" {
-		if err := os.Remove(s.file(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return // a stale file is checked against the stored commit anyway
-		}
+// encodeState gzips st's gob: paths repeat a lot (every child is also a
+// key), and 100,000 entities' state is a few MB before compression.
+func encodeState(st *state) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(stateMagic)
+	zw := gzip.NewWriter(&buf)
+	if err := gob.NewEncoder(zw).Encode(st); err != nil {
+		return nil, err
 	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeState(data []byte) (*state, error) {
+	rest, ok := bytes.CutPrefix(data, []byte(stateMagic))
+	if !ok {
+		return nil, errors.New("unknown state format")
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(rest))
+	if err != nil {
+		return nil, err
+	}
+	var st state
+	if err := gob.NewDecoder(zr).Decode(&st); err != nil {
+		return nil, err
+	}
+	// A trailing read checks the gzip checksum.
+	if _, err := io.Copy(io.Discard, zr); err != nil {
+		return nil, err
+	}
+	return &st, nil
 }

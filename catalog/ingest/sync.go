@@ -24,9 +24,12 @@ import (
 
 // Options configure a Syncer. Zero fields take the defaults named.
 type Options struct {
-	// CacheDir holds bare clones of remote sources and each source's sync
-	// state. Empty means remote sources cannot be synced and incremental
-	// syncs only work within one Syncer's lifetime.
+	// CacheDir holds bare clones of remote sources. Empty means remote
+	// sources cannot be synced. Each source's sync state is kept in the
+	// store (sqlstore keeps it), shared by every process on the database,
+	// so the cache directory may be empty or lost at any time; with a store
+	// that keeps no state, incremental syncs work within one Syncer's
+	// lifetime.
 	CacheDir string
 	// Logger receives one line per sync; nil means slog.Default's handler
 	// is not used and nothing is logged.
@@ -94,12 +97,16 @@ func New(store catalog.Store, opts Options) *Syncer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	sts := &states{}
+	if ss, ok := store.(stateStore); ok {
+		sts.store = ss
+	}
 	return &Syncer{
 		store:  store,
 		opts:   opts,
 		logger: logger.With("component", "catalog/ingest"),
 		git:    &opener{cacheDir: opts.CacheDir, getenv: getenv},
-		states: &states{dir: opts.CacheDir},
+		states: sts,
 	}
 }
 
@@ -145,9 +152,15 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		return fail(err)
 	}
 	own := &tree{name: name, snap: snap}
-	prev := s.states.load(name)
-	if prev != nil && prev.Commit != stored.Commit {
-		prev = nil // the store moved on without us (another replica)
+	// The state of the store's last sync, whoever ran it. Without one
+	// (never synced, or saved by no one) discovery runs in full, which is
+	// correct: what a broken file reached is then read from its stored
+	// Locations (see discovery.lastGoodChildren).
+	var prev *state
+	if stored.Commit != "" {
+		if prev, err = s.states.load(ctx, name, stored.Commit); err != nil {
+			s.logger.WarnContext(ctx, "sync state not read, discovering everything", "source", name, "err", err)
+		}
 	}
 	s.progress(Progress{Source: name, Phase: "discover"})
 	var batch catalog.SyncBatch
@@ -206,18 +219,16 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		// write: ~30 MB of live heap at 100,000 entities (a deferred
 		// close would keep them).
 		d.close()
+		// Full even when files are broken and no state says what they
+		// reached: discovery followed their stored Locations instead. A
+		// partial batch here would keep every deleted file's entities
+		// (issue 14: answered forever on a second replica).
 		batch = catalog.SyncBatch{Full: true, Files: files}
-		// Without knowing what a broken file reached last time, a full batch
-		// could delete entities that are only unreachable because of it.
-		if prev == nil && stored.Commit != "" && d.anyErrors {
-			batch.Full = false
-		}
 		res.Files = d.handled
 		if streamed {
 			s.progress(Progress{Source: name, Phase: "apply", Files: d.handled})
 			sr, err = sw.Commit(ctx, s.sourceState(src, name, next.Commit, snap), batch.Full)
 			if err != nil {
-				s.states.forget(name)
 				return fail(err)
 			}
 		}
@@ -230,12 +241,14 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		s.progress(Progress{Source: name, Phase: "apply", Files: res.Files})
 		sr, err = s.store.ApplySync(ctx, batch)
 		if err != nil {
-			s.states.forget(name)
 			return fail(err)
 		}
 	}
-	if err := s.states.save(name, next); err != nil {
-		s.logger.WarnContext(ctx, "sync state not saved; the next sync is a full one", "source", name, "err", err)
+	// After the commit, and only for the commit it describes: a state
+	// that is lost or dropped costs the next sync full discovery, never
+	// correctness.
+	if err := s.states.save(ctx, name, next); err != nil {
+		s.logger.WarnContext(ctx, "sync state not saved; the next sync discovers everything", "source", name, "err", err)
 	}
 	res.Added, res.Updated, res.Removed, res.Unchanged = sr.Added, sr.Updated, sr.Removed, sr.Unchanged
 	return s.finish(ctx, res, start)
@@ -364,7 +377,7 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	}
 	d := newDiscovery(s, own, prev)
 	defer d.close()
-	for p := range reparse {
+	for _, p := range sortedKeys(reparse) {
 		st := prev.Files[p]
 		d.enqueue(item{t: own, path: p, typ: st.Type, explicit: st.Explicit})
 	}
@@ -404,15 +417,6 @@ func (s *Syncer) reachable(prev *state, p string) bool {
 			if ok, _ := pathMatch(pat, p); ok {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func anyErrors(files []catalog.FileResult) bool {
-	for _, f := range files {
-		if len(f.Errors) > 0 {
-			return true
 		}
 	}
 	return false

@@ -116,7 +116,7 @@ func TestDeleteBreakChange(t *testing.T) {
 			t.Errorf("OwnershipChanges = %+v, want charly team-a -> team-b", hist)
 		}
 
-		// The same outcome from a fresh process (state read from the cache),
+		// The same outcome from a fresh process (state read from the store),
 		// and a no-op when nothing changed.
 		s2 := ingest.New(st, ingest.Options{CacheDir: t.TempDir()})
 		if res := mustSync(t, s2, src); !res.NoOp {

@@ -167,9 +167,20 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 		}
 	}
 	var (
-		cands   []candidate
-		unknown []string
+		cands, deferred []candidate
+		unknown         []string
 	)
+	take := func(c candidate) {
+		if holder, ok := claimed[c.ref]; ok {
+			fail(c.path, c.line, "entity %s is already defined in %s", c.ref, holder)
+			return
+		}
+		claimed[c.ref] = c.path
+		if _, ok := existing[c.ref]; !ok {
+			unknown = append(unknown, c.ref)
+		}
+		cands = append(cands, c)
+	}
 	for _, f := range b.Files {
 		if f.Removed || len(f.Errors) > 0 {
 			continue
@@ -184,16 +195,18 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				e = &c
 			}
 			c := candidate{e: e, ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
-			if holder, ok := claimed[c.ref]; ok {
-				fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
+			// An entity stored under another file of the batch is that
+			// file's while it still defines it, whatever the batch's order
+			// (as BeginSync's writer decides it): decided after the others.
+			if old, ok := existing[c.ref]; ok && old.Path != c.path {
+				deferred = append(deferred, c)
 				continue
 			}
-			claimed[c.ref] = f.Path
-			if _, ok := existing[c.ref]; !ok {
-				unknown = append(unknown, c.ref)
-			}
-			cands = append(cands, c)
+			take(c)
 		}
+	}
+	for _, c := range deferred {
+		take(c)
 	}
 
 	// Refs new to this scope may belong to another source (or file). The
