@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -17,7 +18,6 @@ import (
 // registered a User that then passed a template's group permission check.
 // The run must fail and register nothing.
 func TestRunnerValuesAreData(t *testing.T) {
-	ctx := context.Background()
 	tests := []struct {
 		name, description string
 		want              string // in the run's error
@@ -30,46 +30,55 @@ func TestRunnerValuesAreData(t *testing.T) {
 		{"key", "Pays things\n  annotations:\n    backstage.io/managed-by-location: url:https://evil.example.com", "changes its YAML structure"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e := newRunnerEnv(t)
-			before, err := e.store.Entities(ctx, catalog.Query{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := commands.New(commands.Params{Store: e.store, PortalURL: testPortal, Logger: slog.New(slog.DiscardHandler), Templates: e.svc})
-			rec := newRecorder()
-			open := r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, UserID: "alice", Text: "create new-service"})
-			if open.Form == nil {
-				t.Fatalf("create new-service = %+v, want a form", open)
-			}
-			v := step1()
-			v["description"] = []string{tt.description}
-			s2 := r.Serve(ctx, submitReq("alice", "alice@example.com", open.Form.State, "k1", v, rec))
-			if s2.Form == nil {
-				t.Fatalf("step 1 = %+v, want step 2", s2)
-			}
-			r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
-			final := rec.wait(t)
-			if final.Title != "New Go service: failed" || !strings.Contains(final.Text, tt.want) {
-				t.Errorf("final follow-up = %+v, want failed saying %q", final, tt.want)
-			}
-			after, err := e.store.Entities(ctx, catalog.Query{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			had := map[string]bool{}
-			for _, b := range before {
-				had[b.Ref().String()] = true
-			}
-			for _, a := range after {
-				if !had[a.Ref().String()] {
-					t.Errorf("the run registered %s, want nothing", a.Ref())
-				}
-			}
-			if _, err := e.store.Entity(ctx, catalog.MustParseRef("user:mallory")); err == nil {
-				t.Errorf("Entity(user:mallory) exists, want no entity from a value")
-			}
-		})
+		for dialect, open := range catalogtest.Stores() {
+			t.Run(tt.name+"/"+dialect, func(t *testing.T) {
+				runHostileValue(t, newRunnerEnvOn(t, loadFixtures(t, open(t))), tt.description, tt.want)
+			})
+		}
+	}
+}
+
+// runHostileValue runs new-service in e with description and checks that
+// the run fails saying want and registers nothing.
+func runHostileValue(t *testing.T, e *runnerEnv, description, want string) {
+	t.Helper()
+	ctx := context.Background()
+	before, err := e.store.Entities(ctx, catalog.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := commands.New(commands.Params{Store: e.store, PortalURL: testPortal, Logger: slog.New(slog.DiscardHandler), Templates: e.svc})
+	rec := newRecorder()
+	open := r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, UserID: "alice", Text: "create new-service"})
+	if open.Form == nil {
+		t.Fatalf("create new-service = %+v, want a form", open)
+	}
+	v := step1()
+	v["description"] = []string{description}
+	s2 := r.Serve(ctx, submitReq("alice", "alice@example.com", open.Form.State, "k1", v, rec))
+	if s2.Form == nil {
+		t.Fatalf("step 1 = %+v, want step 2", s2)
+	}
+	r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	final := rec.wait(t)
+	if final.Title != "New Go service: failed" || !strings.Contains(final.Text, want) {
+		t.Errorf("final follow-up = %+v, want failed saying %q", final, want)
+	}
+	after, err := e.store.Entities(ctx, catalog.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	had := map[string]bool{}
+	for _, b := range before {
+		had[b.Ref().String()] = true
+	}
+	for _, a := range after {
+		if !had[a.Ref().String()] {
+			t.Errorf("the run registered %s, want nothing", a.Ref())
+		}
+	}
+	if _, err := e.store.Entity(ctx, catalog.MustParseRef("user:mallory")); err == nil {
+		t.Errorf("Entity(user:mallory) exists, want no entity from a value")
 	}
 }
 
