@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -48,7 +49,16 @@ func hostileInputs() map[string]string {
 // deadline (the old search took 11 s on 20,000 characters and minutes on
 // 100,000) and say that the input is too long.
 func TestHostileInput(t *testing.T) {
-	r := sqliteRouter(t)
+	for dialect, open := range catalogtest.Stores() {
+		t.Run(dialect, func(t *testing.T) {
+			st := open(t)
+			loadFixtures(t, st)
+			testHostileInput(t, newRouter(t, st))
+		})
+	}
+}
+
+func testHostileInput(t *testing.T, r *commands.Router) {
 	ctx := context.Background()
 	ask(r, "owner payments-api") // build the index outside the deadline
 	const deadline = 2 * time.Second
