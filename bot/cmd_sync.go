@@ -127,6 +127,8 @@ func (c *Config) ingestOptions(env *Env) ingest.Options {
 			AllowedHosts: c.Placeholders.AllowedHosts,
 			Timeout:      c.Placeholders.Timeout,
 			MaxBytes:     c.Placeholders.MaxBytes,
+			MaxFileBytes: c.Placeholders.MaxFileBytes,
+			MaxSyncBytes: c.Placeholders.MaxSyncBytes,
 		},
 		Sources:    c.ingestSources(),
 		Getenv:     env.getenv,

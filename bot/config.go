@@ -151,6 +151,10 @@ type PlaceholdersConfig struct {
 	AllowedHosts []string      `yaml:"allowed_hosts"`
 	Timeout      time.Duration `yaml:"timeout"`
 	MaxBytes     int64         `yaml:"max_bytes"`
+	// MaxFileBytes and MaxSyncBytes bound what placeholders add to one
+	// file's entities and to one sync's; zero means 10 MiB and 64 MiB.
+	MaxFileBytes int64 `yaml:"max_file_bytes"`
+	MaxSyncBytes int64 `yaml:"max_sync_bytes"`
 }
 
 // SlackConfig holds Slack's non-secret settings; tokens come from env.

@@ -23,6 +23,22 @@ const (
 	MaxDocuments = 100_000
 )
 
+// CheckLimits reports the first way data goes past what ParseFile reads
+// (MaxFileSize, text that is not YAML, MaxDocuments, MaxDocumentValues) as
+// the line it concerns, 0 for the whole file, and a message; 0 and "" when
+// there is none. It reads data once and decodes nothing, so a caller that
+// decodes YAML itself (placeholder resolution) bounds its work as ParseFile
+// does by calling it first.
+func CheckLimits(data []byte) (line int, msg string) {
+	if len(data) > MaxFileSize {
+		return 0, fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20)
+	}
+	if line, msg := checkText(data); msg != "" {
+		return line, msg
+	}
+	return checkStructure(data)
+}
+
 // checkStructure splits data at document markers ("---" or "..." at the
 // start of a line, which YAML forbids inside any scalar) and checks each
 // document against MaxDocumentValues and the file against MaxDocuments. It

@@ -80,17 +80,7 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		res.Fatal = true
 		return res
 	}
-	if len(data) > MaxFileSize {
-		fail(0, fmt.Sprintf("file is larger than %d MiB", MaxFileSize>>20))
-		res.Fatal = true
-		return res
-	}
-	if line, msg := checkText(data); msg != "" {
-		fail(line, msg)
-		res.Fatal = true
-		return res
-	}
-	if line, msg := checkStructure(data); msg != "" {
+	if line, msg := CheckLimits(data); msg != "" {
 		fail(line, msg)
 		res.Fatal = true
 		return res

@@ -119,3 +119,35 @@ func BenchmarkOwner(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLongQuery measures commands given long inputs against the
+// 100,000-entity catalog: over the limit (refused before anything reads
+// them) and just under it (read and answered). Run with:
+//
+//	go test ./commands -run '^$' -bench LongQuery -benchtime 20x
+func BenchmarkLongQuery(b *testing.B) {
+	st := catalogtest.SQLite(b)
+	largeCatalog(b, st)
+	r := commands.New(commands.Params{Store: st, PortalURL: portal})
+	ctx := context.Background()
+	r.Serve(ctx, &commands.Request{Text: "owner service-00001"})
+	for _, bc := range []struct{ name, text string }{
+		{"search-token-20k", "search " + strings.Repeat("q", 20000)},
+		{"search-token-100k", "search " + strings.Repeat("q", 100000)},
+		{"search-unicode-20k", "search " + strings.Repeat("é日", 10000)},
+		{"owner-words-20k", "who owns " + strings.Repeat("service ", 2500)},
+		{"search-token-990", "search " + strings.Repeat("q", 990)},
+		{"search-name-990", "search " + strings.Repeat("service-00001-", 70)},
+		{"search-unicode-990", "search " + strings.Repeat("é日", 495)},
+		{"owner-990", "owner " + strings.Repeat("service-", 120)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if rep := r.Serve(ctx, &commands.Request{Text: bc.text}); rep.Text == "" {
+					b.Fatalf("Serve(%.40q…) = %+v, want a text", bc.text, rep)
+				}
+			}
+		})
+	}
+}

@@ -256,6 +256,7 @@ func TestSearch(t *testing.T) {
 		{name: "none", in: "search zebra", want: []string{"Nothing in the catalog matches"}},
 		{name: "typo suggests", in: "search ledgr", want: []string{"Similar names: ledger"}},
 		{name: "empty", in: "search", want: []string{"Search for what?"}},
+		{name: "too many words", in: "search a b c d e f g h i", want: []string{"That search has 9 words; I look for up to 8"}},
 	})
 	// Exact names first (kinds in listing order), then prefixes, then the rest.
 	rep := ask(r, "search payments")

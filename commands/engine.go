@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -53,6 +54,13 @@ func (e *UserError) Error() string { return e.Msg }
 func Userf(format string, args ...any) error {
 	return &UserError{Msg: fmt.Sprintf(format, args...)}
 }
+
+// maxRequestChars bounds, in characters, a command line, the command a
+// button runs and an autocomplete prefix. A question fits in a sentence
+// and an entity name in 63 characters; what is longer was pasted, and
+// refusing it before anything reads it keeps every handler's work small
+// whatever is sent (issue 14: a 20,000-character search took 11 s).
+const maxRequestChars = 1000
 
 // Router dispatches requests to commands and actions.
 type Router struct {
@@ -126,10 +134,11 @@ func (r *Router) Commands() []Command {
 	return out
 }
 
-// Suggest returns options from the named source; unknown sources give none.
+// Suggest returns options from the named source; unknown sources, and a
+// prefix longer than any command line, give none.
 func (r *Router) Suggest(ctx context.Context, source, prefix string, limit int) []Option {
 	f := r.suggest[source]
-	if f == nil {
+	if f == nil || tooLong(prefix) {
 		return nil
 	}
 	opts, err := f(ctx, prefix, limit)
@@ -153,14 +162,21 @@ func (r *Router) Lookup(text string) (*Command, string) {
 // Serve answers req. It never returns an error: user errors become their
 // message, anything else is logged once and answered generically.
 func (r *Router) Serve(ctx context.Context, req *Request) (reply Reply) {
-	if req.Action == nil {
-		// Handlers see the command form of a question ("owner x" for "who
-		// owns x"); the caller's Request is left as it was.
-		nr := *req
-		nr.Text = normalize(req.Text)
-		req = &nr
+	var h HandlerFunc
+	if err := checkLength(req); err != nil {
+		// Still through the middleware: a flood of long messages is rate
+		// limited and logged like any other.
+		h = func(context.Context, *Request) (Reply, error) { return Reply{}, err }
+	} else {
+		if req.Action == nil {
+			// Handlers see the command form of a question ("owner x" for
+			// "who owns x"); the caller's Request is left as it was.
+			nr := *req
+			nr.Text = normalize(req.Text)
+			req = &nr
+		}
+		h = r.route(req)
 	}
-	h := r.route(req)
 	for i := len(r.mw) - 1; i >= 0; i-- {
 		h = r.mw[i](h)
 	}
@@ -183,6 +199,35 @@ func (r *Router) Serve(ctx context.Context, req *Request) (reply Reply) {
 	}
 	r.logger.ErrorContext(ctx, "command failed", "command", commandName(req), "err", err)
 	return Reply{Text: "Something went wrong on our side; the error was logged."}
+}
+
+// checkLength refuses a command line, or a button's command, longer than
+// maxRequestChars.
+func checkLength(req *Request) error {
+	text := req.Text
+	if req.Action != nil {
+		text = req.Action.Value
+	}
+	if !tooLong(text) {
+		return nil
+	}
+	return Userf("That message is too long for me (%d characters); I answer commands and questions of up to %d. Ask with a name or a few words, for example: search payments.",
+		utf8.RuneCountInString(text), maxRequestChars)
+}
+
+// tooLong reports whether s has more than maxRequestChars characters. It
+// reads at most that many.
+func tooLong(s string) bool {
+	if len(s) <= maxRequestChars {
+		return false // fewer bytes than the limit: fewer characters too
+	}
+	n := 0
+	for range s {
+		if n++; n > maxRequestChars {
+			return true
+		}
+	}
+	return false
 }
 
 func commandName(req *Request) string {

@@ -18,6 +18,9 @@ type nameIndex struct {
 	// bound cannot filter.
 	byLen map[int][]int32
 	ascii []bool // by name position: the name is ASCII
+	// maxBytes and maxRunes are the length of the longest name in bytes
+	// and in runes: a query much longer than both is near no name.
+	maxBytes, maxRunes int
 }
 
 // gramPad pads names at both ends so that every rune, the first and last
@@ -38,7 +41,9 @@ func newNameIndex(names []string) *nameIndex {
 		id := int32(i)
 		x.ids[n] = id
 		x.ascii[i] = isASCII(n)
-		x.byLen[utf8.RuneCountInString(n)] = append(x.byLen[utf8.RuneCountInString(n)], id)
+		runes := utf8.RuneCountInString(n)
+		x.byLen[runes] = append(x.byLen[runes], id)
+		x.maxBytes, x.maxRunes = max(x.maxBytes, len(n)), max(x.maxRunes, runes)
 		buf = trigrams(n, buf[:0])
 		sortUnique(&buf)
 		for _, g := range buf {
@@ -80,6 +85,14 @@ func (x *nameIndex) nearest(q string, k int) []string {
 	}
 	m := utf8.RuneCountInString(q)
 	limit := typoLimit(m)
+	// Every way scoreName accepts a name needs it to be about as long as q
+	// or longer (within limit edits, or holding q), or at least half as
+	// long (inside q). A query longer than that is near nothing, and
+	// answering so without reading it keeps a pasted page from costing
+	// time quadratic in its length below.
+	if m > x.maxRunes+limit && len(q) > 2*x.maxBytes {
+		return nil
+	}
 	qASCII := isASCII(q)
 	seen := make([]uint64, (len(x.names)+63)/64)
 	var cands []candidate
@@ -150,8 +163,9 @@ func (x *nameIndex) nearest(q string, k int) []string {
 			}
 		}
 		// Names inside q ("the-payments-service" holds "payments") are
-		// substrings of at least half its length: look each up.
-		for l := max(3, (len(q)+1)/2); l < len(q); l++ {
+		// substrings of at least half its length, and no longer than the
+		// longest name: look each up.
+		for l := max(3, (len(q)+1)/2); l < min(len(q), x.maxBytes+1); l++ {
 			for i := 0; i+l <= len(q); i++ {
 				if id, ok := x.ids[q[i:i+l]]; ok {
 					consider(id)

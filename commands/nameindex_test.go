@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestNameIndexMatchesScan checks the trigram-indexed nearest against the
@@ -151,6 +152,44 @@ func TestOSAStripping(t *testing.T) {
 					t.Fatalf("osaDistance(%q, %q, %d) = %d, want %d", a, b, limit, got, w)
 				}
 			}
+		}
+	}
+}
+
+// TestNearestLongQuery checks that a miss costs time linear in the length
+// of what was typed: the old search spent minutes on one 100,000-letter
+// word, looking up every substring of at least half its length as a name.
+func TestNearestLongQuery(t *testing.T) {
+	names := make([]string, 0, 20000)
+	for i := range 20000 {
+		names = append(names, fmt.Sprintf("service-%05d", i))
+	}
+	x := newNameIndex(names)
+	for _, q := range []string{
+		strings.Repeat("q", 100000),
+		strings.Repeat("service-", 12500),
+		strings.Repeat("é日", 50000),
+		strings.Repeat("\xbc", 100000), // not UTF-8: the scan of every name
+		strings.Repeat("service-00001", 5) + "x",
+		strings.Repeat("é", 10) + "service-00001",
+		"the-service-00001-ok", // a name inside: service-00001
+	} {
+		done := make(chan []string, 1)
+		go func() { done <- x.nearest(q, 15) }()
+		select {
+		case got := <-done:
+			// No name is near a query more than twice as long as the
+			// longest name; the scan, which reads q for every name, checks
+			// the shorter ones.
+			var want []string
+			if len(q) < 1000 {
+				want = nearest(q, names, 15)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("nameIndex.nearest(%.20q…) = %q, want %q", q, got, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("nameIndex.nearest(%.20q…, %d bytes) took more than 2s", q, len(q))
 		}
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// Search limits: results listed, and query terms considered (a pasted
-// paragraph is not a query).
+// Search limits: results listed, and query terms accepted (a pasted
+// paragraph is not a query; every term is matched against every
+// candidate).
 const (
 	maxResults     = 10
 	maxSearchTerms = 8
@@ -22,7 +23,7 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 		return Reply{}, Userf("Search for what? For example: search payments")
 	}
 	if len(terms) > maxSearchTerms {
-		terms = terms[:maxSearchTerms]
+		return Reply{}, Userf("That search has %d words; I look for up to %d at a time. Keep the few that matter most, for example: search payments api.", len(terms), maxSearchTerms)
 	}
 	s, err := h.idx.get(ctx)
 	if err != nil {
@@ -34,10 +35,12 @@ func (h *handlers) search(ctx context.Context, req *Request) (Reply, error) {
 	if total == 0 {
 		rep.Text = "Nothing in the catalog matches \"" + truncate(query, 60) + "\" in its name, title, description, tags or owner."
 		// A misspelt name still deserves a suggestion.
-		if sugg := s.near.nearest(terms[0], maxSuggestions); len(terms) == 1 && len(sugg) > 0 {
-			rep.Text += " Similar names: " + strings.Join(sugg, ", ") + "."
-			for _, n := range sugg {
-				rep.Buttons = append(rep.Buttons, cmdButton(n, "search "+n))
+		if len(terms) == 1 {
+			if sugg := s.near.nearest(terms[0], maxSuggestions); len(sugg) > 0 {
+				rep.Text += " Similar names: " + strings.Join(sugg, ", ") + "."
+				for _, n := range sugg {
+					rep.Buttons = append(rep.Buttons, cmdButton(n, "search "+n))
+				}
 			}
 		}
 		rep.Links = []Link{{Text: "Search the portal", URL: rep.MoreURL}}

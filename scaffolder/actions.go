@@ -144,6 +144,11 @@ func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target strin
 			if err != nil {
 				return fmt.Errorf("skeleton %s: %w", p, err)
 			}
+			if isYAMLFile(name) {
+				if err := checkYAMLShape(string(data), s); err != nil {
+					return fmt.Errorf("skeleton %s: %w", p, err)
+				}
+			}
 			data = []byte(s)
 		}
 		if dir := filepath.Dir(out); dir != "." {

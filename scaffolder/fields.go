@@ -517,6 +517,11 @@ func (f *Field) Parse(sub map[string][]string) (v any, present bool, msg string)
 	if s == "" {
 		return nil, false, ""
 	}
+	if f.singleLine() && strings.ContainsAny(s, lineBreaks) {
+		// Asked on one line, so a break is never meant; it is how a value
+		// pasted into a YAML file adds documents or keys.
+		return nil, true, "Must be a single line."
+	}
 	if f.Type == "" && len(f.Options) > 0 {
 		// An untyped enum keeps the enum's own type (enum: [1, 2]).
 		for _, e := range asList(f.Schema["enum"]) {
@@ -526,6 +531,16 @@ func (f *Field) Parse(sub map[string][]string) (v any, present bool, msg string)
 		}
 	}
 	return s, true, ""
+}
+
+// lineBreaks are the characters YAML readers break lines at: LF and CR
+// (YAML 1.2), and NEL, LS and PS (YAML 1.1, and yaml.v3's scanner).
+const lineBreaks = "\n\r\u0085\u2028\u2029"
+
+// singleLine reports whether the field's input is one line of text: a
+// string without ui:widget textarea (or the tags picker, one per line).
+func (f *Field) singleLine() bool {
+	return (f.Type == "string" || f.Type == "") && f.Widget != "textarea" && f.UIField != fieldEntityTags
 }
 
 func itemValue(s string, items map[string]any) any {

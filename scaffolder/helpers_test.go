@@ -22,7 +22,12 @@ const testPortal = "https://portal.example.com"
 // and testdata/templates (source "templates").
 func newStore(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	st := catalogtest.SQLite(tb)
+	return loadFixtures(tb, catalogtest.SQLite(tb))
+}
+
+// loadFixtures loads testdata/catalog and testdata/templates into st.
+func loadFixtures(tb testing.TB, st *sqlstore.Store) *sqlstore.Store {
+	tb.Helper()
 	catalogtest.LoadDir(tb, st, "org", "testdata/catalog")
 	catalogtest.LoadDir(tb, st, "templates", "testdata/templates")
 	return st

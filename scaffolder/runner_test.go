@@ -73,7 +73,14 @@ type runnerEnv struct {
 
 func newRunnerEnv(t *testing.T) *runnerEnv {
 	t.Helper()
-	e := &runnerEnv{store: newStore(t), publish: filepath.Join(t.TempDir(), "published"), work: t.TempDir()}
+	return newRunnerEnvOn(t, newStore(t))
+}
+
+// newRunnerEnvOn is newRunnerEnv on st, which must hold the fixtures
+// (loadFixtures).
+func newRunnerEnvOn(t *testing.T, st *sqlstore.Store) *runnerEnv {
+	t.Helper()
+	e := &runnerEnv{store: st, publish: filepath.Join(t.TempDir(), "published"), work: t.TempDir()}
 	e.runner = scaffolder.NewRunner(scaffolder.RunnerParams{
 		Store: e.store, Files: newGitSource(t), PublishBase: e.publish, WorkDir: e.work,
 		Logger: slog.New(slog.DiscardHandler),

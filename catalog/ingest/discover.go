@@ -87,6 +87,8 @@ type discovery struct {
 	queue    []item
 	seen     map[string]bool
 	closers  []func() // of foreign repositories
+	// reads is shared by the placeholders of every file of the sync.
+	reads *placeholderReads
 }
 
 // close closes the foreign repositories discovery opened.
@@ -102,6 +104,7 @@ func newDiscovery(s *Syncer, own *tree, prev *state) *discovery {
 		s: s, own: own, prev: prev,
 		others:   map[string]*tree{},
 		states:   map[string]fileState{},
+		reads:    newPlaceholderReads(s.opts.Placeholders),
 		patterns: map[string]bool{},
 		seen:     map[string]bool{},
 	}
@@ -230,7 +233,7 @@ func readError(err error) string {
 func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed {
 	p := parsed{it: it}
 	if hasPlaceholder(data) {
-		r := &resolver{opts: d.s.opts.Placeholders, snap: it.t.snap, file: it.path}
+		r := &resolver{opts: d.s.opts.Placeholders, reads: d.reads, snap: it.t.snap, file: it.path}
 		p.ents, p.errs = r.parse(ctx, data)
 		p.deps = r.deps
 		if len(p.errs) > 0 {

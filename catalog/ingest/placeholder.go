@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -29,6 +30,14 @@ type Placeholders struct {
 	Timeout time.Duration
 	// MaxBytes bounds one resolved file or response; zero means 5 MiB.
 	MaxBytes int64
+	// MaxFileBytes bounds what the placeholders of one descriptor file add
+	// to its entities, every reference counted; zero means 10 MiB (what a
+	// descriptor file may hold itself, catalog.MaxFileSize).
+	MaxFileBytes int64
+	// MaxSyncBytes bounds what the placeholders of all the files of one
+	// sync of a source add to their entities; zero means 64 MiB. Each
+	// MiB costs about 0.15 s of parsing.
+	MaxSyncBytes int64
 	// Client fetches URLs; nil means a client that re-checks every redirect
 	// against AllowedHosts.
 	Client *http.Client
@@ -37,8 +46,14 @@ type Placeholders struct {
 const (
 	defaultPlaceholderTimeout = 10 * time.Second
 	defaultPlaceholderMax     = 5 << 20
+	defaultPlaceholderFileMax = catalog.MaxFileSize
+	defaultPlaceholderSyncMax = 64 << 20
 	// maxPlaceholdersPerDoc bounds the work one hostile document can ask for.
 	maxPlaceholdersPerDoc = 64
+	// maxPlaceholderCache bounds the bytes of targets a sync keeps for
+	// the next reference to them; a target read past it is read again
+	// when named again (and counted again either way).
+	maxPlaceholderCache = 64 << 20
 )
 
 // placeholderMarkers are searched for before any YAML is decoded, so the
@@ -54,11 +69,99 @@ func hasPlaceholder(data []byte) bool {
 	return false
 }
 
+// placeholderReads is what the placeholders of one sync share: each
+// target read once, and the bytes added to entities so far. Parse workers
+// use it concurrently.
+type placeholderReads struct {
+	max int64 // Placeholders.MaxSyncBytes or its default
+
+	mu      sync.Mutex
+	used    int64                    // guarded by mu
+	cached  int64                    // bytes held by entries, guarded by mu
+	entries map[readKey]*placeholder // guarded by mu
+}
+
+// readKey names a target: a path in a snapshot, or a URL (snap nil).
+type readKey struct {
+	snap   *snapshot
+	target string
+}
+
+// placeholder is a target's content, once done is closed.
+type placeholder struct {
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+func newPlaceholderReads(opts Placeholders) *placeholderReads {
+	max := opts.MaxSyncBytes
+	if max <= 0 {
+		max = defaultPlaceholderSyncMax
+	}
+	return &placeholderReads{max: max, entries: map[readKey]*placeholder{}}
+}
+
+// read returns the content of the target k names, calling load the first
+// time it is asked for (once, however many workers ask at the same time).
+func (c *placeholderReads) read(ctx context.Context, k readKey, load func() ([]byte, error)) ([]byte, error) {
+	c.mu.Lock()
+	if p, ok := c.entries[k]; ok {
+		c.mu.Unlock()
+		select {
+		case <-p.done:
+			return p.data, p.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	p := &placeholder{done: make(chan struct{})}
+	c.entries[k] = p
+	c.mu.Unlock()
+	p.data, p.err = load()
+	c.mu.Lock()
+	if n := int64(len(p.data)); c.cached+n <= maxPlaceholderCache {
+		c.cached += n
+	} else {
+		delete(c.entries, k) // waiters already hold p
+	}
+	c.mu.Unlock()
+	close(p.done)
+	return p.data, p.err
+}
+
+// charge counts n more bytes added to entities by the sync's placeholders,
+// or returns an error, counting nothing, when they would exceed its budget.
+func (c *placeholderReads) charge(n int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.used+n > c.max {
+		return fmt.Errorf("placeholders of this sync add more than %s to its entities", sizeString(c.max))
+	}
+	c.used += n
+	return nil
+}
+
+// sizeString is n bytes for people: "10 MiB", "11.5 MiB", "4096 bytes".
+func sizeString(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
 // resolver resolves the placeholders of one descriptor file.
 type resolver struct {
-	opts Placeholders
-	snap *snapshot
-	file string // the descriptor's path in snap
+	opts  Placeholders
+	reads *placeholderReads // shared by the sync's files
+	snap  *snapshot
+	file  string // the descriptor's path in snap
+	// used is what the file's placeholders have added so far, against
+	// opts.MaxFileBytes.
+	used int64
 	// deps are the files of the same source that were read, for incremental
 	// syncs: a change to one of them re-processes the descriptor.
 	deps []string
@@ -67,16 +170,23 @@ type resolver struct {
 	remote bool
 }
 
-// parseWithPlaceholders parses a descriptor whose text mentions a
-// placeholder marker: each document's placeholders are replaced in the YAML
-// node tree, before validation (as Backstage's PlaceholderProcessor runs
-// before the entity is validated), and the document is then parsed by
-// catalog.ParseFile. Entities keep their original document line; a
-// problem found after resolution is reported at its document's line plus its
-// offset in the resolved document.
+// parse parses a descriptor whose text mentions a placeholder marker:
+// each document's placeholders are replaced in the YAML node tree, before
+// validation (as Backstage's PlaceholderProcessor runs before the entity
+// is validated), and the document is then parsed by catalog.ParseFile.
+// The file must first pass the limits every file does, and documents are
+// decoded one at a time, so that the marker (even in a comment) buys no
+// more time or memory than any file gets. Entities keep their original
+// document line; a problem found after resolution is reported at its
+// document's line plus its offset in the resolved document.
 func (r *resolver) parse(ctx context.Context, data []byte) ([]*catalog.Entity, []catalog.ProcessingError) {
+	if _, msg := catalog.CheckLimits(data); msg != "" {
+		return catalog.Parse(bytes.NewReader(data), r.file) // which reports it
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var docs []*yaml.Node
+	var ents []*catalog.Entity
+	var errs []catalog.ProcessingError
+	seen := map[string]int{}
 	for {
 		var doc yaml.Node
 		err := dec.Decode(&doc)
@@ -87,22 +197,15 @@ func (r *resolver) parse(ctx context.Context, data []byte) ([]*catalog.Entity, [
 			// Let the model's parser report the syntax error with its line.
 			return catalog.Parse(bytes.NewReader(data), r.file)
 		}
-		docs = append(docs, &doc)
-	}
-	var ents []*catalog.Entity
-	var errs []catalog.ProcessingError
-	seen := map[string]int{}
-	for _, doc := range docs {
 		if len(doc.Content) == 0 {
 			continue
 		}
 		start := doc.Content[0].Line
-		n := 0
-		if perrs := r.walk(ctx, doc, &n); len(perrs) > 0 {
-			errs = append(errs, perrs...)
+		if perr := r.walk(ctx, &doc, &docWalk{}); len(perr) > 0 {
+			errs = append(errs, perr...)
 			continue
 		}
-		out, err := yaml.Marshal(doc)
+		out, err := yaml.Marshal(&doc)
 		if err != nil {
 			errs = append(errs, catalog.ProcessingError{Path: r.file, Line: start, Message: "encode resolved document: " + err.Error()})
 			continue
@@ -130,13 +233,24 @@ func (r *resolver) parse(ctx context.Context, data []byte) ([]*catalog.Entity, [
 	return ents, errs
 }
 
+// docWalk is the state of one document's walk.
+type docWalk struct {
+	count int // placeholders met
+	// stopped is set when a limit was reached: the document's other
+	// placeholders are not resolved (nor reported one by one).
+	stopped bool
+}
+
 // walk replaces every placeholder under n in place.
-func (r *resolver) walk(ctx context.Context, n *yaml.Node, count *int) []catalog.ProcessingError {
+func (r *resolver) walk(ctx context.Context, n *yaml.Node, w *docWalk) []catalog.ProcessingError {
+	if w.stopped {
+		return nil
+	}
 	var errs []catalog.ProcessingError
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			errs = append(errs, r.walk(ctx, c, count)...)
+			errs = append(errs, r.walk(ctx, c, w)...)
 		}
 	case yaml.MappingNode:
 		// A placeholder is a mapping whose only key is $text, $json or
@@ -144,12 +258,15 @@ func (r *resolver) walk(ctx context.Context, n *yaml.Node, count *int) []catalog
 		if len(n.Content) == 2 && n.Content[1].Kind == yaml.ScalarNode && n.Content[1].Value != "" {
 			switch key := n.Content[0].Value; key {
 			case catalog.PlaceholderText, catalog.PlaceholderJSON, catalog.PlaceholderYAML:
-				*count++
-				if *count > maxPlaceholdersPerDoc {
+				w.count++
+				if w.count > maxPlaceholdersPerDoc {
+					w.stopped = true
 					return []catalog.ProcessingError{{Path: r.file, Line: n.Line, Message: fmt.Sprintf("more than %d placeholders in one document", maxPlaceholdersPerDoc)}}
 				}
 				repl, err := r.resolve(ctx, key, n.Content[1].Value)
 				if err != nil {
+					var be *budgetError
+					w.stopped = errors.As(err, &be)
 					return []catalog.ProcessingError{{Path: r.file, Line: n.Content[0].Line, Message: fmt.Sprintf("placeholder %s %q: %v", key, n.Content[1].Value, err)}}
 				}
 				*n = *repl
@@ -157,16 +274,43 @@ func (r *resolver) walk(ctx context.Context, n *yaml.Node, count *int) []catalog
 			}
 		}
 		for i := 1; i < len(n.Content); i += 2 {
-			errs = append(errs, r.walk(ctx, n.Content[i], count)...)
+			errs = append(errs, r.walk(ctx, n.Content[i], w)...)
 		}
 	}
 	return errs
+}
+
+// budgetError says a placeholder would take its file or its sync past
+// the bytes they may add to entities.
+type budgetError struct{ msg string }
+
+func (e *budgetError) Error() string { return e.msg }
+
+// charge counts the n bytes a placeholder adds to the file's entities
+// against the file's budget and the sync's, or returns a *budgetError,
+// counting nothing, when either would be exceeded.
+func (r *resolver) charge(n int64) error {
+	max := r.opts.MaxFileBytes
+	if max <= 0 {
+		max = defaultPlaceholderFileMax
+	}
+	if r.used+n > max {
+		return &budgetError{fmt.Sprintf("placeholders of this file add more than %s to its entities", sizeString(max))}
+	}
+	if err := r.reads.charge(n); err != nil {
+		return &budgetError{err.Error()}
+	}
+	r.used += n
+	return nil
 }
 
 // resolve reads target and returns the node that replaces the placeholder.
 func (r *resolver) resolve(ctx context.Context, key, target string) (*yaml.Node, error) {
 	data, err := r.read(ctx, target)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.charge(int64(len(data))); err != nil {
 		return nil, err
 	}
 	switch key {
@@ -176,6 +320,10 @@ func (r *resolver) resolve(ctx context.Context, key, target string) (*yaml.Node,
 		if !json.Valid(data) {
 			return nil, errors.New("content is not valid JSON")
 		}
+	}
+	// The same bounds as a descriptor's before the content is decoded.
+	if line, msg := catalog.CheckLimits(data); msg != "" {
+		return nil, fmt.Errorf("content line %d: %s", line, msg)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -196,18 +344,21 @@ func (r *resolver) read(ctx context.Context, target string) ([]byte, error) {
 		max = defaultPlaceholderMax
 	}
 	if strings.Contains(target, "://") {
-		return r.fetch(ctx, target, max)
+		r.remote = true // even when another file fetched it first
+		return r.reads.read(ctx, readKey{target: target}, func() ([]byte, error) { return r.fetch(ctx, target, max) })
 	}
 	p, err := joinInRepo(r.file, target)
 	if err != nil {
 		return nil, err
 	}
 	r.deps = append(r.deps, p)
-	data, err := r.snap.readFile(p, max)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no file %s in the repository", p)
-	}
-	return data, err
+	return r.reads.read(ctx, readKey{snap: r.snap, target: p}, func() ([]byte, error) {
+		data, err := r.snap.readFile(p, max)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no file %s in the repository", p)
+		}
+		return data, err
+	})
 }
 
 // joinInRepo resolves target against the directory of file, both relative
