@@ -224,15 +224,15 @@ func (x *codeOwnersIndex) wildBest(path string, floor int, match func(int) bool)
 		}
 		rest = tail
 	}
-	sort.Sort(sort.Reverse(sort.IntSlice(cand)))
+	slices.Sort(cand)
 	// Merge, newest first, the keyed candidates with the unkeyed rules.
 	w := len(x.wild) - 1
 	prev := -1
-	for c := 0; c < len(cand) || w >= 0; {
+	for c := len(cand) - 1; c >= 0 || w >= 0; {
 		var i int
-		if c < len(cand) && (w < 0 || cand[c] > int(x.wild[w])) {
+		if c >= 0 && (w < 0 || cand[c] > int(x.wild[w])) {
 			i = cand[c]
-			c++
+			c--
 		} else {
 			i = int(x.wild[w])
 			w--
