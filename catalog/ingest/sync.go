@@ -447,9 +447,10 @@ type codeOwnersFile struct {
 }
 
 // codeOwners reads the first CODEOWNERS file GitHub would use, up to
-// GitHub's limit. A file over it is not loaded (as on GitHub, which does
-// not fall back to the next location) but reported, with its size: the
-// size comes from the object header, so it is never read whole.
+// GitHub's limit. A file over it is not loaded, as on GitHub, but reported
+// with its size, which comes from the object header: it is never read
+// whole. GitHub "will use the first one it finds" and documents no
+// fallback for one it does not load, so neither is there one here.
 func codeOwners(name string, snap *snapshot) codeOwnersFile {
 	for _, p := range catalog.CodeOwnersPaths {
 		b, err := snap.readFile(p, catalog.MaxCodeOwnersSize)
