@@ -162,6 +162,7 @@ type syncSummaryData struct {
 	failed                  []string
 	added, updated, removed int
 	errors                  []catalog.ProcessingError
+	warnings                []catalog.ProcessingError
 	took                    time.Duration
 }
 
@@ -172,13 +173,15 @@ func summarize(results []ingest.Result, counts map[string]int, failed []string, 
 		s.updated += r.Updated
 		s.removed += r.Removed
 		s.errors = append(s.errors, r.Errors...)
+		s.warnings = append(s.warnings, r.Warnings...)
 	}
 	return s
 }
 
 // object is the --json output: the entity count per kind as top-level keys
 // named by kind ("Component": 1488), as issue 3 asks, beside the totals,
-// the errors, the duration and one entry per source.
+// the errors, the warnings (a CODEOWNERS over GitHub's limit), the duration
+// and one entry per source.
 func (s syncSummaryData) object() map[string]any {
 	o := map[string]any{}
 	for k, n := range s.counts {
@@ -188,16 +191,21 @@ func (s syncSummaryData) object() map[string]any {
 	if errs == nil {
 		errs = []catalog.ProcessingError{}
 	}
+	warns := s.warnings
+	if warns == nil {
+		warns = []catalog.ProcessingError{}
+	}
 	var sources []map[string]any
 	for _, r := range s.results {
 		sources = append(sources, map[string]any{
 			"name": r.Source, "commit": r.Commit, "noop": r.NoOp, "full": r.Full, "files": r.Files,
-			"added": r.Added, "updated": r.Updated, "removed": r.Removed, "errors": len(r.Errors),
+			"added": r.Added, "updated": r.Updated, "removed": r.Removed, "errors": len(r.Errors), "warnings": len(r.Warnings),
 			"duration_ms": r.Duration.Milliseconds(),
 		})
 	}
 	o["added"], o["updated"], o["removed"] = s.added, s.updated, s.removed
 	o["errors"] = errs
+	o["warnings"] = warns
 	o["duration_ms"] = s.took.Milliseconds()
 	o["sources"] = sources
 	o["counts"] = s.counts
@@ -224,6 +232,9 @@ func (s syncSummaryData) print(w io.Writer) {
 			r.Source, what, short, r.Files, r.Added, r.Updated, r.Removed, len(r.Errors), r.Duration.Round(time.Millisecond))
 		for _, e := range r.Errors {
 			fmt.Fprintf(w, "  %s\n", e)
+		}
+		for _, e := range r.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", e)
 		}
 	}
 	kinds := make([]string, 0, len(s.counts))

@@ -2,9 +2,11 @@ package catalog
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
-	"regexp"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -33,34 +35,136 @@ type CodeOwners struct {
 
 // codeOwnersIndex finds the deciding rule without matching every line:
 // lines whose pattern is a literal path (most lines of a real file) are
-// looked up by the path's ancestors and segments; only wildcard lines are
-// matched, newest first, and only those that could still win. A
-// CODEOWNERS file of a large monorepo has a line per service, so this
+// looked up by the path's ancestors and segments, and wildcard lines by a
+// literal part of their pattern that the path must contain: a whole
+// segment ("/services/*/docs/" needs a "docs" segment) or else a run of
+// characters within a segment ("*.md" needs ".md"). Only the few lines
+// left, made of wildcards alone ("*", "/*/"), are tried on every path. A
+// line whose pattern is repeated later never decides, so it is left out.
+// A CODEOWNERS file of a large monorepo has a line per service, so this
 // keeps a lookup independent of the file's length.
 type codeOwnersIndex struct {
-	dirOnly  []bool           // by rule: the pattern ends in "/"
-	anchored map[string][]int // literal patterns with a slash, without slashes at the ends -> rules
-	segment  map[string][]int // literal patterns without a slash: segment -> rules
-	wild     []int            // the other rules, ascending
+	dirOnly []bool  // by rule: the pattern ends in "/"
+	prev    []int32 // by rule: the next older rule under the same key, or -1
+
+	// Each map holds the newest rule under a key; prev links the older ones.
+	anchored    map[string]int32 // literal patterns with a slash, without slashes at the ends
+	segment     map[string]int32 // literal patterns without a slash: the segment
+	wildSegment map[string]int32 // wildcard rules keyed by a literal segment they need
+	wildRun     map[string]int32 // wildcard rules keyed by a literal run a segment must contain
+	runLens     []int            // the distinct lengths of wildRun's keys, ascending
+	wild        []int32          // wildcard rules without a literal key, ascending
 }
 
 func newCodeOwnersIndex(rules []CodeOwnersRule) *codeOwnersIndex {
-	x := &codeOwnersIndex{dirOnly: make([]bool, len(rules)), anchored: map[string][]int{}, segment: map[string][]int{}}
+	x := &codeOwnersIndex{dirOnly: make([]bool, len(rules)), prev: make([]int32, len(rules))}
+	push := func(m map[string]int32, k string, i int) {
+		x.prev[i] = -1
+		if j, ok := m[k]; ok {
+			x.prev[i] = j
+		}
+		m[k] = int32(i)
+	}
+	// Sized first: growing maps of 100,000 keys doubles what they cost.
+	var nanchored, nsegment, nkeys int
+	var wild []int
 	for i, r := range rules {
 		p := r.Pattern
 		x.dirOnly[i] = strings.HasSuffix(p, "/")
 		p = strings.TrimSuffix(p, "/")
 		switch {
 		case p == "" || strings.ContainsAny(p, "*?"):
-			x.wild = append(x.wild, i)
+			wild = append(wild, i)
+			wildKeys(p, func(wildKey) { nkeys++ })
 		case strings.Contains(p, "/"):
-			k := strings.TrimPrefix(p, "/")
-			x.anchored[k] = append(x.anchored[k], i)
+			nanchored++
 		default:
-			x.segment[p] = append(x.segment[p], i)
+			nsegment++
 		}
 	}
+	x.anchored, x.segment = make(map[string]int32, nanchored), make(map[string]int32, nsegment)
+	x.wildSegment, x.wildRun = map[string]int32{}, make(map[string]int32, len(wild))
+	for i, r := range rules {
+		p := strings.TrimSuffix(r.Pattern, "/")
+		switch {
+		case p == "" || strings.ContainsAny(p, "*?"):
+		case strings.Contains(p, "/"):
+			push(x.anchored, strings.TrimPrefix(p, "/"), i)
+		default:
+			push(x.segment, p, i)
+		}
+	}
+	// A wildcard line whose pattern comes again later never decides;
+	// leaving it out keeps a repeated line from being tried over and over.
+	last := make(map[string]int, len(wild))
+	count := make(map[wildKey]int32, nkeys)
+	for _, i := range wild {
+		last[rules[i].Pattern] = i
+		wildKeys(strings.TrimSuffix(rules[i].Pattern, "/"), func(k wildKey) { count[k]++ })
+	}
+	lens := map[int]bool{}
+	for _, i := range wild {
+		if last[rules[i].Pattern] != i {
+			continue
+		}
+		// The rarest key leaves the fewest rules to try on a path that
+		// has it; between equals, a whole segment is the cheaper lookup.
+		var best wildKey
+		found := false
+		wildKeys(strings.TrimSuffix(rules[i].Pattern, "/"), func(k wildKey) {
+			if !found || count[k] < count[best] || (count[k] == count[best] && best.run && !k.run) {
+				best, found = k, true
+			}
+		})
+		switch {
+		case !found:
+			x.wild = append(x.wild, int32(i))
+		case best.run:
+			push(x.wildRun, best.s, i)
+			lens[len(best.s)] = true
+		default:
+			push(x.wildSegment, best.s, i)
+		}
+	}
+	for n := range lens {
+		x.runLens = append(x.runLens, n)
+	}
+	sort.Ints(x.runLens)
 	return x
+}
+
+// wildKey is a literal part of a wildcard pattern that a matching path
+// must contain.
+type wildKey struct {
+	run bool   // a run within a segment, else a whole segment
+	s   string // never empty
+}
+
+// wildKeys calls f with each key of wildcard pattern p (without its
+// trailing slash): its literal segments and, within the other segments,
+// the runs between wildcards.
+func wildKeys(p string, f func(wildKey)) {
+	for rest := strings.TrimPrefix(p, "/"); rest != ""; {
+		seg, tail, _ := strings.Cut(rest, "/")
+		rest = tail
+		switch {
+		case seg == "" || seg == "**":
+		case !strings.ContainsAny(seg, "*?"):
+			f(wildKey{s: seg})
+		default:
+			for seg != "" {
+				var run string
+				if i := strings.IndexAny(seg, "*?"); i >= 0 {
+					run, seg = seg[:i], seg[i+1:]
+				} else {
+					run, seg = seg, ""
+				}
+				if run != "" {
+					f(wildKey{run: true, s: run})
+				}
+			}
+		}
+	}
 }
 
 // best returns the index of the deciding rule for path, or -1.
@@ -70,28 +174,86 @@ func (x *codeOwnersIndex) best(rules []CodeOwnersRule, path string) int {
 	// a directory) and everything below it: look up every ancestor.
 	for end := len(path); end > 0; end = strings.LastIndexByte(path[:end], '/') {
 		whole := end == len(path)
-		for _, i := range x.anchored[path[:end]] {
-			if i > best && !(whole && x.dirOnly[i]) {
-				best = i
-			}
+		if i, ok := x.anchored[path[:end]]; ok {
+			best = x.newest(i, best, whole)
 		}
 	}
 	// A literal pattern without a slash matches a segment at any depth.
 	for rest := path; rest != "" && len(x.segment) > 0; {
 		seg, tail, more := strings.Cut(rest, "/")
-		for _, i := range x.segment[seg] {
-			if i > best && !(!more && x.dirOnly[i]) {
-				best = i
+		if i, ok := x.segment[seg]; ok {
+			best = x.newest(i, best, !more)
+		}
+		rest = tail
+	}
+	if i := x.wildBest(path, best, func(i int) bool { return rules[i].g.match(path) }); i >= 0 {
+		return i
+	}
+	return best
+}
+
+// newest returns the newest rule of the chain from i that applies (not a
+// directory-only pattern when whole, the path itself, is matched), or
+// best when there is none newer than best.
+func (x *codeOwnersIndex) newest(i int32, best int, whole bool) int {
+	for ; i >= 0 && int(i) > best; i = x.prev[i] {
+		if !(whole && x.dirOnly[i]) {
+			return int(i)
+		}
+	}
+	return best
+}
+
+// wildBest tries, newest first, the wildcard rules above floor that path
+// could match, and returns the first for which match is true, or -1.
+func (x *codeOwnersIndex) wildBest(path string, floor int, match func(int) bool) int {
+	var buf [32]int
+	cand := buf[:0]
+	add := func(i int32, ok bool) {
+		for ; ok && i >= 0 && int(i) > floor; i = x.prev[i] {
+			cand = append(cand, int(i))
+		}
+	}
+	for rest := path; rest != "" && (len(x.wildSegment) > 0 || len(x.wildRun) > 0); {
+		seg, tail, _ := strings.Cut(rest, "/")
+		add(lookup(x.wildSegment, seg))
+		for _, n := range x.runLens {
+			for j := 0; j+n <= len(seg); j++ {
+				add(lookup(x.wildRun, seg[j:j+n]))
 			}
 		}
 		rest = tail
 	}
-	for j := len(x.wild) - 1; j >= 0 && x.wild[j] > best; j-- {
-		if rules[x.wild[j]].re.MatchString(path) {
-			return x.wild[j]
+	slices.Sort(cand)
+	// Merge, newest first, the keyed candidates with the unkeyed rules.
+	w := len(x.wild) - 1
+	prev := -1
+	for c := len(cand) - 1; c >= 0 || w >= 0; {
+		var i int
+		if c >= 0 && (w < 0 || cand[c] > int(x.wild[w])) {
+			i = cand[c]
+			c--
+		} else {
+			i = int(x.wild[w])
+			w--
+		}
+		if i <= floor {
+			break
+		}
+		if i == prev {
+			continue // found under two keys of one path
+		}
+		prev = i
+		if match(i) {
+			return i
 		}
 	}
-	return best
+	return -1
+}
+
+func lookup(m map[string]int32, k string) (int32, bool) {
+	i, ok := m[k]
+	return i, ok
 }
 
 // CodeOwnersRule is one line of a CODEOWNERS file.
@@ -102,7 +264,7 @@ type CodeOwnersRule struct {
 	Owners []string
 	Line   int
 
-	re *regexp.Regexp
+	g glob
 }
 
 // ParseCodeOwners reads a CODEOWNERS file with GitHub's syntax: one
@@ -118,7 +280,7 @@ func ParseCodeOwners(r io.Reader) (*CodeOwners, error) {
 	if len(data) > MaxCodeOwnersSize {
 		return nil, fmt.Errorf("codeowners: file is larger than %d MB", MaxCodeOwnersSize>>20)
 	}
-	co := &CodeOwners{}
+	co := &CodeOwners{Rules: make([]CodeOwnersRule, 0, bytes.Count(data, []byte("\n"))+1)}
 	sc := bufio.NewScanner(strings.NewReader(string(data)))
 	sc.Buffer(make([]byte, 0, 64<<10), MaxCodeOwnersSize+1)
 	for n := 1; sc.Scan(); n++ {
@@ -127,12 +289,12 @@ func ParseCodeOwners(r io.Reader) (*CodeOwners, error) {
 			continue
 		}
 		pat := fields[0]
-		re, err := compileCodeOwnersPattern(pat)
+		g, err := compileCodeOwnersPattern(pat)
 		if err != nil {
 			co.Errors = append(co.Errors, ProcessingError{Path: "CODEOWNERS", Line: n, Message: err.Error()})
 			continue
 		}
-		co.Rules = append(co.Rules, CodeOwnersRule{Pattern: pat, Owners: fields[1:], Line: n, re: re})
+		co.Rules = append(co.Rules, CodeOwnersRule{Pattern: pat, Owners: fields[1:], Line: n, g: g})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("codeowners: %w", err)
@@ -147,34 +309,50 @@ func ParseCodeOwners(r io.Reader) (*CodeOwners, error) {
 func splitCodeOwnersLine(line string) []string {
 	var fields []string
 	var cur strings.Builder
+	start := -1 // the current field is line[start:i] while it has no escape
 	in := false
+	end := func(i int) {
+		if start >= 0 {
+			fields = append(fields, line[start:i]) // shares line's memory
+		} else {
+			fields = append(fields, cur.String())
+			cur.Reset()
+		}
+		start, in = -1, false
+	}
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
 		case c == '\\' && i+1 < len(line):
+			if start >= 0 {
+				cur.WriteString(line[start:i])
+				start = -1
+			}
 			i++
 			cur.WriteByte(line[i])
 			in = true
 		case c == ' ' || c == '\t' || c == '\r':
 			if in {
-				fields = append(fields, cur.String())
-				cur.Reset()
-				in = false
+				end(i)
 			}
 		case c == '#' && !in:
 			return fields
 		default:
-			cur.WriteByte(c)
+			if !in {
+				start = i
+			} else if start < 0 {
+				cur.WriteByte(c)
+			}
 			in = true
 		}
 	}
 	if in {
-		fields = append(fields, cur.String())
+		end(len(line))
 	}
 	return fields
 }
 
-// compileCodeOwnersPattern turns a pattern into a regexp over
+// compileCodeOwnersPattern turns a pattern into a matcher of
 // slash-separated paths relative to the repository root, with gitignore's
 // rules as GitHub applies them: a pattern with a slash at its start or in
 // its middle is anchored at the root, otherwise it matches at any depth;
@@ -184,12 +362,15 @@ func splitCodeOwnersLine(line string) []string {
 // "docs/*" matches docs/getting-started.md but not
 // docs/build-app/troubleshooting.md). Negation ("!") and character ranges
 // ("[ ]") do not work in CODEOWNERS.
-func compileCodeOwnersPattern(pat string) (*regexp.Regexp, error) {
+//
+// The matcher is a list of tokens rather than a regexp: a 3 MB file has
+// some 80,000 lines, and a regexp each took seconds to compile and ~300 MB.
+func compileCodeOwnersPattern(pat string) (glob, error) {
 	switch {
 	case strings.HasPrefix(pat, "!"):
-		return nil, fmt.Errorf("pattern %s: negation (!) is not supported in CODEOWNERS", quote(pat))
+		return glob{}, fmt.Errorf("pattern %s: negation (!) is not supported in CODEOWNERS", quote(pat))
 	case strings.ContainsAny(pat, "[]"):
-		return nil, fmt.Errorf("pattern %s: character ranges ([ ]) are not supported in CODEOWNERS", quote(pat))
+		return glob{}, fmt.Errorf("pattern %s: character ranges ([ ]) are not supported in CODEOWNERS", quote(pat))
 	}
 	p := pat
 	dirOnly := strings.HasSuffix(p, "/")
@@ -199,53 +380,176 @@ func compileCodeOwnersPattern(pat string) (*regexp.Regexp, error) {
 	if p == "" {
 		if dirOnly {
 			// "/" alone names the root directory: everything.
-			return regexp.MustCompile(`^`), nil
+			return glob{all: true}, nil
 		}
-		return nil, fmt.Errorf("pattern %s: empty", quote(pat))
+		return glob{}, fmt.Errorf("pattern %s: empty", quote(pat))
 	}
-	segs := strings.Split(p, "/")
-	directOnly := anchored && segs[len(segs)-1] == "*"
-	var b strings.Builder
-	b.WriteString("^")
+	// Literal runs are slices of p: the separators between segments are
+	// in it too.
+	var scratch [8]globTok
+	toks := scratch[:0]
+	litStart := -1
+	flush := func(end int) {
+		if litStart >= 0 && end > litStart {
+			toks = append(toks, globTok{kind: tokLit, lit: p[litStart:end]})
+		}
+		litStart = -1
+	}
 	if !anchored {
-		b.WriteString("(?:.*/)?")
+		toks = append(toks, globTok{kind: tokDirs})
 	}
-	for i, seg := range segs {
-		last := i == len(segs)-1
+	var seg string
+	for pos, rest := 0, p; ; {
+		var tail string
+		var more bool
+		seg, tail, more = strings.Cut(rest, "/")
 		if seg == "**" {
-			switch {
-			case last && i == 0:
-				b.WriteString(".*")
-			case last:
-				b.WriteString(".*") // "x/**": everything inside x
-			default:
-				b.WriteString("(?:.*/)?") // "**/" and "/**/": zero or more directories
+			flush(pos)
+			if more {
+				toks = append(toks, globTok{kind: tokDirs}) // "**/" and "/**/": zero or more directories
+			} else {
+				toks = append(toks, globTok{kind: tokAny}) // "x/**": everything inside x; "**" alone: everything
 			}
+		} else {
+			for j := 0; j < len(seg); j++ {
+				switch seg[j] {
+				case '*':
+					pending := litStart >= 0
+					flush(pos + j)
+					if pending || len(toks) == 0 || toks[len(toks)-1].kind != tokStar {
+						toks = append(toks, globTok{kind: tokStar}) // "**" inside a segment is one "*"
+					}
+				case '?':
+					flush(pos + j)
+					toks = append(toks, globTok{kind: tokOne})
+				default:
+					if litStart < 0 {
+						litStart = pos + j
+					}
+				}
+			}
+			if more && litStart < 0 {
+				litStart = pos + len(seg) // the separator
+			}
+		}
+		if !more {
+			break
+		}
+		pos += len(seg) + 1
+		rest = tail
+	}
+	flush(len(p))
+	g := glob{toks: slices.Clone(toks)}
+	switch {
+	case anchored && seg == "*":
+		g.end = endExact
+	case dirOnly:
+		g.end = endDir
+	}
+	return g, nil
+}
+
+// glob matches a path against one compiled CODEOWNERS pattern.
+type glob struct {
+	all  bool // the pattern "/": every path
+	toks []globTok
+	end  globEnd
+}
+
+type globKind uint8
+
+const (
+	tokLit  globKind = iota // the text lit
+	tokStar                 // any run of characters but "/"
+	tokOne                  // one character but "/"
+	tokAny                  // any run of characters
+	tokDirs                 // nothing, or any run ending in "/"
+)
+
+type globTok struct {
+	kind globKind
+	lit  string
+}
+
+// globEnd is what may follow the tokens.
+type globEnd uint8
+
+const (
+	endSubtree globEnd = iota // nothing, or "/" and anything: a file or a directory's contents
+	endDir                    // "/" and anything: a directory's contents only
+	endExact                  // nothing ("dir/*": files directly in dir)
+)
+
+// match reports whether path matches. It tracks the set of positions in
+// path that the tokens so far can reach, so its cost is at most
+// len(path) times the number of tokens, whatever the pattern.
+func (g *glob) match(path string) bool {
+	if g.all {
+		return true
+	}
+	n := len(path)
+	var a, b [256]bool
+	cur, next := a[:], b[:]
+	if n+1 > len(a) {
+		cur, next = make([]bool, n+1), make([]bool, n+1)
+	}
+	cur, next = cur[:n+1], next[:n+1]
+	clear(cur)
+	cur[0] = true
+	for _, t := range g.toks {
+		clear(next)
+		reached := false
+		switch t.kind {
+		case tokLit:
+			for p := 0; p+len(t.lit) <= n; p++ {
+				if cur[p] && path[p:p+len(t.lit)] == t.lit {
+					next[p+len(t.lit)], reached = true, true
+				}
+			}
+		case tokOne:
+			for p := 0; p < n; p++ {
+				if cur[p] && path[p] != '/' {
+					next[p+1], reached = true, true
+				}
+			}
+		case tokStar, tokAny:
+			for q := 0; q <= n; q++ {
+				next[q] = cur[q] || (q > 0 && next[q-1] && (t.kind == tokAny || path[q-1] != '/'))
+				reached = reached || next[q]
+			}
+		case tokDirs:
+			seen := false
+			for q := 0; q <= n; q++ {
+				next[q] = cur[q] || (seen && path[q-1] == '/')
+				seen = seen || cur[q]
+				reached = reached || next[q]
+			}
+		}
+		if !reached {
+			return false
+		}
+		cur, next = next, cur
+	}
+	for p := 0; p <= n; p++ {
+		if !cur[p] {
 			continue
 		}
-		for _, r := range seg {
-			switch r {
-			case '*':
-				b.WriteString("[^/]*")
-			case '?':
-				b.WriteString("[^/]")
-			default:
-				b.WriteString(regexp.QuoteMeta(string(r)))
+		switch g.end {
+		case endExact:
+			if p == n {
+				return true
+			}
+		case endDir:
+			if p < n && path[p] == '/' {
+				return true
+			}
+		default:
+			if p == n || path[p] == '/' {
+				return true
 			}
 		}
-		if !last {
-			b.WriteString("/")
-		}
 	}
-	switch {
-	case directOnly:
-		b.WriteString("$")
-	case dirOnly:
-		b.WriteString("/.*$")
-	default:
-		b.WriteString("(?:/.*)?$")
-	}
-	return regexp.Compile(b.String())
+	return false
 }
 
 // Match returns the rule that decides path's owners: the last rule whose
@@ -261,7 +565,7 @@ func (c *CodeOwners) Match(path string) *CodeOwnersRule {
 		return nil
 	}
 	for i := len(c.Rules) - 1; i >= 0; i-- {
-		if c.Rules[i].re.MatchString(path) {
+		if c.Rules[i].g.match(path) {
 			return &c.Rules[i]
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -29,9 +28,8 @@ func (s *Syncer) SourceFS(ctx context.Context, origin catalog.Origin) (fs.FS, er
 	if !isLocal(src.Repo) {
 		dir = s.git.dir(src)
 	}
-	// PlainOpen rather than openRepo: the returned FS has no Close, so
-	// pack files must not be held open.
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: false})
+	// Pack files are not kept open: the returned FS has no Close.
+	r, _, err := openRepo(dir, false)
 	if err != nil {
 		return nil, fmt.Errorf("source files %s: open %s: %w", origin.Source, redactURL(src.Repo), err)
 	}

@@ -25,6 +25,8 @@ import (
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 // Environment variables read for Git credentials when a Source names none.
@@ -191,7 +193,7 @@ func (o *opener) lock(dir string) func() {
 // The caller must call close when done reading the repository.
 func (o *opener) head(ctx context.Context, src Source) (r *git.Repository, c *object.Commit, close func(), err error) {
 	if isLocal(src.Repo) {
-		r, closer, err := openRepo(src.Repo)
+		r, closer, err := openRepo(src.Repo, true)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("open %s: %w", src.Repo, err)
 		}
@@ -208,7 +210,7 @@ func (o *opener) head(ctx context.Context, src Source) (r *git.Repository, c *ob
 	}
 	// Reopen the clone for reading with pack files kept open.
 	dir := o.dir(src)
-	r, closer, err := openRepo(dir)
+	r, closer, err := openRepo(dir, true)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("open cache %s: %w", dir, err)
 	}
@@ -225,10 +227,19 @@ func (o *opener) head(ctx context.Context, src Source) (r *git.Repository, c *ob
 // blobs: a third of the live heap of a 100,000-entity full sync.
 const objectCache = 8 * cache.MiByte
 
+// largeObject is the size above which go-git leaves an object on disk
+// until it is read: a loose object is otherwise inflated whole into memory
+// to learn its size (a 100 MB blob committed loose cost ~600 MB of
+// allocations per look). Above it, the size comes from the object header
+// and the content is streamed; descriptors are at most catalog.MaxFileSize,
+// so every object a sync reads in full stays under it.
+const largeObject = catalog.MaxFileSize
+
 // openRepo opens the repository at dir (bare, or a work tree with .git)
-// for reading, keeping pack files open between object reads: go-git
-// otherwise reopens the pack for every object.
-func openRepo(dir string) (*git.Repository, func(), error) {
+// for reading. With keep, pack files stay open between object reads
+// (go-git otherwise reopens the pack for every object) until the returned
+// close; without, close is a no-op and may be dropped.
+func openRepo(dir string, keep bool) (*git.Repository, func(), error) {
 	gitDir := dir
 	if fi, err := os.Stat(filepath.Join(dir, ".git")); err == nil && fi.IsDir() {
 		gitDir = filepath.Join(dir, ".git")
@@ -236,7 +247,8 @@ func openRepo(dir string) (*git.Repository, func(), error) {
 	if _, err := os.Stat(filepath.Join(gitDir, "HEAD")); err != nil {
 		return nil, nil, git.ErrRepositoryNotExists
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(objectCache), filesystem.Options{KeepDescriptors: true})
+	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(objectCache),
+		filesystem.Options{KeepDescriptors: keep, LargeObjectThreshold: largeObject})
 	r, err := git.Open(st, nil)
 	if err != nil {
 		st.Close()

@@ -123,7 +123,7 @@ func (s *snapshot) blobLocked(h plumbing.Hash, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if max > 0 && b.Size > max {
-		return nil, fmt.Errorf("%w (%d bytes, limit %d)", errTooLarge, b.Size, max)
+		return nil, &tooLargeError{size: b.Size, limit: max}
 	}
 	r, err := b.Reader()
 	if err != nil {
@@ -137,8 +137,18 @@ func (s *snapshot) blobLocked(h plumbing.Hash, max int64) ([]byte, error) {
 	return buf, nil
 }
 
-// errTooLarge marks a file over a size limit.
+// errTooLarge marks a file over a size limit; the error is a
+// *tooLargeError.
 var errTooLarge = errors.New("file too large")
+
+// tooLargeError is a file over a size limit, known from its object header.
+type tooLargeError struct{ size, limit int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("%v (%d bytes, limit %d)", errTooLarge, e.size, e.limit)
+}
+
+func (e *tooLargeError) Is(target error) bool { return target == errTooLarge }
 
 // fsys returns the snapshot as an fs.FS for doublestar's globbing.
 // Symbolic links are reported as such and never followed.

@@ -73,7 +73,12 @@ type Result struct {
 	Added, Updated, Removed, Unchanged int
 	// Errors are the source's processing errors after the sync, each with
 	// file and line.
-	Errors   []catalog.ProcessingError
+	Errors []catalog.ProcessingError
+	// Warnings are problems this sync found that did not stop it, each
+	// with source and file: a CODEOWNERS file over GitHub's limit, which
+	// GitHub ignores and so does the catalog. The source's Message keeps
+	// the latest one until a sync no longer finds it.
+	Warnings []catalog.ProcessingError
 	Duration time.Duration
 }
 
@@ -152,6 +157,10 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		return fail(err)
 	}
 	own := &tree{name: name, snap: snap}
+	co := codeOwners(name, snap)
+	if co.warning != nil {
+		res.Warnings = append(res.Warnings, *co.warning)
+	}
 	// The state of the store's last sync, whoever ran it. Without one
 	// (never synced, or saved by no one) discovery runs in full, which is
 	// correct: what a broken file reached is then read from its stored
@@ -227,7 +236,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		res.Files = d.handled
 		if streamed {
 			s.progress(Progress{Source: name, Phase: "apply", Files: d.handled})
-			sr, err = sw.Commit(ctx, s.sourceState(src, name, next.Commit, snap), batch.Full)
+			sr, err = sw.Commit(ctx, s.sourceState(src, name, next.Commit, co), batch.Full)
 			if err != nil {
 				return fail(err)
 			}
@@ -237,7 +246,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	}
 	res.Commit, res.Full = next.Commit, batch.Full
 	if !streamed {
-		batch.Source = s.sourceState(src, name, next.Commit, snap)
+		batch.Source = s.sourceState(src, name, next.Commit, co)
 		s.progress(Progress{Source: name, Phase: "apply", Files: res.Files})
 		sr, err = s.store.ApplySync(ctx, batch)
 		if err != nil {
@@ -254,12 +263,17 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	return s.finish(ctx, res, start)
 }
 
-// sourceState is the source's state recorded by a sync to commit key.
-func (s *Syncer) sourceState(src Source, name, key string, snap *snapshot) catalog.Source {
-	return catalog.Source{
+// sourceState is the source's state recorded by a sync to commit key. A
+// warning is kept in Message, with status ok, until a sync no longer has it.
+func (s *Syncer) sourceState(src Source, name, key string, co codeOwnersFile) catalog.Source {
+	st := catalog.Source{
 		Name: name, Repo: redactURL(src.Repo), Branch: src.Branch, Commit: key,
-		Status: "ok", SyncedAt: time.Now().UTC(), CodeOwners: codeOwners(snap),
+		Status: "ok", SyncedAt: time.Now().UTC(), CodeOwners: co.text,
 	}
+	if co.warning != nil {
+		st.Message = co.warning.String()
+	}
+	return st
 }
 
 // finish fills the counts and the source's current errors.
@@ -274,6 +288,9 @@ func (s *Syncer) finish(ctx context.Context, res Result, start time.Time) (Resul
 	res.Duration = time.Since(start)
 	s.logger.InfoContext(ctx, "sync finished", "source", res.Source, "commit", res.Commit, "noop", res.NoOp, "full", res.Full,
 		"files", res.Files, "added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors), "took", res.Duration)
+	for _, w := range res.Warnings {
+		s.logger.WarnContext(ctx, "sync warning", "source", res.Source, "file", w.Path, "err", w.Message)
+	}
 	return res, nil
 }
 
@@ -431,14 +448,31 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// codeOwners returns the first CODEOWNERS file GitHub would use, or "".
-func codeOwners(snap *snapshot) string {
+// codeOwnersFile is the CODEOWNERS file a sync stores for a source.
+type codeOwnersFile struct {
+	text    string                   // "" when none, or when it is over the limit
+	warning *catalog.ProcessingError // set when the file is over the limit
+}
+
+// codeOwners reads the first CODEOWNERS file GitHub would use, up to
+// GitHub's limit. A file over it is not loaded, as on GitHub, but reported
+// with its size, which comes from the object header: it is never read
+// whole. GitHub "will use the first one it finds" and documents no
+// fallback for one it does not load, so neither is there one here.
+func codeOwners(name string, snap *snapshot) codeOwnersFile {
 	for _, p := range catalog.CodeOwnersPaths {
-		if b, err := snap.readFile(p, 1<<20); err == nil {
-			return string(b)
+		b, err := snap.readFile(p, catalog.MaxCodeOwnersSize)
+		if err == nil {
+			return codeOwnersFile{text: string(b)}
+		}
+		var big *tooLargeError
+		if errors.As(err, &big) {
+			return codeOwnersFile{warning: &catalog.ProcessingError{Source: name, Path: p, Message: fmt.Sprintf(
+				"CODEOWNERS file is %d bytes, over GitHub's limit of %d: GitHub does not load it, nor does the catalog (drift's codeowners-mismatch and owner's cross-check ignore it)",
+				big.size, big.limit)}}
 		}
 	}
-	return ""
+	return codeOwnersFile{}
 }
 
 // source returns the configured source called name.
