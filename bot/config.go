@@ -27,6 +27,10 @@ type Config struct {
 	PortalURL string `yaml:"portal_url"`
 	// HTTPAddr is the serve address. Empty means ":8080". Env PORTALBOT_HTTP_ADDR.
 	HTTPAddr string `yaml:"http_addr"`
+	// StoreTimeout bounds each database call a chat command waits for;
+	// past it the command answers from memory or says the catalog is
+	// temporarily unavailable. Zero means commands.DefaultStoreTimeout (1.5 s).
+	StoreTimeout time.Duration `yaml:"store_timeout"`
 
 	Sync         SyncConfig         `yaml:"sync"`
 	Sources      []SourceConfig     `yaml:"sources"`
