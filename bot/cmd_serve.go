@@ -131,15 +131,36 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	// The store and the router's template runs are closed after g.Wait,
+	// when the HTTP server has let in-flight requests finish; both are
+	// written before the goroutine that sets them ends.
+	var (
+		store       *sqlstore.Store
+		closeRouter func()
+	)
 	g.Go(func() error {
-		store, err := openWhenReachable(gctx, cfg.DB, logger)
-		if err != nil {
+		var err error
+		if store, err = openWhenReachable(gctx, cfg.DB, logger); err != nil {
 			return err
 		}
-		defer store.Close()
-		return a.runParts(gctx, store, &ready)
+		var parts []Part
+		if parts, closeRouter, err = a.buildParts(gctx, store); err != nil {
+			return err
+		}
+		ready.Store(store)
+		pg, pctx := errgroup.WithContext(gctx)
+		for _, p := range parts {
+			pg.Go(func() error { return p(pctx) })
+		}
+		return pg.Wait()
 	})
 	err = g.Wait()
+	if closeRouter != nil {
+		closeRouter()
+	}
+	if store != nil {
+		store.Close()
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -147,30 +168,25 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	return err
 }
 
-// runParts builds serve's parts on store, marks serve ready and runs them
-// until ctx ends.
-func (a *App) runParts(ctx context.Context, store *sqlstore.Store, ready *atomic.Pointer[sqlstore.Store]) error {
+// buildParts sets up a's store, syncer and router on store and builds
+// serve's parts. The returned func stops template runs in progress; call
+// it on shutdown, also after an error.
+func (a *App) buildParts(ctx context.Context, store *sqlstore.Store) ([]Part, func(), error) {
 	a.Store = store
 	opts := a.Config.ingestOptions(a.Env)
 	opts.Logger = a.Logger
 	a.Syncer = ingest.New(store, opts)
 	router, closeRouter := newRouter(a)
-	defer closeRouter()
 	a.Router = router
 	var parts []Part
 	for _, build := range []func(context.Context, *App) ([]Part, error){slackParts, discordParts, syncParts, reportsParts} {
 		p, err := build(ctx, a)
 		if err != nil {
-			return err
+			return nil, closeRouter, err
 		}
 		parts = append(parts, p...)
 	}
-	ready.Store(store)
-	g, gctx := errgroup.WithContext(ctx)
-	for _, p := range parts {
-		g.Go(func() error { return p(gctx) })
-	}
-	return g.Wait()
+	return parts, closeRouter, nil
 }
 
 // Opening the database at start: connecting is bounded by

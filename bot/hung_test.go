@@ -143,3 +143,42 @@ func TestServeDatabaseHung(t *testing.T) {
 	proxy.Thaw()
 	p.stop(t)
 }
+
+// TestServeSyncOnHalfOpenConnections leaves serve's pooled connections to
+// Postgres half-open (they take what is sent and never answer, as after a
+// failover; new connections work): scheduled syncs end at sync.timeout,
+// claim and lease included, so the scheduler goes on and later ticks are
+// recorded, instead of one tick waiting forever on a dead connection.
+func TestServeSyncOnHalfOpenConnections(t *testing.T) {
+	direct, proxy, dsn := sqlstoretest.PostgresThroughProxy(t)
+	bin := buildPortalbot(t)
+	repos, err := synth.Generate(t.TempDir(), synth.Options{Entities: 50, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "portalbot.yaml")
+	cfg := "sync:\n  timeout: 2s\nsources:\n  - name: acme\n    repo: " + repos[0] + "\n    schedule: \"@every 2s\"\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, bin, "halfopen", map[string]string{
+		"PORTALBOT_CONFIG": cfgPath, "PORTALBOT_DB": dsn, "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
+	})
+	recorded := func(since time.Time) int {
+		var n int
+		if err := direct.DB().Get(&n, "SELECT count(*) FROM job_runs WHERE job = 'sync:acme' AND status IN ('succeeded', 'failed') AND updated_at > $1", since); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	waitFor(t, 30*time.Second, "a first scheduled sync", func() bool { return recorded(time.Time{}) >= 1 })
+
+	proxy.FreezeOpen()
+	frozenAt := time.Now()
+	waitFor(t, 40*time.Second, "a scheduled sync recorded after the pooled connections went dead", func() bool {
+		return recorded(frozenAt) >= 1
+	})
+	proxy.Thaw()
+	p.stop(t)
+}

@@ -122,7 +122,11 @@ func (j *syncJob) run(ctx context.Context) (bool, error) {
 
 // runLogged is run for the scheduler: errors stop here, logged once.
 func (j *syncJob) runLogged(ctx context.Context) {
-	if err := j.runScheduled(ctx); err != nil && ctx.Err() == nil {
+	// The timeout covers the whole tick: on a hung database the claim and
+	// the lease would otherwise wait forever, and the scheduler with them.
+	tctx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
+	if err := j.runScheduled(tctx); err != nil && ctx.Err() == nil {
 		j.logger.ErrorContext(ctx, "scheduled sync failed", "source", j.src.SourceName(), "err", err)
 	}
 }
