@@ -217,3 +217,33 @@ func TestEmptySnapshotDatabaseDown(t *testing.T) {
 		t.Errorf("owner payments-api, database down, empty snapshot = %q, want %q", got.Text, unavailable)
 	}
 }
+
+// slowSummaries is a store that takes a while to list the catalog, as a
+// healthy database does at 100,000 entities.
+type slowSummaries struct {
+	catalog.Store
+	delay time.Duration
+}
+
+func (s slowSummaries) Summaries(ctx context.Context) ([]catalog.Summary, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Store.Summaries(ctx)
+}
+
+// TestFirstSnapshotSlowerThanTimeout asks the first question of a
+// process whose database answers but takes longer than the store timeout
+// to list a big catalog: the question waits for the first snapshot
+// rather than calling a healthy catalog unavailable.
+func TestFirstSnapshotSlowerThanTimeout(t *testing.T) {
+	sq := sqlstore.OpenTestSQLite(t)
+	catalogtest.LoadDir(t, sq, "acme/catalog", "testdata/catalog")
+	const timeout = 100 * time.Millisecond
+	r := New(Params{Store: slowSummaries{Store: sq, delay: 4 * timeout}, StoreTimeout: timeout})
+	if got := askWithin(t, r, "owner payments-api", 5*time.Second); got.Title != "payments-api is owned by Payments Team" {
+		t.Errorf("first owner payments-api with a slow listing = %q / %q, want the owner", got.Title, got.Text)
+	}
+}

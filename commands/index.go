@@ -96,7 +96,9 @@ func newIndex(store catalog.Store) *index {
 // once the database is back. Without a snapshot an unreachable store
 // fails the request at once until the next check is due. A request waits
 // for a check at most x.wait: a hung database or a slow rebuild holds no
-// one. Other store errors are returned wrapped.
+// one, except that without any snapshot a request waits for the first
+// one once the store has answered the generation check. Other store
+// errors are returned wrapped.
 func (x *index) get(ctx context.Context) (*snapshot, error) {
 	s := x.snap.Load()
 	now := x.now()
@@ -125,8 +127,19 @@ func (x *index) get(ctx context.Context) (*snapshot, error) {
 	select {
 	case <-c.done:
 	case <-t.C:
-		if !c.answered.Load() {
+		switch {
+		case !c.answered.Load():
 			x.down.Store(true)
+		case s == nil:
+			// The store answered and the first snapshot is being built
+			// (a second or so at 100,000 entities): there is nothing else
+			// to answer from, and its reads are bounded by bulkTimeout.
+			select {
+			case <-c.done:
+				return c.snap, c.err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		if s != nil {
 			x.noteStale(ctx)
