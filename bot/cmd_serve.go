@@ -92,20 +92,13 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	})
 	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load()) })
 	a.Mux.Handle("GET /metrics", a.Metrics.Handler())
-	a.Mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if ready.Load() != nil {
-			http.NotFound(w, r)
-			return
-		}
-		http.Error(w, "portalbot is starting: the database is not reachable yet", http.StatusServiceUnavailable)
-	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           withRequestLog(a.Mux, logger),
+		Handler:           withRequestLog(untilReady(a.Mux, &ready), logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -286,6 +279,20 @@ func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store) {
 	}
 	// The client may be gone; nothing to do about a failed write.
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// untilReady answers 503 to every request but /healthz, /readyz and
+// /metrics until ready holds the store: the chat routes are registered
+// only then.
+func untilReady(next http.Handler, ready *atomic.Pointer[sqlstore.Store]) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case ready.Load() != nil, r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics":
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, "portalbot is starting: the database is not reachable yet", http.StatusServiceUnavailable)
+		}
+	})
 }
 
 // withRequestLog gives every request an id (X-Request-Id, or a new one)

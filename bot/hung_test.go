@@ -84,6 +84,9 @@ func TestServeDatabaseHung(t *testing.T) {
 	if code, body := p.get(t, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"unreachable"`) {
 		t.Errorf("/readyz with the database hung at start = %d %s, want 503 and the database unreachable", code, body)
 	}
+	if code, _, body := slash(t, p.addr, secret, "owner service-1", slack.srv.URL+"/hooks/0"); code != http.StatusServiceUnavailable {
+		t.Errorf("/portal owner service-1 before the database answered = %d %.200s, want 503", code, body)
+	}
 
 	proxy.Thaw()
 	waitFor(t, 30*time.Second, "/readyz to say ready once the database answers", func() bool {
