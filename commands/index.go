@@ -93,8 +93,7 @@ func newIndex(store catalog.Store) *index {
 // snapshot was built before, that snapshot is returned and the request's
 // readState (see withReadState) learns how old it is; the store is asked
 // again at most once per refreshEvery, so the engine recovers by itself
-// once the database is back. Without a snapshot an unreachable store
-// fails the request at once until the next check is due. A request waits
+// once the database is back. A request waits
 // for a check at most x.wait: a hung database or a slow rebuild holds no
 // one, except that without any snapshot a request waits for the first
 // one once the store has answered the generation check. Other store
@@ -106,9 +105,6 @@ func (x *index) get(ctx context.Context) (*snapshot, error) {
 	if s != nil && recent {
 		x.noteStale(ctx)
 		return s, nil
-	}
-	if s == nil && recent && x.down.Load() {
-		return nil, fmt.Errorf("index: %w", catalog.ErrUnavailable)
 	}
 	c, mine := x.startCheck(ctx, now, s)
 	if s != nil && !mine {
