@@ -185,3 +185,14 @@ func TestServeSyncOnHalfOpenConnections(t *testing.T) {
 	proxy.Thaw()
 	p.stop(t)
 }
+
+func TestConfigStoreTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "portalbot.yaml")
+	if err := os.WriteFile(path, []byte("store_timeout: 750ms\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, func(string) string { return "" })
+	if err != nil || cfg.StoreTimeout != 750*time.Millisecond {
+		t.Errorf("LoadConfig(store_timeout: 750ms) = %v, %v; want 750ms", cfg.StoreTimeout, err)
+	}
+}
