@@ -111,14 +111,16 @@ type boundedStore struct {
 // catalog.ErrUnavailable. When ctx itself ends first, ctx's error is
 // returned.
 func bounded[T any](ctx context.Context, d time.Duration, call func(context.Context) (T, error)) (T, error) {
+	// cancel runs when this returns, never before: a call that returned
+	// must not be reported as cut short.
 	cctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
 	type result struct {
 		v   T
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		defer cancel()
 		v, err := call(cctx)
 		ch <- result{v, err}
 	}()

@@ -247,3 +247,26 @@ func TestFirstSnapshotSlowerThanTimeout(t *testing.T) {
 		t.Errorf("first owner payments-api with a slow listing = %q / %q, want the owner", got.Title, got.Text)
 	}
 }
+
+// TestBoundedKeepsAnswers calls bounded many times with calls that
+// answer at once: an answer that came must never be reported as cut
+// short, however the goroutines are scheduled.
+func TestBoundedKeepsAnswers(t *testing.T) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var lost atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for i := range 5000 {
+				v, err := bounded(ctx, time.Minute, func(context.Context) (int, error) { return i, nil })
+				if err != nil || v != i {
+					lost.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := lost.Load(); n > 0 {
+		t.Errorf("bounded lost %d of 20000 immediate answers", n)
+	}
+}
