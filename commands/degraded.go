@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/drift"
 )
 
 // readStateKey is the context key of a request's *readState.
@@ -196,5 +197,23 @@ func (s boundedStore) ProcessingErrors(ctx context.Context, source string) ([]ca
 func (s boundedStore) OwnershipChanges(ctx context.Context, since time.Time) ([]catalog.OwnershipChange, error) {
 	return bounded(ctx, s.d, func(ctx context.Context) ([]catalog.OwnershipChange, error) {
 		return s.Store.OwnershipChanges(ctx, since)
+	})
+}
+
+// boundedDrift bounds the drift command's reads as boundedStore does the
+// others': the store must answer a generation check within the store
+// timeout before the findings are computed (about a second at 100,000
+// entities), and those within bulkTimeout.
+type boundedDrift struct {
+	DriftSource
+	store boundedStore
+}
+
+func (b boundedDrift) Findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
+	if _, err := b.store.Generation(ctx); err != nil {
+		return nil, err
+	}
+	return bounded(ctx, max(b.store.d, bulkTimeout), func(ctx context.Context) ([]drift.Finding, error) {
+		return b.DriftSource.Findings(ctx, since, f)
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/catalogtest"
+	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 )
@@ -268,5 +269,31 @@ func TestBoundedKeepsAnswers(t *testing.T) {
 	wg.Wait()
 	if n := lost.Load(); n > 0 {
 		t.Errorf("bounded lost %d of 20000 immediate answers", n)
+	}
+}
+
+// driftFunc is a DriftSource from a function.
+type driftFunc func(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error)
+
+func (fn driftFunc) Findings(ctx context.Context, since time.Time, f drift.Filter) ([]drift.Finding, error) {
+	return fn(ctx, since, f)
+}
+
+// TestDriftOnHungStore asks for drift findings while the store hangs:
+// the command answers "temporarily unavailable" within the store
+// timeout instead of waiting for a report that reads the whole catalog.
+func TestDriftOnHungStore(t *testing.T) {
+	sq := sqlstore.OpenTestSQLite(t)
+	st := newHangingStore(t, sq)
+	st.hang.Store(true)
+	findings := driftFunc(func(ctx context.Context, _ time.Time, _ drift.Filter) ([]drift.Finding, error) {
+		// Reads the catalog, as the real one does: hangs with the store.
+		_, err := st.Summaries(ctx)
+		return nil, err
+	})
+	const timeout = 200 * time.Millisecond
+	r := New(Params{Store: st, Drift: findings, StoreTimeout: timeout})
+	if got := askWithin(t, r, "drift", timeout+500*time.Millisecond); got.Text != unavailable {
+		t.Errorf("drift with the store hung = %q / %q, want %q", got.Title, got.Text, unavailable)
 	}
 }

@@ -59,6 +59,9 @@ func newRouter(p Params) (*Router, *handlers) {
 		timeout = DefaultStoreTimeout
 	}
 	store := boundedStore{Store: p.Store, d: timeout}
+	if p.Drift != nil {
+		p.Drift = boundedDrift{DriftSource: p.Drift, store: store}
+	}
 	h := &handlers{
 		store:  store,
 		portal: portal,
