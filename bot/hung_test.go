@@ -124,6 +124,7 @@ func TestServeDatabaseHung(t *testing.T) {
 	} {
 		body, took, path := ask(q.text)
 		asked = append(asked, path)
+		t.Logf("/portal %s with the database hung: acknowledged in %v", q.text, took.Round(time.Millisecond))
 		if took > 3*time.Second {
 			t.Errorf("/portal %s with the database hung took %v, want under Slack's 3 s", q.text, took)
 		}
