@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
@@ -61,56 +63,42 @@ func runServe(ctx context.Context, env *Env, args []string) int {
 // shuts down gracefully: it stops accepting requests, lets in-flight ones
 // finish (bounded by shutdownGrace) and cancels jobs, whose transactions
 // roll back so no sync is half-applied.
+//
+// The HTTP server starts first, with /healthz, /metrics and a /readyz that
+// says not ready; serve then opens the database, retrying while it is
+// unreachable, applies pending migrations and only then starts the other
+// parts. A database that is down at start delays readiness, it does not
+// stop serve.
 func Serve(ctx context.Context, cfg Config, env *Env) error {
 	logger := env.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	store, err := sqlstore.Open(ctx, cfg.DB)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	defer store.Close()
-
 	a := &App{
 		Config:  cfg,
 		Env:     env,
 		Logger:  logger,
-		Store:   store,
 		Mux:     http.NewServeMux(),
 		Metrics: NewMetrics(),
 		Holder:  holderID(),
 		Posters: map[string]commands.Poster{},
 	}
-	opts := cfg.ingestOptions(env)
-	opts.Logger = logger
-	a.Syncer = ingest.New(store, opts)
-	router, closeRouter := newRouter(a)
-	defer closeRouter()
-	a.Router = router
-
+	// ready holds the store once it is open and migrated; until then
+	// readiness fails and the routes the parts register do not exist yet.
+	var ready atomic.Pointer[sqlstore.Store]
 	a.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	a.Mux.HandleFunc("GET /readyz", a.readyz)
+	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load()) })
 	a.Mux.Handle("GET /metrics", a.Metrics.Handler())
-
-	var parts []Part
-	for _, build := range []func(context.Context, *App) ([]Part, error){slackParts, discordParts, syncParts, reportsParts} {
-		p, err := build(ctx, a)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, p...)
-	}
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           withRequestLog(a.Mux, logger),
+		Handler:           withRequestLog(untilReady(a.Mux, &ready), logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -136,10 +124,36 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	for _, p := range parts {
-		g.Go(func() error { return p(gctx) })
-	}
+	// The store and the router's template runs are closed after g.Wait,
+	// when the HTTP server has let in-flight requests finish; both are
+	// written before the goroutine that sets them ends.
+	var (
+		store       *sqlstore.Store
+		closeRouter func()
+	)
+	g.Go(func() error {
+		var err error
+		if store, err = openWhenReachable(gctx, cfg.DB, logger); err != nil {
+			return err
+		}
+		var parts []Part
+		if parts, closeRouter, err = a.buildParts(gctx, store); err != nil {
+			return err
+		}
+		ready.Store(store)
+		pg, pctx := errgroup.WithContext(gctx)
+		for _, p := range parts {
+			pg.Go(func() error { return p(pctx) })
+		}
+		return pg.Wait()
+	})
 	err = g.Wait()
+	if closeRouter != nil {
+		closeRouter()
+	}
+	if store != nil {
+		store.Close()
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -147,9 +161,92 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	return err
 }
 
-// readyz reports ready when the database answers; the body lists each
-// source's last sync so an operator sees why a replica is not ready.
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
+// buildParts sets up a's store, syncer and router on store and builds
+// serve's parts. The returned func stops template runs in progress; call
+// it on shutdown, also after an error.
+func (a *App) buildParts(ctx context.Context, store *sqlstore.Store) ([]Part, func(), error) {
+	a.Store = store
+	opts := a.Config.ingestOptions(a.Env)
+	opts.Logger = a.Logger
+	a.Syncer = ingest.New(store, opts)
+	router, closeRouter := newRouter(a)
+	a.Router = router
+	var parts []Part
+	for _, build := range []func(context.Context, *App) ([]Part, error){slackParts, discordParts, syncParts, reportsParts} {
+		p, err := build(ctx, a)
+		if err != nil {
+			return nil, closeRouter, err
+		}
+		parts = append(parts, p...)
+	}
+	return parts, closeRouter, nil
+}
+
+// Opening the database at start: connecting is bounded by
+// openAttemptTimeout and applying migrations by migrateTimeout (an index
+// on a big table may take minutes); while the database is unreachable the
+// attempts repeat, openRetryFirst apart at first and doubling up to
+// openRetryMax.
+const (
+	openAttemptTimeout = 30 * time.Second
+	migrateTimeout     = 30 * time.Minute
+	openRetryFirst     = 500 * time.Millisecond
+	openRetryMax       = 15 * time.Second
+)
+
+// openWhenReachable opens the database at dbURL and applies pending
+// migrations, retrying while either fails with catalog.ErrUnavailable
+// (down, hung, refusing connections) until ctx ends. Any other error (a
+// bad password, a failed migration) is returned: retrying would not fix it.
+func openWhenReachable(ctx context.Context, dbURL string, logger *slog.Logger) (*sqlstore.Store, error) {
+	wait := openRetryFirst
+	for attempt := 1; ; attempt++ {
+		store, err := openMigrated(ctx, dbURL)
+		if err == nil {
+			if attempt > 1 {
+				logger.InfoContext(ctx, "database reachable", "db", redactDB(dbURL), "attempts", attempt)
+			}
+			return store, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !errors.Is(err, catalog.ErrUnavailable) {
+			return nil, err
+		}
+		logger.WarnContext(ctx, "database unreachable; retrying", "db", redactDB(dbURL),
+			"attempt", attempt, "retry_in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, openRetryMax)
+	}
+}
+
+// openMigrated is one attempt of openWhenReachable.
+func openMigrated(ctx context.Context, dbURL string) (*sqlstore.Store, error) {
+	octx, cancel := context.WithTimeout(ctx, openAttemptTimeout)
+	defer cancel()
+	store, err := sqlstore.OpenNoMigrate(octx, dbURL)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	mctx, cancel := context.WithTimeout(ctx, migrateTimeout)
+	defer cancel()
+	if _, err := store.Migrate(mctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return store, nil
+}
+
+// readyz reports ready when the store is open and the database answers;
+// the body lists each source's last sync so an operator sees why a
+// replica is not ready. A nil store means serve has not reached the
+// database yet.
+func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	type source struct {
@@ -164,11 +261,16 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		Database string   `json:"database"`
 		Sources  []source `json:"sources"`
 	}{Ready: true, Database: "ok", Sources: []source{}}
-	if err := a.Store.Ping(ctx); err != nil {
+	switch {
+	case st == nil:
 		body.Ready, body.Database = false, "unreachable"
-	} else if srcs, err := a.Store.Sources(ctx); err == nil {
-		for _, s := range srcs {
-			body.Sources = append(body.Sources, source{s.Name, s.Commit, s.Status, s.Message, s.SyncedAt})
+	case st.Ping(ctx) != nil:
+		body.Ready, body.Database = false, "unreachable"
+	default:
+		if srcs, err := st.Sources(ctx); err == nil {
+			for _, s := range srcs {
+				body.Sources = append(body.Sources, source{s.Name, s.Commit, s.Status, s.Message, s.SyncedAt})
+			}
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -177,6 +279,20 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	// The client may be gone; nothing to do about a failed write.
 	_ = json.NewEncoder(w).Encode(body)
+}
+
+// untilReady answers 503 to every request but /healthz, /readyz and
+// /metrics until ready holds the store: the chat routes are registered
+// only then.
+func untilReady(next http.Handler, ready *atomic.Pointer[sqlstore.Store]) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case ready.Load() != nil, r.URL.Path == "/healthz", r.URL.Path == "/readyz", r.URL.Path == "/metrics":
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, "portalbot is starting: the database is not reachable yet", http.StatusServiceUnavailable)
+		}
+	})
 }
 
 // withRequestLog gives every request an id (X-Request-Id, or a new one)

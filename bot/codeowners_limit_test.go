@@ -67,9 +67,8 @@ func TestCodeOwnersOverLimitShown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	a := &App{Store: st}
 	rec := httptest.NewRecorder()
-	a.readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil), st)
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, "CODEOWNERS") || !strings.Contains(body, size) {
 		t.Errorf("/readyz = %d %s, want ready, naming CODEOWNERS and its size %s", rec.Code, body, size)

@@ -33,6 +33,10 @@ type Config struct {
 	// or "alpha", which accepts them as Backstage does with the alpha
 	// catalog model (catalogModelExtensionPoint) installed.
 	CatalogModel string `yaml:"catalog_model"`
+	// StoreTimeout bounds each database call a chat command waits for;
+	// past it the command answers from memory or says the catalog is
+	// temporarily unavailable. Zero means commands.DefaultStoreTimeout (1.5 s).
+	StoreTimeout time.Duration `yaml:"store_timeout"`
 
 	Sync         SyncConfig         `yaml:"sync"`
 	Sources      []SourceConfig     `yaml:"sources"`

@@ -20,6 +20,8 @@ func newRouter(a *App) (*commands.Router, func()) {
 		Logger:    a.Logger.With("component", "commands"),
 		Templates: svc,
 		Drift:     newDriftSource(a),
+
+		StoreTimeout: a.Config.StoreTimeout,
 	}
 	r := commands.New(p)
 	if a.Metrics != nil {

@@ -76,6 +76,10 @@ type syncJob struct {
 func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, error)) (bool, error) {
 	name := j.src.SourceName()
 	lease := "sync:" + name
+	// The timeout covers taking the lease too: on a hung database that
+	// would otherwise wait forever, and the worker with it.
+	ctx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
 	ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
 	if err != nil {
 		return false, fmt.Errorf("sync %s: lease: %w", name, err)
@@ -84,8 +88,6 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 		j.logger.DebugContext(ctx, "sync skipped: another replica holds the lease", "source", name)
 		return false, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, j.timeout)
-	defer cancel()
 	var lost atomic.Bool
 	renewed := make(chan struct{})
 	go func() {

@@ -25,8 +25,13 @@ type index struct {
 	store catalog.Store
 	now   func() time.Time
 	// built, when set, is called with each new snapshot before it is
-	// published, under mu.
+	// published, by the check that built it.
 	built func(context.Context, *snapshot)
+	// wait bounds how long a request waits for a check (and a rebuild)
+	// under way before it answers from the snapshot it has, or without
+	// one fails with catalog.ErrUnavailable; the check goes on in the
+	// background. Zero means DefaultStoreTimeout.
+	wait time.Duration
 
 	snap    atomic.Pointer[snapshot]
 	checked atomic.Int64 // unix nanoseconds of the last generation check, failed or not
@@ -37,9 +42,22 @@ type index struct {
 	// unreachable; the next successful check clears it.
 	down atomic.Bool
 
-	// mu serialises refreshes so a changed catalog is loaded once; while
-	// one runs, readers with a snapshot keep using it.
-	mu sync.Mutex
+	// mu guards running, so that a changed catalog is loaded once; while a
+	// check runs, readers with a snapshot keep using it.
+	mu      sync.Mutex
+	running *check // the check under way, nil when none; guarded by mu
+}
+
+// check is one generation check of the index, and the rebuild it leads
+// to. Its fields are written before done is closed.
+type check struct {
+	done chan struct{}
+	snap *snapshot
+	err  error
+	// answered is set once the store answered the generation check: a
+	// check still waiting for it when a request stops waiting means
+	// that the store does not answer in time.
+	answered atomic.Bool
 }
 
 // snapshot is one immutable build of the index.
@@ -75,36 +93,100 @@ func newIndex(store catalog.Store) *index {
 // snapshot was built before, that snapshot is returned and the request's
 // readState (see withReadState) learns how old it is; the store is asked
 // again at most once per refreshEvery, so the engine recovers by itself
-// once the database is back. Other store errors are returned wrapped.
+// once the database is back. A request waits
+// for a check at most x.wait: a hung database or a slow rebuild holds no
+// one, except that without any snapshot a request waits for the first
+// one once the store has answered the generation check. Other store
+// errors are returned wrapped.
 func (x *index) get(ctx context.Context) (*snapshot, error) {
 	s := x.snap.Load()
 	now := x.now()
-	if s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
+	recent := now.UnixNano()-x.checked.Load() < int64(refreshEvery)
+	if s != nil && recent {
 		x.noteStale(ctx)
 		return s, nil
 	}
-	if !x.mu.TryLock() {
+	c, mine := x.startCheck(ctx, now, s)
+	if s != nil && !mine {
+		// Another request is checking or rebuilding: answer from the
+		// current snapshot rather than queue behind a slow or hung
+		// database call.
+		x.noteStale(ctx)
+		return s, nil
+	}
+	wait := x.wait
+	if wait <= 0 {
+		wait = DefaultStoreTimeout
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+		switch {
+		case !c.answered.Load():
+			x.down.Store(true)
+		case s == nil:
+			// The store answered and the first snapshot is being built
+			// (a second or so at 100,000 entities): there is nothing else
+			// to answer from, and its reads are bounded by bulkTimeout.
+			select {
+			case <-c.done:
+				return c.snap, c.err
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		if s != nil {
-			// Another request is checking or rebuilding: answer from the
-			// current snapshot rather than queue behind a slow or hung
-			// database call.
 			x.noteStale(ctx)
 			return s, nil
 		}
-		x.mu.Lock()
+		return nil, fmt.Errorf("index: no snapshot within %v: %w", wait, catalog.ErrUnavailable)
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	defer x.mu.Unlock()
-	if s = x.snap.Load(); s != nil && now.UnixNano()-x.checked.Load() < int64(refreshEvery) {
-		x.noteStale(ctx) // another caller refreshed while we waited
-		return s, nil
-	}
-	ns, err := x.refresh(ctx, s)
-	if err != nil {
-		if s != nil && errors.Is(err, catalog.ErrUnavailable) {
-			x.down.Store(true)
-			x.checked.Store(now.UnixNano())
+	if c.err != nil {
+		if s != nil && errors.Is(c.err, catalog.ErrUnavailable) {
 			x.noteStale(ctx)
 			return s, nil
+		}
+		return nil, c.err
+	}
+	return c.snap, nil
+}
+
+// startCheck returns the check under way, or starts one from snapshot s
+// found at now; mine reports that it started it. The check runs on
+// without ctx's cancellation, so that a rebuild a request gave up waiting
+// for still serves the next ones.
+func (x *index) startCheck(ctx context.Context, now time.Time, s *snapshot) (c *check, mine bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.running != nil {
+		return x.running, false
+	}
+	c = &check{done: make(chan struct{})}
+	x.running = c
+	go func() {
+		defer func() {
+			x.mu.Lock()
+			x.running = nil
+			x.mu.Unlock()
+			close(c.done)
+		}()
+		c.snap, c.err = x.check(context.WithoutCancel(ctx), c, now, s)
+	}()
+	return c, true
+}
+
+// check asks the store for the generation and rebuilds the snapshot when
+// it changed, publishing the result.
+func (x *index) check(ctx context.Context, c *check, now time.Time, s *snapshot) (*snapshot, error) {
+	ns, err := x.refresh(ctx, c, s)
+	if err != nil {
+		if errors.Is(err, catalog.ErrUnavailable) {
+			x.down.Store(true)
+			x.checked.Store(now.UnixNano())
 		}
 		return nil, err
 	}
@@ -122,11 +204,12 @@ func (x *index) get(ctx context.Context) (*snapshot, error) {
 
 // refresh returns s when the store's generation is still s's, else a
 // snapshot built from the store's summaries.
-func (x *index) refresh(ctx context.Context, s *snapshot) (*snapshot, error) {
+func (x *index) refresh(ctx context.Context, c *check, s *snapshot) (*snapshot, error) {
 	gen, err := x.store.Generation(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index generation: %w", err)
 	}
+	c.answered.Store(true)
 	if s != nil && s.gen == gen {
 		return s, nil
 	}

@@ -54,16 +54,25 @@ func newRouter(p Params) (*Router, *handlers) {
 	if portal == "" {
 		portal = defaultPortalURL
 	}
+	timeout := p.StoreTimeout
+	if timeout <= 0 {
+		timeout = DefaultStoreTimeout
+	}
+	store := boundedStore{Store: p.Store, d: timeout}
+	if p.Drift != nil {
+		p.Drift = boundedDrift{DriftSource: p.Drift, store: store}
+	}
 	h := &handlers{
-		store:  p.Store,
+		store:  store,
 		portal: portal,
-		idx:    newIndex(p.Store),
+		idx:    newIndex(store),
 		cache:  newEntityCache(entityCacheBytes),
 		defs:   &definitionCache{},
 		logger: logger,
 		owners: newCodeOwnersCache(),
 	}
 	h.idx.built = h.warmSnapshot
+	h.idx.wait = timeout
 	r := NewRouter(logger)
 	entityArg := Arg{Name: "entity", Description: "name, kind:name or kind:namespace/name", Required: true, Complete: "entity"}
 	r.Handle(Command{

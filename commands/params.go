@@ -2,6 +2,7 @@ package commands
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -16,4 +17,8 @@ type Params struct {
 	Drift DriftSource
 	// Templates launches software templates; nil disables create.
 	Templates TemplateService
+	// StoreTimeout bounds each catalog store call a command waits for; a
+	// call past it answers from memory or "temporarily unavailable".
+	// Zero means DefaultStoreTimeout.
+	StoreTimeout time.Duration
 }

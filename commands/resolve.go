@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -103,6 +104,12 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 		return s, &s.entries[found[0]], Reply{}, nil
 	case 0:
 		rep, err := h.missReply(s, cmd, q, kinds)
+		if len(rep.Buttons) == 0 && h.idx.unreachable() {
+			// Nothing near the name in a snapshot the database cannot
+			// confirm (built before the first sync, say): the entity may
+			// well exist, so do not say it does not.
+			return s, nil, Reply{}, fmt.Errorf("resolve %q: %w", q.raw, catalog.ErrUnavailable)
+		}
 		return s, nil, rep, err
 	}
 	// Several kinds or namespaces share the name: let the person pick.

@@ -6,6 +6,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/url"
 	"strings"
@@ -82,8 +83,10 @@ func open(ctx context.Context, dbURL string) (*Store, error) {
 	switch {
 	case strings.HasPrefix(dbURL, "postgres://"), strings.HasPrefix(dbURL, "postgresql://"):
 		dialect = migrations.Postgres
-		db, err = sqlx.Open("postgres", postgresDSN(dbURL))
+		var conn *pgConnector
+		conn, err = newPGConnector(postgresDSN(dbURL))
 		if err == nil {
+			db = sqlx.NewDb(sql.OpenDB(conn), "postgres")
 			// As many idle as open connections: under concurrent commands a
 			// smaller idle pool closes and reopens connections all the time.
 			db.SetMaxOpenConns(16)
@@ -163,6 +166,9 @@ func (s *Store) pg() bool { return s.dialect == migrations.Postgres }
 // postgresDSN adds binary_parameters=yes unless the URL sets it: lib/pq
 // then sends a query with arguments in one round trip instead of
 // preparing it first, which halves the latency of every point lookup.
+// It also adds connect_timeout=10 unless set: without it lib/pq waits
+// forever for a server that accepts TCP and never answers, in the
+// handshake and in the cancel requests it sends for ended calls.
 func postgresDSN(dbURL string) string {
 	u, err := url.Parse(dbURL)
 	if err != nil {
@@ -171,7 +177,14 @@ func postgresDSN(dbURL string) string {
 	q := u.Query()
 	if q.Get("binary_parameters") == "" {
 		q.Set("binary_parameters", "yes")
-		u.RawQuery = q.Encode()
 	}
+	if q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", defaultConnectTimeout)
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// defaultConnectTimeout is lib/pq's connect_timeout, in seconds, when the
+// database URL sets none.
+const defaultConnectTimeout = "10"
