@@ -1,0 +1,309 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits bound what one sync accepts from a Backstage API: the portal is
+// trusted, but a wrong URL, a broken proxy or a hostile server is not.
+// Zero fields take the defaults named.
+type Limits struct {
+	// PageSize is the number of entities asked for per page; 0 means 500.
+	PageSize int
+	// MaxResponseBytes caps one response body; 0 means 64 MiB.
+	MaxResponseBytes int64
+	// RequestTimeout bounds one request, body included; 0 means 60 s.
+	RequestTimeout time.Duration
+	// MaxEntities caps the entities of one source; 0 means 1,000,000.
+	MaxEntities int
+	// Attempts is how many times a request that failed for a reason that
+	// may pass (no connection, timeout, 429, 5xx) is tried; 0 means 3.
+	Attempts int
+	// RetryDelay is the wait before the second attempt, doubled for each
+	// further one (at most 30 s); 0 means 1 s.
+	RetryDelay time.Duration
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.PageSize <= 0 {
+		l.PageSize = 500
+	}
+	if l.MaxResponseBytes <= 0 {
+		l.MaxResponseBytes = 64 << 20
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = time.Minute
+	}
+	if l.MaxEntities <= 0 {
+		l.MaxEntities = 1_000_000
+	}
+	if l.Attempts <= 0 {
+		l.Attempts = 3
+	}
+	if l.RetryDelay <= 0 {
+		l.RetryDelay = time.Second
+	}
+	return l
+}
+
+// byRefsChunk is how many refs one POST by-refs names: Backstage's JSON
+// body parser takes 100 kB by default, about 1,000 refs.
+const byRefsChunk = 200
+
+// StatusError is an answer from a Backstage API with a status other than
+// 200. Its text names the URL and the status, never the token.
+type StatusError struct {
+	Method, URL string
+	Status      int
+	// Message is Backstage's error name and message, when the body
+	// carried one.
+	Message string
+}
+
+// Error formats the error as "GET URL: 401 Unauthorized: Name: message".
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("%s %s: %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	return s
+}
+
+// transient reports whether a later attempt may succeed.
+func (e *StatusError) transient() bool {
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+}
+
+// client reads one Backstage catalog API.
+type client struct {
+	base  string // scheme://host[/path] without a trailing slash
+	shown string // base without user info, for errors and the store
+	token string // "" sends no Authorization header
+	hc    *http.Client
+	lim   Limits
+	// sleep waits between attempts; it returns early with ctx's error.
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// parseBase checks a configured base URL and returns it without a trailing
+// slash, and its form without user info for messages.
+func parseBase(raw string) (base, shown string, err error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", "", fmt.Errorf("backstage URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", "", fmt.Errorf("backstage URL %q: want http(s)://host[/path], the backend's base URL", redact(u))
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", "", fmt.Errorf("backstage URL %q: want no query or fragment", redact(u))
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), redact(u), nil
+}
+
+func redact(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery, c.Fragment = "", ""
+	return strings.TrimRight(c.String(), "/")
+}
+
+// page is one answer of GET /api/catalog/entities/by-query.
+type page[T any] struct {
+	Items    []T `json:"items"`
+	PageInfo struct {
+		NextCursor string `json:"nextCursor"`
+	} `json:"pageInfo"`
+}
+
+// pages calls each with the items of every page of by-query, following
+// pageInfo.nextCursor. Backstage ignores filters once a cursor is passed
+// but takes fields and limit on every request. A repeated cursor, or a
+// page with no items that names a next one, is a loop and an error.
+func pages[T any](ctx context.Context, c *client, fields string, each func([]T) error) error {
+	const path = "/api/catalog/entities/by-query"
+	seen := map[string]bool{}
+	cursor, total := "", 0
+	for {
+		q := url.Values{"limit": {strconv.Itoa(c.lim.PageSize)}}
+		if fields != "" {
+			q.Set("fields", fields)
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		var p page[T]
+		if err := c.do(ctx, http.MethodGet, path, q, nil, &p); err != nil {
+			return err
+		}
+		total += len(p.Items)
+		if total > c.lim.MaxEntities {
+			return fmt.Errorf("GET %s%s: more than %d entities (limit)", c.shown, path, c.lim.MaxEntities)
+		}
+		if err := each(p.Items); err != nil {
+			return err
+		}
+		next := p.PageInfo.NextCursor
+		if next == "" {
+			return nil
+		}
+		if seen[next] || len(p.Items) == 0 {
+			return fmt.Errorf("GET %s%s: cursor loop: page %d names a cursor already followed or is empty", c.shown, path, len(seen)+1)
+		}
+		seen[next] = true
+		cursor = next
+	}
+}
+
+// byRefs fetches the entities named by refs with POST by-refs, in chunks.
+// items[i] answers refs[i] and is the zero value for a ref Backstage does
+// not have (any more).
+func byRefs[T any](ctx context.Context, c *client, refs []string) ([]T, error) {
+	const path = "/api/catalog/entities/by-refs"
+	out := make([]T, 0, len(refs))
+	for len(refs) > 0 {
+		chunk := refs[:min(byRefsChunk, len(refs))]
+		refs = refs[len(chunk):]
+		body, err := json.Marshal(map[string][]string{"entityRefs": chunk})
+		if err != nil {
+			return nil, err
+		}
+		var p page[T]
+		if err := c.do(ctx, http.MethodPost, path, nil, body, &p); err != nil {
+			return nil, err
+		}
+		if len(p.Items) != len(chunk) {
+			return nil, fmt.Errorf("POST %s%s: %d items for %d refs", c.shown, path, len(p.Items), len(chunk))
+		}
+		out = append(out, p.Items...)
+	}
+	return out, nil
+}
+
+// do sends one request, retrying failures that may pass with a doubling
+// delay, and decodes the JSON answer into out.
+func (c *client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
+	delay := c.lim.RetryDelay
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = c.once(ctx, method, path, q, body, out)
+		if err == nil || attempt >= c.lim.Attempts || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		if serr := c.sleep(ctx, delay); serr != nil {
+			break
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+	return err
+}
+
+func retryable(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.transient()
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func (c *client) once(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
+	shown := c.shown + path
+	ctx, cancel := context.WithTimeout(ctx, c.lim.RequestTimeout)
+	defer cancel()
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, shown, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		// *url.Error repeats the full URL, cursor included; say it once.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return fmt.Errorf("%s %s: %w", method, shown, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.lim.MaxResponseBytes+1))
+	if err != nil {
+		return fmt.Errorf("%s %s: %d %s: read body: %w", method, shown, resp.StatusCode, http.StatusText(resp.StatusCode), err)
+	}
+	if int64(len(data)) > c.lim.MaxResponseBytes {
+		return fmt.Errorf("%s %s: %d %s: response larger than %d bytes (limit)", method, shown, resp.StatusCode,
+			http.StatusText(resp.StatusCode), c.lim.MaxResponseBytes)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return &StatusError{Method: method, URL: shown, Status: resp.StatusCode, Message: backstageMessage(data)}
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
+		return fmt.Errorf("%s %s: 200 OK: response is not JSON (Content-Type %q)", method, shown, resp.Header.Get("Content-Type"))
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: 200 OK: response is not the JSON expected: %w", method, shown, err)
+	}
+	return nil
+}
+
+// backstageMessage returns "name: message" from Backstage's error body
+// ({"error": {"name", "message"}}), cut short, or "" for any other body.
+func backstageMessage(data []byte) string {
+	var b struct {
+		Error struct {
+			Name    string `json:"name"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(data, &b) != nil || b.Error.Message == "" {
+		return ""
+	}
+	msg := b.Error.Message
+	if b.Error.Name != "" {
+		msg = b.Error.Name + ": " + msg
+	}
+	const maxMessage = 300
+	if len(msg) > maxMessage {
+		msg = strings.ToValidUTF8(msg[:maxMessage], "") + "..."
+	}
+	return msg
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
