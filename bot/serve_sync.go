@@ -195,8 +195,8 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 	cl := cronLogger{logger}
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
 	var jobs []*syncJob
-	for i, src := range a.Config.ingestSources() {
-		j := &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
+	for i, sj := range a.Config.sourceJobs(syncer, newPortalSyncer(a.Store, env, a.Logger)) {
+		j := &syncJob{src: sj.src, sync: sj.sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
 			timeout: timeout, logger: logger, metrics: a.Metrics, claims: a.Store}
 		spec := a.Config.Sources[i].Schedule
 		if spec == "" {
