@@ -162,6 +162,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 			return fail(err)
 		}
 	}
+	fetchStart := time.Now()
 	var (
 		ents    []*catalog.Entity
 		fetched int
@@ -178,18 +179,26 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 		}
 		return fail(err)
 	}
+	fetchTook := time.Since(fetchStart)
 	files, version := s.files(name, ents)
 	res.Files = fetched
-	sr, err := s.store.ApplySync(ctx, catalog.SyncBatch{
-		Source: catalog.Source{Name: name, Repo: shown, Commit: version},
-		Full:   true,
-		Files:  files,
-	})
+	batch := catalog.SyncBatch{Source: catalog.Source{Name: name, Repo: shown, Commit: version}, Full: true, Files: files}
+	noop := fetched == 0 && distinct(files) == len(stored)
+	if noop {
+		// Every entity listed is stored with its etag and none is gone: a
+		// partial batch of no files changes nothing but the source's state
+		// (status ok, synced now), without walking every stored entity.
+		batch.Full, batch.Files = false, nil
+	}
+	sr, err := s.store.ApplySync(ctx, batch)
 	if err != nil {
 		return fail(err)
 	}
 	res.Commit = version
 	res.Added, res.Updated, res.Removed, res.Unchanged = sr.Added, sr.Updated, sr.Removed, sr.Unchanged
+	if noop {
+		res.Unchanged = len(files)
+	}
 	res.NoOp = len(stored) > 0 && sr.Added+sr.Updated+sr.Removed == 0
 	if res.Counts, err = s.store.Counts(ctx); err != nil {
 		return res, fmt.Errorf("sync %s: counts: %w", name, err)
@@ -199,7 +208,8 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 	}
 	res.Duration = time.Since(start)
 	s.logger.InfoContext(ctx, "sync finished", "source", name, "url", shown, "noop", res.NoOp, "fetched", res.Files,
-		"added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors), "took", res.Duration)
+		"added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors),
+		"fetch_took", fetchTook, "took", res.Duration)
 	return res, nil
 }
 
@@ -307,4 +317,13 @@ func check(e *catalog.Entity) error {
 		return err
 	}
 	return nil
+}
+
+// distinct returns the number of distinct paths (one per entity ref) of files.
+func distinct(files []catalog.FileResult) int {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		seen[f.Path] = true
+	}
+	return len(seen)
 }

@@ -6,6 +6,7 @@
 package portaltest
 
 import (
+	"bytes"
 	"embed"
 	"encoding/base64"
 	"encoding/json"
@@ -53,10 +54,11 @@ type Server struct {
 	token string
 
 	mu       sync.Mutex
-	entities []map[string]any        // in serving order; guarded by mu
-	fail     map[string][]int        // path -> statuses to answer next; guarded by mu
-	handle   map[string]http.Handler // path -> replacement handler; guarded by mu
-	requests map[string]int          // path -> count; guarded by mu
+	entities []map[string]any             // in serving order; guarded by mu
+	encoded  map[string][]json.RawMessage // fields -> entities projected and encoded once; guarded by mu
+	fail     map[string][]int             // path -> statuses to answer next; guarded by mu
+	handle   map[string]http.Handler      // path -> replacement handler; guarded by mu
+	requests map[string]int               // path -> count; guarded by mu
 }
 
 // NewServer starts a fake backend serving entities to requests bearing
@@ -73,14 +75,31 @@ func NewServer(tb testing.TB, token string, entities []map[string]any) *Server {
 func (s *Server) SetEntities(entities []map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.entities = entities
+	s.entities, s.encoded = entities, nil
 }
 
-// Entities returns the entities served.
-func (s *Server) Entities() []map[string]any {
+// encodedEntities returns the entities projected to fields and encoded,
+// encoding them on first use, so that a benchmark measures the client
+// rather than this server.
+func (s *Server) encodedEntities(fields string) []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.entities
+	if s.encoded == nil {
+		s.encoded = map[string][]json.RawMessage{}
+	}
+	enc, ok := s.encoded[fields]
+	if !ok {
+		enc = make([]json.RawMessage, len(s.entities))
+		for i, e := range s.entities {
+			b, err := json.Marshal(project(e, fields))
+			if err != nil {
+				panic(fmt.Sprintf("portaltest: entity %d: %v", i, err)) // the caller's entities came from JSON
+			}
+			enc[i] = b
+		}
+		s.encoded[fields] = enc
+	}
+	return enc
 }
 
 // FailNext makes the next requests to path (e.g.
@@ -186,15 +205,33 @@ func (s *Server) byQuery(w http.ResponseWriter, r *http.Request, ents []map[stri
 		}
 	}
 	end := min(offset+limit, len(ents))
-	items := make([]any, 0, end-offset)
-	for _, e := range ents[offset:end] {
-		items = append(items, project(e, q.Get("fields")))
-	}
 	info := map[string]any{}
 	if end < len(ents) {
 		info["nextCursor"] = base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("offset:%d", end)))
 	}
-	writeJSON(w, map[string]any{"items": items, "totalItems": len(ents), "pageInfo": info})
+	tail, err := json.Marshal(map[string]any{"totalItems": len(ents), "pageInfo": info})
+	if err != nil {
+		panic(err) // a map of a number and strings
+	}
+	enc := s.encodedEntities(q.Get("fields"))
+	if len(enc) != len(ents) { // changed by SetEntities since this request began
+		writeError(w, r, http.StatusServiceUnavailable, "ServiceUnavailableError", "catalog changed")
+		return
+	}
+	// The items are written as encoded once: json.Encoder would re-check
+	// and compact each, and this server is not what benchmarks measure.
+	var b bytes.Buffer
+	b.WriteString(`{"items":[`)
+	for i, e := range enc[offset:end] {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(e)
+	}
+	b.WriteString("],")
+	b.Write(tail[1:])
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b.Bytes()) // the client may be gone
 }
 
 func (s *Server) byRefs(w http.ResponseWriter, r *http.Request, ents []map[string]any) {
