@@ -134,11 +134,22 @@ type page[T any] struct {
 // pageInfo.nextCursor. Backstage ignores filters once a cursor is passed
 // but takes fields and limit on every request. A repeated cursor, or a
 // page with no items that names a next one, is a loop and an error.
+//
+// While a page is decoded the next one is already being fetched, with the
+// cursor read from the end of the page's text (Backstage writes pageInfo
+// last); the decoded pageInfo must agree, or the guess is dropped and the
+// page fetched again with the decoded cursor. The fetch, on a real
+// backend mostly waiting on the server, thus overlaps the decoding.
 func pages[T any](ctx context.Context, c *client, fields string, each func([]T) error) error {
 	const path = "/api/catalog/entities/by-query"
-	seen := map[string]bool{}
-	cursor, total := "", 0
-	for {
+	// Ends a fetch under way when pages returns early.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type fetched struct {
+		data []byte
+		err  error
+	}
+	fetch := func(cursor string) <-chan fetched {
 		q := url.Values{"limit": {strconv.Itoa(c.lim.PageSize)}}
 		if fields != "" {
 			q.Set("fields", fields)
@@ -146,8 +157,28 @@ func pages[T any](ctx context.Context, c *client, fields string, each func([]T) 
 		if cursor != "" {
 			q.Set("cursor", cursor)
 		}
+		ch := make(chan fetched, 1)
+		go func() {
+			data, err := c.do(ctx, http.MethodGet, path, q, nil)
+			ch <- fetched{data, err}
+		}()
+		return ch
+	}
+	seen := map[string]bool{}
+	total := 0
+	cur := fetch("")
+	for {
+		f := <-cur
+		if f.err != nil {
+			return f.err
+		}
+		guess := tailCursor(f.data)
+		var next <-chan fetched
+		if guess != "" && !seen[guess] {
+			next = fetch(guess)
+		}
 		var p page[T]
-		if err := c.do(ctx, http.MethodGet, path, q, nil, &p); err != nil {
+		if err := c.decode(http.MethodGet, path, f.data, &p); err != nil {
 			return err
 		}
 		total += len(p.Items)
@@ -157,16 +188,44 @@ func pages[T any](ctx context.Context, c *client, fields string, each func([]T) 
 		if err := each(p.Items); err != nil {
 			return err
 		}
-		next := p.PageInfo.NextCursor
-		if next == "" {
+		nc := p.PageInfo.NextCursor
+		if nc == "" {
 			return nil
 		}
-		if seen[next] || len(p.Items) == 0 {
+		if seen[nc] || len(p.Items) == 0 {
 			return fmt.Errorf("GET %s%s: cursor loop: page %d names a cursor already followed or is empty", c.shown, path, len(seen)+1)
 		}
-		seen[next] = true
-		cursor = next
+		seen[nc] = true
+		if next == nil || guess != nc {
+			// A wrong guess's fetch ends on its own (RequestTimeout) or at
+			// cancel; its buffered channel is never read.
+			next = fetch(nc)
+		}
+		cur = next
 	}
+}
+
+// tailCursor returns the value of the last "nextCursor" key in a page's
+// text, or "" when there is none or it holds escapes. It is a guess,
+// checked against the decoded page.
+func tailCursor(data []byte) string {
+	i := bytes.LastIndex(data, []byte(`"nextCursor"`))
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(data[i+len(`"nextCursor"`):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	j := bytes.IndexByte(rest[1:], '"')
+	if j < 0 || bytes.IndexByte(rest[1:1+j], '\\') >= 0 {
+		return ""
+	}
+	return string(rest[1 : 1+j])
 }
 
 // byRefs fetches the entities named by refs with POST by-refs, in chunks.
@@ -182,8 +241,12 @@ func byRefs[T any](ctx context.Context, c *client, refs []string) ([]T, error) {
 		if err != nil {
 			return nil, err
 		}
+		data, err := c.do(ctx, http.MethodPost, path, nil, body)
+		if err != nil {
+			return nil, err
+		}
 		var p page[T]
-		if err := c.do(ctx, http.MethodPost, path, nil, body, &p); err != nil {
+		if err := c.decode(http.MethodPost, path, data, &p); err != nil {
 			return nil, err
 		}
 		if len(p.Items) != len(chunk) {
@@ -195,12 +258,15 @@ func byRefs[T any](ctx context.Context, c *client, refs []string) ([]T, error) {
 }
 
 // do sends one request, retrying failures that may pass with a doubling
-// delay, and decodes the JSON answer into out.
-func (c *client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
+// delay, and returns the body of a 200 answer of type application/json.
+func (c *client) do(ctx context.Context, method, path string, q url.Values, body []byte) ([]byte, error) {
 	delay := c.lim.RetryDelay
-	var err error
+	var (
+		data []byte
+		err  error
+	)
 	for attempt := 1; ; attempt++ {
-		err = c.once(ctx, method, path, q, body, out)
+		data, err = c.once(ctx, method, path, q, body)
 		if err == nil || attempt >= c.lim.Attempts || !retryable(err) || ctx.Err() != nil {
 			break
 		}
@@ -209,7 +275,7 @@ func (c *client) do(ctx context.Context, method, path string, q url.Values, body
 		}
 		delay = min(2*delay, 30*time.Second)
 	}
-	return err
+	return data, err
 }
 
 func retryable(err error) bool {
@@ -221,7 +287,7 @@ func retryable(err error) bool {
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)
 }
 
-func (c *client) once(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
+func (c *client) once(ctx context.Context, method, path string, q url.Values, body []byte) ([]byte, error) {
 	shown := c.shown + path
 	ctx, cancel := context.WithTimeout(ctx, c.lim.RequestTimeout)
 	defer cancel()
@@ -235,7 +301,7 @@ func (c *client) once(ctx context.Context, method, path string, q url.Values, bo
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, shown, err)
+		return nil, fmt.Errorf("%s %s: %w", method, shown, err)
 	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -251,25 +317,34 @@ func (c *client) once(ctx context.Context, method, path string, q url.Values, bo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("%s %s: %w", method, shown, err)
+		return nil, fmt.Errorf("%s %s: %w", method, shown, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.lim.MaxResponseBytes+1))
+	// Sized from Content-Length when the server sends one (within the
+	// limit), rather than grown by doubling: pages run to megabytes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(resp.ContentLength, 512), c.lim.MaxResponseBytes)+1))
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, c.lim.MaxResponseBytes+1))
+	data := buf.Bytes()
 	if err != nil {
-		return fmt.Errorf("%s %s: %d %s: read body: %w", method, shown, resp.StatusCode, http.StatusText(resp.StatusCode), err)
+		return nil, fmt.Errorf("%s %s: %d %s: read body: %w", method, shown, resp.StatusCode, http.StatusText(resp.StatusCode), err)
 	}
 	if int64(len(data)) > c.lim.MaxResponseBytes {
-		return fmt.Errorf("%s %s: %d %s: response larger than %d bytes (limit)", method, shown, resp.StatusCode,
+		return nil, fmt.Errorf("%s %s: %d %s: response larger than %d bytes (limit)", method, shown, resp.StatusCode,
 			http.StatusText(resp.StatusCode), c.lim.MaxResponseBytes)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &StatusError{Method: method, URL: shown, Status: resp.StatusCode, Message: backstageMessage(data)}
+		return nil, &StatusError{Method: method, URL: shown, Status: resp.StatusCode, Message: backstageMessage(data)}
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "application/json" {
-		return fmt.Errorf("%s %s: 200 OK: response is not JSON (Content-Type %q)", method, shown, resp.Header.Get("Content-Type"))
+		return nil, fmt.Errorf("%s %s: 200 OK: response is not JSON (Content-Type %q)", method, shown, resp.Header.Get("Content-Type"))
 	}
+	return data, nil
+}
+
+// decode decodes a 200 answer's body into out.
+func (c *client) decode(method, path string, data []byte, out any) error {
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: 200 OK: response is not the JSON expected: %w", method, shown, err)
+		return fmt.Errorf("%s %s%s: 200 OK: response is not the JSON expected: %w", method, c.shown, path, err)
 	}
 	return nil
 }

@@ -216,8 +216,12 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 // fetchAll pages through every entity in full.
 func (s *Syncer) fetchAll(ctx context.Context, c *client) ([]*catalog.Entity, error) {
 	var out []*catalog.Entity
-	err := pages(ctx, c, "", func(items []*catalog.Entity) error {
-		for _, e := range items {
+	err := pages(ctx, c, "", func(items []*wireEntity) error {
+		for _, w := range items {
+			e, err := w.entity()
+			if err != nil {
+				return fmt.Errorf("GET %s/api/catalog/entities/by-query: metadata: %w", c.shown, err)
+			}
 			if e != nil {
 				out = append(out, e)
 			}
@@ -254,12 +258,16 @@ func (s *Syncer) fetchChanged(ctx context.Context, c *client, stored map[string]
 	if err != nil {
 		return nil, 0, err
 	}
-	full, err := byRefs[*catalog.Entity](ctx, c, changed)
+	full, err := byRefs[*wireEntity](ctx, c, changed)
 	if err != nil {
 		return nil, 0, err
 	}
-	for i, e := range full {
+	for i, w := range full {
 		// nil: removed since it was listed, so it is left out and removed.
+		e, err := w.entity()
+		if err != nil {
+			return nil, 0, fmt.Errorf("POST %s/api/catalog/entities/by-refs: metadata: %w", c.shown, err)
+		}
 		out[at[i]] = e
 	}
 	return out, len(changed), nil

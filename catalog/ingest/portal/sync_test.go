@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -474,5 +475,46 @@ func TestFakeMatchesRecorded(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 || !reflect.DeepEqual(g401, e401) {
 		t.Errorf("fake 401 = %d %v, recorded %v", resp.StatusCode, g401, e401)
+	}
+}
+
+// TestSyncCursorGuess: the next page is fetched ahead with the cursor
+// read from the page's end; a page that writes pageInfo first, with an
+// entity holding a "nextCursor" key after it, makes that guess wrong, and
+// the sync must follow the decoded cursor instead.
+func TestSyncCursorGuess(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	srv := portaltest.NewServer(t, token, nil)
+	entity := func(name string) string {
+		return `{"apiVersion":"backstage.io/v1alpha1","kind":"Group","metadata":{"name":"` + name +
+			`","namespace":"default","uid":"uid-` + name + `","etag":"e","annotations":{"nextCursor":"bogus"}},"spec":{"type":"team"},"relations":[]}`
+	}
+	var (
+		mu      sync.Mutex
+		cursors []string
+	)
+	srv.Handle(byQuery, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := r.URL.Query().Get("cursor")
+		mu.Lock()
+		cursors = append(cursors, c)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch c {
+		case "":
+			fmt.Fprint(w, `{"pageInfo":{"nextCursor":"page2"},"items":[`+entity("one")+`]}`)
+		case "page2":
+			fmt.Fprint(w, `{"pageInfo":{},"items":[`+entity("two")+`]}`)
+		default:
+			http.Error(w, `{"error":{"name":"InputError","message":"Malformed cursor"}}`, http.StatusBadRequest)
+		}
+	}))
+	res, err := newSyncer(st, token).Sync(context.Background(), portal.Source{Name: "portal", URL: srv.URL})
+	if err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	if res.Added != 2 {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Errorf("Sync added %d, want 2 (cursors asked: %q)", res.Added, cursors)
 	}
 }
