@@ -26,6 +26,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/ingest/portal"
 	"github.com/portalbot/portalbot/catalog/synth"
 )
 
@@ -194,6 +196,8 @@ func TestBackstageLive(t *testing.T) {
 	// relation count unchanged for 12 s and past 2,000.
 	theirs := waitBackstage(t, base, func(ents []liveEntity) bool { want = len(ents); return len(ents) >= 2000 })
 	t.Logf("backstage serves %d entities", want)
+
+	measureLive(t, base)
 
 	db := "sqlite:" + filepath.Join(t.TempDir(), "live.db")
 	syncLive := func(tok string) (int, string) {
@@ -436,5 +440,87 @@ func waitBackstage(t *testing.T, base string, done func([]liveEntity) bool) []li
 		}
 	}
 	t.Fatalf("backstage did not settle in time; last count %v", last)
+	return nil
+}
+
+// measureLive logs, against the real backend, the time of paging the API
+// with a plain HTTP client (items decoded as raw JSON, pages of 500 as
+// portalbot asks) beside a first sync --backstage into a fresh SQLite file
+// and a no-op re-sync, three runs each.
+func measureLive(t *testing.T, base string) {
+	t.Helper()
+	plain := func() (int, error) {
+		n, cursor := 0, ""
+		for {
+			u := base + "/api/catalog/entities/by-query?limit=500"
+			if cursor != "" {
+				u += "&cursor=" + cursor
+			}
+			req, _ := http.NewRequest("GET", u, nil)
+			req.Header.Set("Authorization", "Bearer "+liveToken)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return n, err
+			}
+			var p struct {
+				Items    []json.RawMessage `json:"items"`
+				PageInfo struct {
+					NextCursor string `json:"nextCursor"`
+				} `json:"pageInfo"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+			if err != nil {
+				return n, err
+			}
+			n += len(p.Items)
+			if p.PageInfo.NextCursor == "" {
+				return n, nil
+			}
+			cursor = p.PageInfo.NextCursor
+		}
+	}
+	for run := 1; run <= 3; run++ {
+		start := time.Now()
+		n, err := plain()
+		if err != nil {
+			t.Fatalf("plain pull: %v", err)
+		}
+		plainTook := time.Since(start)
+		start = time.Now()
+		pulled, err := portal.New(discardStore{}, portal.Options{Getenv: func(string) string { return liveToken }}).
+			Sync(context.Background(), portal.Source{Name: "measure", URL: base})
+		if err != nil || pulled.Added != n {
+			t.Fatalf("pull = %d entities, %v; want %d", pulled.Added, err, n)
+		}
+		pullTook := time.Since(start)
+		db := "sqlite:" + filepath.Join(t.TempDir(), fmt.Sprintf("measure-%d.db", run))
+		start = time.Now()
+		if code, _, errs := runBot(t, liveToken, "sync", "--db", db, "--backstage", base); code != 0 {
+			t.Fatalf("sync --backstage = %d: %s", code, errs)
+		}
+		syncTook := time.Since(start)
+		start = time.Now()
+		if code, _, errs := runBot(t, liveToken, "sync", "--db", db, "--backstage", base); code != 0 {
+			t.Fatalf("no-op sync --backstage = %d: %s", code, errs)
+		}
+		t.Logf("run %d: %d entities: plain paging %s, portalbot's pull %s (%.2fx), sync --backstage into a new SQLite file %s (%.2fx), no-op re-sync %s",
+			run, n, plainTook.Round(time.Millisecond), pullTook.Round(time.Millisecond), float64(pullTook)/float64(plainTook),
+			syncTook.Round(time.Millisecond), float64(syncTook)/float64(plainTook), time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// discardStore takes a sync and stores nothing, so that measureLive times
+// portalbot's pull alone. Sync calls only the methods it overrides.
+type discardStore struct{ catalog.Store }
+
+func (discardStore) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.SyncResult, error) {
+	return catalog.SyncResult{Added: len(b.Files)}, nil
+}
+func (discardStore) Counts(ctx context.Context) (map[string]int, error) { return nil, nil }
+func (discardStore) ProcessingErrors(ctx context.Context, source string) ([]catalog.ProcessingError, error) {
+	return nil, nil
+}
+func (discardStore) RecordSourceError(ctx context.Context, src catalog.Source, msg string) error {
 	return nil
 }
