@@ -134,7 +134,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 	start := time.Now()
 	name := src.SourceName()
 	res := ingest.Result{Source: name, Full: true}
-	shown := src.URL
+	shown := "" // the URL without user info, once parsed
 	fail := func(err error) (ingest.Result, error) {
 		res.Duration = time.Since(start)
 		// The store being down is usually why we are here; the sync's own
@@ -146,10 +146,11 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 		s.logger.ErrorContext(ctx, "sync failed", "source", name, "err", err)
 		return res, fmt.Errorf("sync %s: %w", name, err)
 	}
-	base, shown, err := parseBase(src.URL)
+	base, redacted, err := parseBase(src.URL)
 	if err != nil {
 		return fail(err)
 	}
+	shown = redacted
 	tokenEnv := src.TokenEnv
 	if tokenEnv == "" {
 		tokenEnv = DefaultTokenEnv
