@@ -101,8 +101,9 @@ func (discardStore) RecordSourceError(ctx context.Context, src catalog.Source, m
 }
 
 // plainPull pages through the API with a plain HTTP client, decoding each
-// page's items as raw JSON: the least any client does.
-func plainPull(b *testing.B, url string, pageSize int) int {
+// page's items as raw JSON (the least any client does) or, with maps, as
+// generic maps (what a client that reads the entities does).
+func plainPull[T any](b *testing.B, url string, pageSize int) int {
 	n, cursor := 0, ""
 	for {
 		u := fmt.Sprintf("%s/api/catalog/entities/by-query?limit=%d", url, pageSize)
@@ -121,7 +122,7 @@ func plainPull(b *testing.B, url string, pageSize int) int {
 			b.Fatal(err)
 		}
 		var p struct {
-			Items    []json.RawMessage `json:"items"`
+			Items    []T `json:"items"`
 			PageInfo struct {
 				NextCursor string `json:"nextCursor"`
 			} `json:"pageInfo"`
@@ -139,7 +140,8 @@ func plainPull(b *testing.B, url string, pageSize int) int {
 
 // BenchmarkPull compares, at 2,000 and 20,000 entities served in
 // Backstage's shape by a local HTTP server: paging the API with a plain
-// client ("plain"), portalbot's pull without a store ("client"), a first
+// client, items decoded as raw JSON ("plain") or as maps ("plain-maps"),
+// portalbot's pull without a store ("client"), a first
 // sync into SQLite ("sync-sqlite", the whole `portalbot sync --backstage`),
 // and a re-pull where nothing changed ("noop-sqlite").
 func BenchmarkPull(b *testing.B) {
@@ -152,7 +154,15 @@ func BenchmarkPull(b *testing.B) {
 		b.Run(fmt.Sprintf("%d/plain", n), func(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
-				if got := plainPull(b, srv.URL, pageSize); got != n {
+				if got := plainPull[json.RawMessage](b, srv.URL, pageSize); got != n {
+					b.Fatalf("plain pull got %d entities, want %d", got, n)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("%d/plain-maps", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				if got := plainPull[map[string]any](b, srv.URL, pageSize); got != n {
 					b.Fatalf("plain pull got %d entities, want %d", got, n)
 				}
 			}
