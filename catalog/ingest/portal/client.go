@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 // Limits bound what one sync accepts from a Backstage API: the portal is
@@ -140,7 +142,7 @@ type page[T any] struct {
 // last); the decoded pageInfo must agree, or the guess is dropped and the
 // page fetched again with the decoded cursor. The fetch, on a real
 // backend mostly waiting on the server, thus overlaps the decoding.
-func pages[T any](ctx context.Context, c *client, fields string, each func([]T) error) error {
+func pages[T any](ctx context.Context, c *client, fields string, decode func([]byte) (page[T], error), each func([]T) error) error {
 	const path = "/api/catalog/entities/by-query"
 	// Ends a fetch under way when pages returns early.
 	ctx, cancel := context.WithCancel(ctx)
@@ -177,9 +179,9 @@ func pages[T any](ctx context.Context, c *client, fields string, each func([]T) 
 		if guess != "" && !seen[guess] {
 			next = fetch(guess)
 		}
-		var p page[T]
-		if err := c.decode(http.MethodGet, path, f.data, &p); err != nil {
-			return err
+		p, err := decode(f.data)
+		if err != nil {
+			return decodeError(http.MethodGet, c.shown+path, err)
 		}
 		total += len(p.Items)
 		if total > c.lim.MaxEntities {
@@ -229,11 +231,11 @@ func tailCursor(data []byte) string {
 }
 
 // byRefs fetches the entities named by refs with POST by-refs, in chunks.
-// items[i] answers refs[i] and is the zero value for a ref Backstage does
-// not have (any more).
-func byRefs[T any](ctx context.Context, c *client, refs []string) ([]T, error) {
+// items[i] answers refs[i] and is nil for a ref Backstage does not have
+// (any more).
+func byRefs(ctx context.Context, c *client, refs []string) ([]*catalog.Entity, error) {
 	const path = "/api/catalog/entities/by-refs"
-	out := make([]T, 0, len(refs))
+	out := make([]*catalog.Entity, 0, len(refs))
 	for len(refs) > 0 {
 		chunk := refs[:min(byRefsChunk, len(refs))]
 		refs = refs[len(chunk):]
@@ -245,9 +247,9 @@ func byRefs[T any](ctx context.Context, c *client, refs []string) ([]T, error) {
 		if err != nil {
 			return nil, err
 		}
-		var p page[T]
-		if err := c.decode(http.MethodPost, path, data, &p); err != nil {
-			return nil, err
+		p, err := decodeEntities(data)
+		if err != nil {
+			return nil, decodeError(http.MethodPost, c.shown+path, err)
 		}
 		if len(p.Items) != len(chunk) {
 			return nil, fmt.Errorf("POST %s%s: %d items for %d refs", c.shown, path, len(p.Items), len(chunk))
@@ -339,14 +341,6 @@ func (c *client) once(ctx context.Context, method, path string, q url.Values, bo
 		return nil, fmt.Errorf("%s %s: 200 OK: response is not JSON (Content-Type %q)", method, shown, resp.Header.Get("Content-Type"))
 	}
 	return data, nil
-}
-
-// decode decodes a 200 answer's body into out.
-func (c *client) decode(method, path string, data []byte, out any) error {
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s%s: 200 OK: response is not the JSON expected: %w", method, c.shown, path, err)
-	}
-	return nil
 }
 
 // backstageMessage returns "name: message" from Backstage's error body

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -217,12 +218,8 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 // fetchAll pages through every entity in full.
 func (s *Syncer) fetchAll(ctx context.Context, c *client) ([]*catalog.Entity, error) {
 	var out []*catalog.Entity
-	err := pages(ctx, c, "", func(items []*wireEntity) error {
-		for _, w := range items {
-			e, err := w.entity()
-			if err != nil {
-				return fmt.Errorf("GET %s/api/catalog/entities/by-query: metadata: %w", c.shown, err)
-			}
+	err := pages(ctx, c, "", decodeEntities, func(items []*catalog.Entity) error {
+		for _, e := range items {
 			if e != nil {
 				out = append(out, e)
 			}
@@ -243,7 +240,12 @@ func (s *Syncer) fetchChanged(ctx context.Context, c *client, stored map[string]
 		changed []string
 		at      []int // out index of each changed ref
 	)
-	err := pages(ctx, c, listFields, func(items []listed) error {
+	decodeListed := func(data []byte) (page[listed], error) {
+		var p page[listed]
+		err := json.Unmarshal(data, &p)
+		return p, err
+	}
+	err := pages(ctx, c, listFields, decodeListed, func(items []listed) error {
 		for _, l := range items {
 			e := &catalog.Entity{Kind: l.Kind, Metadata: catalog.Metadata{Name: l.Metadata.Name, Namespace: l.Metadata.Namespace,
 				UID: l.Metadata.UID, Etag: l.Metadata.Etag}}
@@ -259,16 +261,12 @@ func (s *Syncer) fetchChanged(ctx context.Context, c *client, stored map[string]
 	if err != nil {
 		return nil, 0, err
 	}
-	full, err := byRefs[*wireEntity](ctx, c, changed)
+	full, err := byRefs(ctx, c, changed)
 	if err != nil {
 		return nil, 0, err
 	}
-	for i, w := range full {
+	for i, e := range full {
 		// nil: removed since it was listed, so it is left out and removed.
-		e, err := w.entity()
-		if err != nil {
-			return nil, 0, fmt.Errorf("POST %s/api/catalog/entities/by-refs: metadata: %w", c.shown, err)
-		}
 		out[at[i]] = e
 	}
 	return out, len(changed), nil

@@ -1,24 +1,29 @@
 package portal
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// wireEntity is an entity as the API serves it. Its metadata is decoded
-// by decodeMetadata: catalog.Metadata's own decoder reads the block twice
-// to keep unknown keys, which doubled the cost of a pull.
-type wireEntity struct {
+// fastEntity is an entity as the API serves it, with metadata decoded into
+// named fields in the same pass. catalog.Metadata's own decoder reads the
+// block twice more to keep unknown keys in Extra, which made decoding most
+// of a pull's cost; decodeEntities uses it only for a page whose metadata
+// has keys beyond these.
+type fastEntity struct {
 	APIVersion string             `json:"apiVersion"`
 	Kind       string             `json:"kind"`
-	Metadata   json.RawMessage    `json:"metadata"`
+	Metadata   fastMetadata       `json:"metadata"`
 	Spec       map[string]any     `json:"spec"`
 	Relations  []catalog.Relation `json:"relations"`
 }
 
-// wireMetadata holds the metadata keys Backstage's own entities use.
-type wireMetadata struct {
+// fastMetadata holds the metadata keys catalog.Metadata names; metaKeys
+// lists them.
+type fastMetadata struct {
 	Name        string            `json:"name"`
 	Namespace   string            `json:"namespace"`
 	Title       string            `json:"title"`
@@ -31,99 +36,98 @@ type wireMetadata struct {
 	Etag        string            `json:"etag"`
 }
 
-// entity converts w, or returns nil for a null item (by-refs answers null
-// for a ref it does not have).
-func (w *wireEntity) entity() (*catalog.Entity, error) {
-	if w == nil {
-		return nil, nil
-	}
-	e := &catalog.Entity{APIVersion: w.APIVersion, Kind: w.Kind, Spec: w.Spec, Relations: w.Relations}
-	if len(w.Metadata) == 0 || string(w.Metadata) == "null" {
-		return e, nil
-	}
-	m, err := decodeMetadata(w.Metadata)
-	if err != nil {
-		return nil, err
-	}
-	e.Metadata = m
-	return e, nil
-}
-
-// decodeMetadata decodes a metadata block in one pass when it holds only
-// the keys wireMetadata knows, and with catalog.Metadata's decoder, which
-// keeps the others in Extra, when it does not.
-func decodeMetadata(raw json.RawMessage) (catalog.Metadata, error) {
-	if onlyKnownKeys(raw) {
-		var wm wireMetadata
-		if err := json.Unmarshal(raw, &wm); err != nil {
-			return catalog.Metadata{}, err
-		}
-		return catalog.Metadata{Name: wm.Name, Namespace: wm.Namespace, Title: wm.Title, Description: wm.Description,
-			Labels: wm.Labels, Annotations: wm.Annotations, Tags: wm.Tags, Links: wm.Links, UID: wm.UID, Etag: wm.Etag}, nil
-	}
-	var m catalog.Metadata
-	err := json.Unmarshal(raw, &m)
-	return m, err
-}
-
-// knownKeys are wireMetadata's keys.
-var knownKeys = map[string]bool{"name": true, "namespace": true, "title": true, "description": true, "labels": true,
+var metaKeys = map[string]bool{"name": true, "namespace": true, "title": true, "description": true, "labels": true,
 	"annotations": true, "tags": true, "links": true, "uid": true, "etag": true}
 
-// onlyKnownKeys reports whether raw, a JSON object, has only knownKeys at
-// its top level. It scans without decoding and answers false for anything
-// it does not follow (escaped keys, malformed text): the slow path then
-// decodes, or rejects, it properly.
-func onlyKnownKeys(raw []byte) bool {
-	depth, inString, escaped := 0, false, false
-	keyStart := -1
-	for i, b := range raw {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				if keyStart >= 0 {
-					return false
-				}
-				escaped = true
-			case b == '"':
-				inString = false
-				if keyStart >= 0 {
-					if !knownKeys[string(raw[keyStart:i])] {
-						return false
-					}
-					keyStart = -1
-				}
-			}
+// decodeEntities decodes a by-query page or a by-refs answer of full
+// entities; a null item (by-refs: no such entity) stays nil.
+func decodeEntities(data []byte) (page[*catalog.Entity], error) {
+	if !metadataKeysKnown(data) {
+		var p page[*catalog.Entity]
+		err := json.Unmarshal(data, &p)
+		return p, err
+	}
+	var fp page[*fastEntity]
+	if err := json.Unmarshal(data, &fp); err != nil {
+		return page[*catalog.Entity]{}, err
+	}
+	p := page[*catalog.Entity]{Items: make([]*catalog.Entity, len(fp.Items)), PageInfo: fp.PageInfo}
+	for i, f := range fp.Items {
+		if f == nil {
 			continue
 		}
-		switch b {
-		case '"':
-			inString = true
-			if depth == 1 && expectKey(raw[:i]) {
-				keyStart = i + 1
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			depth--
-		}
+		m := f.Metadata
+		p.Items[i] = &catalog.Entity{APIVersion: f.APIVersion, Kind: f.Kind, Spec: f.Spec, Relations: f.Relations,
+			Metadata: catalog.Metadata{Name: m.Name, Namespace: m.Namespace, Title: m.Title, Description: m.Description,
+				Labels: m.Labels, Annotations: m.Annotations, Tags: m.Tags, Links: m.Links, UID: m.UID, Etag: m.Etag}}
 	}
-	return depth == 0 && !inString
+	return p, nil
 }
 
-// expectKey reports whether a string starting after prefix, at the top
-// level of an object, is a key: the last non-space byte is '{' or ','.
-func expectKey(prefix []byte) bool {
-	for i := len(prefix) - 1; i >= 0; i-- {
-		switch prefix[i] {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{', ',':
-			return true
-		}
-		return false
+// maxScanDepth bounds metadataKeysKnown's stack; deeper text is left to
+// the decoder (which is bounded by the response size).
+const maxScanDepth = 10000
+
+// metadataKeysKnown reports whether every items[].metadata object of a
+// page's text has only metaKeys. It scans the bytes once without
+// decoding, and answers false for anything it does not follow (a key with
+// an escape above the metadata's level, unbalanced text), so that the
+// caller takes the decoder that keeps every key, or reports the error.
+func metadataKeysKnown(data []byte) bool {
+	type frame struct {
+		obj bool
+		key []byte // the current key, in an object
 	}
-	return false
+	stack := make([]frame, 0, 8)
+	expectKey := false
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '{', '[':
+			if len(stack) == maxScanDepth {
+				return false
+			}
+			stack = append(stack, frame{obj: data[i] == '{'})
+			expectKey = data[i] == '{'
+		case '}', ']':
+			if len(stack) == 0 {
+				return false
+			}
+			stack = stack[:len(stack)-1]
+			expectKey = false
+		case ',':
+			expectKey = len(stack) > 0 && stack[len(stack)-1].obj
+		case ':':
+			expectKey = false
+		case '"':
+			j, esc := i+1, false
+			for ; j < len(data) && data[j] != '"'; j++ {
+				if data[j] == '\\' {
+					esc = true
+					j++
+				}
+			}
+			if j >= len(data) {
+				return false
+			}
+			if expectKey && len(stack) > 0 {
+				// {"items": [ {"metadata": { key ...
+				if esc && len(stack) <= 4 {
+					return false
+				}
+				key := data[i+1 : j]
+				stack[len(stack)-1].key = key
+				if len(stack) == 4 && bytes.Equal(stack[0].key, []byte("items")) && !stack[1].obj &&
+					bytes.Equal(stack[2].key, []byte("metadata")) && !metaKeys[string(key)] {
+					return false
+				}
+			}
+			i = j
+		}
+	}
+	return len(stack) == 0
+}
+
+// decodeError names the request whose answer did not decode.
+func decodeError(method, url string, err error) error {
+	return fmt.Errorf("%s %s: 200 OK: response is not the JSON expected: %w", method, url, err)
 }
