@@ -13,6 +13,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/ingest"
+	"github.com/portalbot/portalbot/catalog/ingest/portal"
 )
 
 // repoList collects repeated --repo flags.
@@ -21,19 +22,22 @@ type repoList []string
 func (r *repoList) String() string     { return strings.Join(*r, ",") }
 func (r *repoList) Set(v string) error { *r = append(*r, v); return nil }
 
-const syncSummary = `Sync catalog sources from Git into the database once: the --repo
-repositories (local paths, file://, https:// or ssh:// URLs), or else the
-sources of the config file. Exits 0 when the sync ran, even when some files
+const syncSummary = `Sync catalog sources into the database once: the --repo repositories
+(local paths, file://, https:// or ssh:// URLs) and --backstage backends
+(base URLs; token in PORTALBOT_BACKSTAGE_TOKEN), or else the sources of
+the config file. Exits 0 when the sync ran, even when some files
 had errors (they keep their last good entities and are listed); non-zero
 when a repository or the database could not be reached.`
 
 func runSync(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet(env, "sync", "sync [--db URL] [--repo URL ...] [--config FILE] [--json]", syncSummary)
+	fs := newFlagSet(env, "sync", "sync [--db URL] [--repo URL ...] [--backstage URL ...] [--config FILE] [--json]", syncSummary)
 	db := fs.String("db", "", "database `URL`: postgres://... or sqlite:PATH (env PORTALBOT_DB)")
 	configPath := fs.String("config", env.getenv("PORTALBOT_CONFIG"), "YAML config `file` (env PORTALBOT_CONFIG)")
 	asJSON := fs.Bool("json", false, "print the result as one JSON object on the last line")
 	var repos repoList
 	fs.Var(&repos, "repo", "repository to sync (repeatable); default: the config's sources")
+	var backstages repoList
+	fs.Var(&backstages, "backstage", "Backstage backend `URL` whose catalog to mirror (repeatable); default: the config's sources")
 	if code, exit := parseFlags(fs, env, args); exit {
 		return code
 	}
@@ -43,14 +47,14 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 		return ExitUsage
 	}
 	sources := cfg.ingestSources()
-	if len(repos) > 0 {
+	if len(repos) > 0 || len(backstages) > 0 {
 		sources = sources[:0]
 		for _, r := range repos {
 			sources = append(sources, ingest.Source{Repo: r})
 		}
 	}
-	if len(sources) == 0 {
-		fmt.Fprintln(env.Stderr, "portalbot sync: no sources: pass --repo PATH|URL or list sources in the config file")
+	if len(repos) == 0 && len(backstages) == 0 && len(cfg.Sources) == 0 {
+		fmt.Fprintln(env.Stderr, "portalbot sync: no sources: pass --repo PATH|URL, --backstage URL, or list sources in the config file")
 		return ExitUsage
 	}
 	url := *db
@@ -72,11 +76,23 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 		}
 	}
 	syncer := ingest.New(st, opts)
+	ps := newPortalSyncer(st, env, env.Logger)
+	var jobs []sourceJob
+	if len(repos) > 0 || len(backstages) > 0 {
+		for _, src := range sources {
+			jobs = append(jobs, sourceJob{src: src, sync: syncer.Sync})
+		}
+		for _, u := range backstages {
+			jobs = append(jobs, portalJob(ps, portal.Source{URL: u}))
+		}
+	} else {
+		jobs = cfg.sourceJobs(syncer, ps)
+	}
 	start := time.Now()
 	var results []ingest.Result
 	var failed []string
-	for _, src := range sources {
-		res, err := syncer.Sync(ctx, src)
+	for _, j := range jobs {
+		res, err := j.sync(ctx, j.src)
 		if env.Terminal {
 			fmt.Fprint(env.Stderr, "\r\033[K")
 		}
@@ -109,10 +125,13 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	return ExitOK
 }
 
-// ingestSources converts the configured sources.
+// ingestSources converts the configured Git sources.
 func (c *Config) ingestSources() []ingest.Source {
 	out := make([]ingest.Source, 0, len(c.Sources))
 	for _, s := range c.Sources {
+		if s.Backstage != "" {
+			continue
+		}
 		out = append(out, ingest.Source{Name: s.Name, Repo: s.Repo, Branch: s.Branch, Root: s.Root, TokenEnv: s.TokenEnv, SSHKeyFile: s.SSHKeyFile})
 	}
 	return out

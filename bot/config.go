@@ -74,12 +74,19 @@ func (c SyncConfig) workers(dialect string) int {
 	return 4
 }
 
-// SourceConfig is one Git repository holding catalog descriptors.
+// SourceConfig is one source of entities: a Git repository holding
+// catalog descriptors (Repo), or a Backstage backend whose catalog API is
+// mirrored (Backstage). Exactly one of the two is set.
 type SourceConfig struct {
-	// Name identifies the source; empty means derived from Repo.
+	// Name identifies the source; empty means derived from Repo, or from
+	// Backstage's host and path.
 	Name string `yaml:"name"`
 	// Repo is a local path, file://, https:// or ssh:// (or scp-style) URL.
 	Repo string `yaml:"repo"`
+	// Backstage is a Backstage backend's base URL (https://backstage.example.com):
+	// its catalog's entities and relations are read from /api/catalog.
+	// Branch, Root and SSHKeyFile do not apply.
+	Backstage string `yaml:"backstage"`
 	// Branch or ref to sync; empty means the remote's default branch.
 	Branch string `yaml:"branch"`
 	// Root is the root descriptor path; empty means catalog-info.yaml.
@@ -87,7 +94,8 @@ type SourceConfig struct {
 	// Schedule overrides Sync.Schedule for this source.
 	Schedule string `yaml:"schedule"`
 	// TokenEnv names the environment variable holding an HTTPS token;
-	// empty means PORTALBOT_GIT_TOKEN.
+	// empty means PORTALBOT_GIT_TOKEN, or PORTALBOT_BACKSTAGE_TOKEN (a
+	// static external-access token, sent as a Bearer token) for Backstage.
 	TokenEnv string `yaml:"token_env"`
 	// SSHKeyFile is a private key file for ssh:// sources; empty means
 	// PORTALBOT_GIT_SSH_KEY (key text) or PORTALBOT_GIT_SSH_KEY_FILE.
@@ -232,8 +240,13 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {
-		if s.Repo == "" {
-			return fmt.Errorf("config: sources[%d].repo: required (a path or a git URL)", i)
+		switch {
+		case s.Repo == "" && s.Backstage == "":
+			return fmt.Errorf("config: sources[%d].repo: required (a path or a git URL), or backstage: a Backstage backend's URL", i)
+		case s.Repo != "" && s.Backstage != "":
+			return fmt.Errorf("config: sources[%d]: set repo or backstage, not both", i)
+		case s.Backstage != "" && !strings.HasPrefix(s.Backstage, "http://") && !strings.HasPrefix(s.Backstage, "https://"):
+			return fmt.Errorf("config: sources[%d].backstage: want the backend's http(s) base URL, got %q", i, s.Backstage)
 		}
 		if s.Schedule != "" {
 			if _, err := parser.Parse(s.Schedule); err != nil {

@@ -19,6 +19,8 @@ func TestLoadConfigNamesTheBadKey(t *testing.T) {
 		{"bad sync cron", "sync:\n  schedule: \"every five minutes\"\n", []string{"sync.schedule", "cron spec"}},
 		{"bad source cron", "sources:\n  - repo: ./catalog\n    schedule: \"61 * * * *\"\n", []string{"sources[0].schedule"}},
 		{"missing source repo", "sources:\n  - name: x\n", []string{"sources[0].repo", "required"}},
+		{"repo and backstage", "sources:\n  - repo: ./c\n    backstage: https://portal.example.com\n", []string{"sources[0]", "not both"}},
+		{"backstage not a URL", "sources:\n  - backstage: portal.example.com\n", []string{"sources[0].backstage", "http(s)"}},
 		{"bad platform", "reports:\n  targets:\n    - platform: teams\n      channel: C1\n      schedule: \"0 9 * * 1\"\n", []string{"reports.targets[0].platform", "slack or discord", `"teams"`}},
 		{"bad report cron", "reports:\n  targets:\n    - platform: slack\n      channel: C1\n      schedule: \"0 9 * *\"\n", []string{"reports.targets[0].schedule", "cron spec"}},
 		{"bad timezone", "reports:\n  targets:\n    - platform: slack\n      channel: C1\n      schedule: \"0 9 * * 1\"\n      timezone: Mars/Olympus_Mons\n", []string{"reports.targets[0].timezone", "Mars/Olympus_Mons"}},

@@ -377,7 +377,7 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 	pool := newSyncPool(a.Store, holder, a.Config.Sync.workers(a.Store.Dialect()), syncClaimTTL, syncPoll, logger)
 	var groups []*syncGroup
 	bySpec := map[string]*syncGroup{}
-	for i, src := range a.Config.ingestSources() {
+	for i, sj := range a.Config.sourceJobs(syncer, newPortalSyncer(a.Store, env, a.Logger)) {
 		spec := a.Config.Sources[i].Schedule
 		if spec == "" {
 			spec = a.Config.Sync.Schedule
@@ -392,7 +392,7 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 			bySpec[spec] = g
 			groups = append(groups, g)
 		}
-		g.jobs = append(g.jobs, &syncJob{src: src, sync: syncer.Sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
+		g.jobs = append(g.jobs, &syncJob{src: sj.src, sync: sj.sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
 			timeout: timeout, logger: logger, metrics: a.Metrics})
 	}
 	// No SkipIfStillRunning: a tick whose syncs outlast the period must

@@ -38,6 +38,11 @@ type Entity struct {
 	// Relations holds the relations whose source is this entity, including
 	// the inverses that other entities' fields point at it once stitched.
 	Relations []Relation `json:"relations,omitempty" yaml:"relations,omitempty"`
+	// ServedRelations says Relations are the catalog's own, as a Backstage
+	// API served them (Backstage's processors and stitching computed
+	// them): a store keeps them as given instead of deriving relations
+	// from the spec. It is not part of the document.
+	ServedRelations bool `json:"-" yaml:"-"`
 
 	// Origin says where the entity was read from; it is not part of the
 	// document and is never serialised with it.

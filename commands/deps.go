@@ -42,7 +42,7 @@ func (h *handlers) deps(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Links = []Link{{Text: "Portal page", URL: h.entityURL(ref)}}
 	rep.Buttons = []Button{cmdButton("Owner", "owner "+ref.String())}
-	return rep, nil
+	return withOrphanWarning(ent, rep), nil
 }
 
 // refList names refs briefly, marking those the catalog does not hold.

@@ -54,7 +54,7 @@ func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
 		rep.Text = truncate(d, 300)
 	}
 	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(ref)})
-	return rep, nil
+	return withOrphanWarning(ent, rep), nil
 }
 
 // definitionFields summarise an API's stored definition: format, title

@@ -90,7 +90,7 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Links = append(rep.Links, links...)
 	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(from.Ref())})
-	return rep, nil
+	return withOrphanWarning(ent, rep), nil
 }
 
 // oncallInfo reads e's on-call annotations and on-call-looking links.

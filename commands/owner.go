@@ -37,12 +37,12 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 
 	ownerRef, hasOwner := ent.Owner()
 	if !hasOwner {
-		return Reply{
+		return withOrphanWarning(ent, Reply{
 			Title:   label + " has no owner",
 			Text:    "Its descriptor sets no spec.owner" + originSuffix(ent.Origin) + ". Every " + ref.Kind + " should name the team that runs it.",
 			Links:   []Link{h.portalLink(ref)},
 			MoreURL: h.entityURL(ref),
-		}, nil
+		}), nil
 	}
 
 	// One query for the owner and the system, one for the members.
@@ -125,7 +125,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 		cmdButton("On call", "oncall "+ref.String()),
 		cmdButton("Dependencies", "deps "+ref.String()),
 	}
-	return rep, nil
+	return withOrphanWarning(ent, rep), nil
 }
 
 // userOwner answers "owner" for a person: the teams they belong to.

@@ -100,7 +100,7 @@ type entityRow struct {
 	commit, etag, uid                 string
 	defHash                           string             // "" when none
 	definition                        string             // the text behind defHash
-	relations                         []catalog.Relation // from catalog.DeriveRelations, never e.Relations
+	relations                         []catalog.Relation // see relationsToStore
 }
 
 // encodeEntity builds the row for e read from source. spec.definition, when
@@ -129,7 +129,7 @@ func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
 		commit:      e.Origin.Commit,
 		etag:        c.Metadata.Etag,
 		uid:         c.Metadata.UID,
-		relations:   catalog.DeriveRelations(e),
+		relations:   relationsToStore(e),
 	}
 	if o, ok := c.Owner(); ok {
 		row.owner = o.String()
