@@ -70,12 +70,16 @@ func (is *Issue) describe() {
 	f := is.Findings[0]
 	n := len(is.Findings)
 	owner := Name(is.Owner, is.OwnerTitle)
+	what := plural(n, "entity")
+	if n == 1 {
+		what = Name(f.Entity, f.Title)
+	}
 	switch is.Drift {
 	case RuleOwnerEmptyGroup:
-		is.Message = fmt.Sprintf("%s has no members and owns %s", owner, plural(n, "entity"))
+		is.Message = fmt.Sprintf("%s has no members and owns %s", owner, what)
 		is.URL = f.OwnerURL
 	case RuleUnknownOwner:
-		is.Message = fmt.Sprintf("owner %s is not a Group or User in the catalog and is named by %s", is.Owner, plural(n, "entity"))
+		is.Message = fmt.Sprintf("owner %s is not a Group or User in the catalog and is named by %s", is.Owner, what)
 	case RuleCodeOwnersMismatch:
 		if n == 1 {
 			is.Message = fmt.Sprintf("CODEOWNERS gives %s to %s, but spec.owner is %s", Name(f.Entity, f.Title), f.CodeOwnersOwner, owner)
