@@ -3,9 +3,9 @@ package commands_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
