@@ -95,6 +95,9 @@ type ReportTarget struct {
 	Rules    []string `yaml:"rules"`
 	// Empty is "skip" (default) or "oneline" for a report with no findings.
 	Empty string `yaml:"empty"`
+	// Chart attaches a PNG of findings per rule over the last 12 weeks
+	// (from the recorded reports); false attaches none.
+	Chart bool `yaml:"chart"`
 }
 
 // TeamDigestConfig sends per-team digests.
@@ -104,6 +107,8 @@ type TeamDigestConfig struct {
 	Timezone string            `yaml:"timezone"`
 	Channels map[string]string `yaml:"channels"` // group ref -> channel
 	Empty    string            `yaml:"empty"`
+	// Chart attaches a trend chart, as ReportTarget.Chart.
+	Chart bool `yaml:"chart"`
 }
 
 // TemplatesConfig configures template launches.

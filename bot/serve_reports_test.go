@@ -80,6 +80,7 @@ type fakeSlack struct {
 	posts []slackPost
 	calls int // guarded by mu
 	fail  func(call int) string
+	files slackFiles
 }
 
 type slackPost struct {
@@ -89,6 +90,9 @@ type slackPost struct {
 func newFakeSlack(t *testing.T, fail func(call int) string) *fakeSlack {
 	f := &fakeSlack{fail: fail}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.files.serve(w, r, f.srv.URL) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path != "/api/chat.postMessage" {
 			w.WriteHeader(http.StatusNotFound)
@@ -306,8 +310,12 @@ func TestScheduledReportOwnerChangesSincePreviousReport(t *testing.T) {
 	if !strings.Contains(posts[0].Text+posts[0].Blocks, "No ownership drift found") {
 		t.Errorf("first post = %+v, want the one-liner", posts[0])
 	}
-	if got := posts[1].Text + posts[1].Blocks; !strings.Contains(got, "system:default/checkout") || !strings.Contains(got, "group:default/payments to group:default/search") {
+	if got := posts[1].Text + posts[1].Blocks; !strings.Contains(got, "checkout moved from payments to search") || !strings.Contains(got, "1 new, 0 fixed") {
 		t.Errorf("second post lacks the checkout owner change:\n%s", got)
+	}
+	ups := slack.files.uploads()
+	if len(ups) != 2 || ups[0].Name != "drift-report.md" || !strings.Contains(string(ups[1].Data), "owner-changed,group:default/search,,system:default/checkout") {
+		t.Errorf("uploads = %+v, want the Markdown and CSV lists with the change", ups)
 	}
 }
 
