@@ -21,6 +21,10 @@ const (
 	RuleOwnerChanged       = "owner-changed"
 )
 
+// ruleOrder is the order of rules in counts and summaries, most serious
+// first.
+var ruleOrder = []string{RuleUnknownOwner, RuleOwnerEmptyGroup, RuleCodeOwnersMismatch, RuleActivityOwnerMismatch, RuleOwnerChanged}
+
 // A Rule finds one kind of drift. Check must only read the snapshot, which
 // it shares with other rules, and may run concurrently with them.
 type Rule interface {
@@ -32,7 +36,7 @@ type Rule interface {
 
 // DefaultRules returns every built-in rule, most serious first.
 func DefaultRules() []Rule {
-	return []Rule{unknownOwner{}, ownerEmptyGroup{}, codeOwnersMismatch{}, ownerChanged{}}
+	return []Rule{unknownOwner{}, ownerEmptyGroup{}, codeOwnersMismatch{}, activityOwnerMismatch{}, ownerChanged{}}
 }
 
 // RuleNames returns the names of rules, in order.
@@ -124,6 +128,10 @@ type Finding struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	URL    string `json:"url,omitempty"`
+	// Activity is the evidence of an activity-owner-mismatch finding: who
+	// did the recent work on the entity's files.
+	Activity *Activity `json:"activity,omitempty"`
+
 	// OwnerURL links to the owner's own descriptor when the owner is in
 	// the catalog and its source is a web host: where an empty group gets
 	// its members.

@@ -39,6 +39,10 @@ func issueKey(f *Finding) string {
 		return f.Drift + "\x00" + f.Owner + "\x00" + f.Source + "\x00" + f.CodeOwnersOwner
 	case RuleOwnerChanged:
 		return f.Drift + "\x00" + f.OldOwner + "\x00" + f.NewOwner
+	case RuleActivityOwnerMismatch:
+		if f.Activity != nil {
+			return f.Drift + "\x00" + f.Owner + "\x00" + f.Activity.Team
+		}
 	}
 	return ""
 }
@@ -91,6 +95,12 @@ func (is *Issue) describe() {
 			is.Message = fmt.Sprintf("%s moved from %s to %s", Name(f.Entity, f.Title), shortRef(f.OldOwner), owner)
 		} else {
 			is.Message = fmt.Sprintf("%s moved from %s to %s", plural(n, "entity"), shortRef(f.OldOwner), owner)
+		}
+	case RuleActivityOwnerMismatch:
+		if n == 1 || f.Activity == nil {
+			is.Message = Name(f.Entity, f.Title) + ": " + f.Message
+		} else {
+			is.Message = fmt.Sprintf("%s did most of the recent work on %s owned by %s", Name(f.Activity.Team, f.Activity.TeamTitle), plural(n, "entity"), owner)
 		}
 	default:
 		is.Message = f.Message

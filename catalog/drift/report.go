@@ -274,14 +274,14 @@ func ByTeam(fs []Finding) []Team {
 // in severity order.
 func CountSummary(counts map[string]int) string {
 	var parts []string
-	for _, r := range []string{RuleUnknownOwner, RuleOwnerEmptyGroup, RuleCodeOwnersMismatch, RuleOwnerChanged} {
+	for _, r := range ruleOrder {
 		if n := counts[r]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, r))
 		}
 	}
 	var extra []string
 	for r, n := range counts {
-		if n > 0 && r != RuleUnknownOwner && r != RuleOwnerEmptyGroup && r != RuleCodeOwnersMismatch && r != RuleOwnerChanged {
+		if n > 0 && !slices.Contains(ruleOrder, r) {
 			extra = append(extra, fmt.Sprintf("%d %s", n, r))
 		}
 	}
