@@ -39,9 +39,9 @@ type gitRepo struct {
 	pending []plumbing.Hash
 	files   map[string]plumbing.Hash // slash path -> blob
 	trees   map[string]plumbing.Hash // directory prefix -> tree, until a file under it changes
-	head  plumbing.Hash
-	n     int
-	queue []queued
+	head    plumbing.Hash
+	n       int
+	queue   []queued
 }
 
 type queued struct {
@@ -59,7 +59,9 @@ func newGitRepo(t *testing.T) *gitRepo {
 	return &gitRepo{t: t, dir: dir, r: r, mem: memory.NewStorage(), files: map[string]plumbing.Hash{}, trees: map[string]plumbing.Hash{}}
 }
 
-func (g *gitRepo) store(o interface{ Encode(plumbing.EncodedObject) error }) plumbing.Hash {
+func (g *gitRepo) store(o interface {
+	Encode(plumbing.EncodedObject) error
+}) plumbing.Hash {
 	g.t.Helper()
 	obj := g.mem.NewEncodedObject()
 	if err := o.Encode(obj); err != nil {
