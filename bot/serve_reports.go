@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
 )
@@ -152,7 +153,21 @@ func newReporter(a *App) *reporter {
 		metrics:   a.Metrics,
 		rules:     drift.DefaultRules(),
 		now:       time.Now,
-		cache:     drift.NewCache(a.Store, a.Config.Reports.CodeOwnersMapping),
+		cache:     drift.NewCache(a.Store, a.Config.Reports.CodeOwnersMapping).WithActivity(activityOptions(a)),
+	}
+}
+
+// activityOptions configures activity-owner-mismatch from the config: the
+// history of the clones sync keeps in its cache directory.
+func activityOptions(a *App) drift.ActivityOptions {
+	ac := a.Config.Reports.Activity
+	if ac.Disabled || a.Env == nil {
+		return drift.ActivityOptions{}
+	}
+	return drift.ActivityOptions{
+		History: ingest.NewHistoryReader(a.Config.cacheDir(a.Env)),
+		Days:    ac.Days, MaxCommits: ac.MaxCommits, HalfLife: ac.HalfLife,
+		MinShare: ac.MinShare, MinCommits: ac.MinCommits, Aliases: ac.Aliases,
 	}
 }
 
