@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -422,5 +424,55 @@ func TestReportsPartRejectsBadFilters(t *testing.T) {
 		if _, err := reportsParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("reportsParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
 		}
+	}
+}
+
+// TestWeeklyReportAttachesTrendChart posts two weekly reports of a
+// target with chart: true: each attaches a PNG of findings per rule drawn
+// from the recorded runs, and the second counts what is new and fixed.
+func TestWeeklyReportAttachesTrendChart(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	loadDriftFixture(t, st, "c1", nil)
+	slack := newFakeSlack(t, nil)
+	rp := testReporter(st, slack.poster(), "replica-a")
+	target := ReportTarget{Name: "weekly", Platform: "slack", Channel: "C0WEEKLY", Schedule: "0 9 * * 1", Chart: true}
+	ctx := context.Background()
+	base := time.Now().UTC().Truncate(time.Minute).AddDate(0, 0, -7)
+	for w := range 2 {
+		if w == 1 {
+			// The ledger's CODEOWNERS mismatch is fixed in week 2.
+			loadDriftFixture(t, st, "c2", func(path, data string) string {
+				if path == "services/ledger/catalog-info.yaml" {
+					return strings.Replace(data, "owner: payments", "owner: search", 1)
+				}
+				return data
+			})
+		}
+		if out, err := rp.runTarget(ctx, target, base.AddDate(0, 0, 7*w)); err != nil || out != outcomePosted {
+			t.Fatalf("week %d: runTarget = %q, %v", w, out, err)
+		}
+	}
+	var charts [][]byte
+	for _, u := range slack.files.uploads() {
+		if u.Name == "drift-trend.png" {
+			charts = append(charts, u.Data)
+		}
+	}
+	if len(charts) != 2 {
+		t.Fatalf("%d charts uploaded, want one per weekly report", len(charts))
+	}
+	for i, c := range charts {
+		if _, err := png.Decode(bytes.NewReader(c)); err != nil {
+			t.Errorf("chart %d is not a PNG: %v", i, err)
+		}
+	}
+	posts := slack.Posts()
+	// The ledger's mismatch is fixed; its owner change is new.
+	if got := posts[1].Blocks; !strings.Contains(got, "1 new, 1 fixed") || !strings.Contains(got, "New since the last report*\\n• owner-changed: ledger") {
+		t.Errorf("week 2 summary lacks \"1 new, 1 fixed\" and the owner change:\n%s", got)
+	}
+	runs, err := st.ReportRuns(ctx, targetJob(target), time.Time{})
+	if err != nil || len(runs) != 2 || runs[0].Counts[drift.RuleCodeOwnersMismatch] != 2 || runs[1].Counts[drift.RuleCodeOwnersMismatch] != 1 {
+		t.Errorf("recorded runs = %+v, %v; want 2 with the mismatch count going from 2 to 1", runs, err)
 	}
 }
