@@ -18,7 +18,8 @@ import (
 
 const reportSummary = `Computes the ownership-drift report: owners missing from the catalog (unknown-owner),
 owner groups with no members (owner-empty-group), CODEOWNERS disagreeing with spec.owner
-(codeowners-mismatch) and owner changes (owner-changed).
+(codeowners-mismatch), another team doing most of the recent commits (activity-owner-mismatch)
+and owner changes (owner-changed). --rules keeps some of them.
 
 With --dry-run the findings are printed and nothing is posted. Owner changes are those after
 --since; with --target, the target's filters apply and owner changes are those since the

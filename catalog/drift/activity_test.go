@@ -32,12 +32,14 @@ var activityNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 // written as one packfile per batch, as a fetch leaves them, so neither
 // writing nor reading hundreds of commits touches thousands of files.
 type gitRepo struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	r       *git.Repository
 	mem     *memory.Storage
 	pending []plumbing.Hash
-	files   map[string]plumbing.Hash // slash path -> blob
+	// dirs holds each directory's children by prefix ("" for the root,
+	// "a/b/" below): a file's blob, or the zero hash for a subdirectory.
+	dirs map[string]map[string]plumbing.Hash
 	trees   map[string]plumbing.Hash // directory prefix -> tree, until a file under it changes
 	head    plumbing.Hash
 	n       int
@@ -49,14 +51,14 @@ type queued struct {
 	daysAgo     float64
 }
 
-func newGitRepo(t *testing.T) *gitRepo {
+func newGitRepo(t testing.TB) *gitRepo {
 	t.Helper()
 	dir := t.TempDir()
 	r, err := git.PlainInit(dir, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &gitRepo{t: t, dir: dir, r: r, mem: memory.NewStorage(), files: map[string]plumbing.Hash{}, trees: map[string]plumbing.Hash{}}
+	return &gitRepo{t: t, dir: dir, r: r, mem: memory.NewStorage(), dirs: map[string]map[string]plumbing.Hash{"": {}}, trees: map[string]plumbing.Hash{}}
 }
 
 func (g *gitRepo) store(o interface {
@@ -110,23 +112,13 @@ func (g *gitRepo) tree(prefix string) plumbing.Hash {
 	if h, ok := g.trees[prefix]; ok {
 		return h
 	}
-	entries := map[string]object.TreeEntry{}
-	for p, h := range g.files {
-		rest, ok := strings.CutPrefix(p, prefix)
-		if !ok {
-			continue
-		}
-		if name, _, isDir := strings.Cut(rest, "/"); isDir {
-			if _, done := entries[name]; !done {
-				entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: g.tree(prefix + name + "/")}
-			}
-		} else {
-			entries[name] = object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h}
-		}
-	}
 	t := &object.Tree{}
-	for _, e := range entries {
-		t.Entries = append(t.Entries, e)
+	for name, h := range g.dirs[prefix] {
+		if h.IsZero() {
+			t.Entries = append(t.Entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: g.tree(prefix + name + "/")})
+		} else {
+			t.Entries = append(t.Entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
+		}
 	}
 	// Git orders entries by name, a directory's name as if it ended in "/".
 	key := func(e object.TreeEntry) string {
@@ -167,15 +159,22 @@ func (g *gitRepo) write(file, email string, daysAgo float64) string {
 	blob := &plumbing.MemoryObject{}
 	blob.SetType(plumbing.BlobObject)
 	fmt.Fprintf(blob, "change %d\n", g.n)
-	g.files[file] = g.set(blob)
-	for d := file; d != ""; {
-		i := strings.LastIndexByte(d, '/')
-		d = d[:max(i, 0)]
-		if i >= 0 {
-			delete(g.trees, d+"/")
-		} else {
-			delete(g.trees, "")
+	h := g.set(blob)
+	// Register the file and its directories, and forget the trees of
+	// every directory on its path.
+	prefix := ""
+	for {
+		delete(g.trees, prefix)
+		name, _, isDir := strings.Cut(file[len(prefix):], "/")
+		if g.dirs[prefix] == nil {
+			g.dirs[prefix] = map[string]plumbing.Hash{}
 		}
+		if !isDir {
+			g.dirs[prefix][name] = h
+			break
+		}
+		g.dirs[prefix][name] = plumbing.ZeroHash
+		prefix += name + "/"
 	}
 	when := activityNow.Add(-time.Duration(daysAgo * float64(24*time.Hour)))
 	sig := object.Signature{Name: email, Email: email, When: when}
