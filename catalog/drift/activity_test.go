@@ -301,13 +301,9 @@ func loadActivityCatalog(t *testing.T, st catalog.Store, seed uint64) (*gitRepo,
 	// services' directories.
 	add("Component", "monorepo", map[string]any{"type": "library", "lifecycle": "production", "owner": "team-5"}, "catalog-info.yaml")
 	cases = append(cases, activityCase{name: "component:default/monorepo", owner: "group:default/team-5"})
-	t0 := time.Now()
 	g.commit("README.md", member(5, 0), 0.4)
 	head := g.flush()
-	t.Logf("git %v", time.Since(t0))
-	t0 = time.Now()
 	syncActivity(t, st, g, es, head)
-	t.Logf("sync %v", time.Since(t0))
 	return g, cases, aliases
 }
 
