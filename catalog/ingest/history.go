@@ -1,10 +1,16 @@
 package ingest
 
 import (
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -20,8 +26,9 @@ import (
 // rule: local repositories in place, remote ones from the bare clones a
 // sync keeps in the cache directory. It never fetches: history is read up
 // to the commit the catalog was synced from. What it read is kept in
-// memory, so a later read only walks the commits added since (the
-// incremental read), and it is safe for concurrent use.
+// memory and in the cache directory (history/), so a later read, in this
+// process or the next, only walks the commits added since (the incremental
+// read). It is safe for concurrent use.
 type HistoryReader struct {
 	o *opener
 
@@ -67,6 +74,12 @@ func (h *HistoryReader) Commits(ctx context.Context, src catalog.Source, since t
 	h.mu.Unlock()
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
+	file := h.cacheFile(src)
+	if hs.tip == "" && file != "" {
+		// A new process (a report run from the command line, a restart)
+		// starts from what the last one read.
+		hs.load(file)
+	}
 	if hs.tip == src.Commit && hs.max >= max && (!hs.since.After(since) || hs.complete) {
 		return window(hs.commits, since, max), nil
 	}
@@ -101,7 +114,77 @@ func (h *HistoryReader) Commits(ctx context.Context, src catalog.Source, since t
 		fresh, complete = fresh[:max], false
 	}
 	hs.tip, hs.since, hs.max, hs.commits, hs.complete = src.Commit, since, max, fresh, complete
+	if file != "" {
+		// A failed save costs only the next process a full read.
+		_ = hs.save(file)
+	}
 	return window(fresh, since, max), nil
+}
+
+// historyVersion changes when the cache file's format does.
+const historyVersion = 1
+
+// historyFile is the cache file of one source's history.
+type historyFile struct {
+	Version  int
+	Tip      string
+	Since    time.Time
+	Max      int
+	Complete bool
+	Commits  []catalog.Commit
+}
+
+// cacheFile is where src's history is kept between processes, "" without
+// a cache directory.
+func (h *HistoryReader) cacheFile(src catalog.Source) string {
+	if h.o.cacheDir == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(src.Name + "\x00" + src.Repo))
+	return filepath.Join(h.o.cacheDir, "history", safeName(src.Name)+"-"+hex.EncodeToString(sum[:6])+".gob.gz")
+}
+
+// load reads a cache file written by save; a missing, old or damaged file
+// leaves hs empty, and the history is read from Git.
+func (hs *history) load(file string) {
+	f, err := os.Open(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return
+	}
+	var hf historyFile
+	if err := gob.NewDecoder(zr).Decode(&hf); err != nil || hf.Version != historyVersion {
+		return
+	}
+	hs.tip, hs.since, hs.max, hs.complete, hs.commits = hf.Tip, hf.Since, hf.Max, hf.Complete, hf.Commits
+}
+
+// save writes hs to file atomically (a temporary file renamed over it).
+func (hs *history) save(file string) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".history-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
+	zw := gzip.NewWriter(tmp)
+	err = gob.NewEncoder(zw).Encode(historyFile{Version: historyVersion, Tip: hs.tip, Since: hs.since, Max: hs.max, Complete: hs.complete, Commits: hs.commits})
+	if cerr := zw.Close(); err == nil {
+		err = cerr
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
 }
 
 // window keeps the commits after since, at most max (commits are newest
