@@ -39,11 +39,11 @@ type gitRepo struct {
 	pending []plumbing.Hash
 	// dirs holds each directory's children by prefix ("" for the root,
 	// "a/b/" below): a file's blob, or the zero hash for a subdirectory.
-	dirs map[string]map[string]plumbing.Hash
-	trees   map[string]plumbing.Hash // directory prefix -> tree, until a file under it changes
-	head    plumbing.Hash
-	n       int
-	queue   []queued
+	dirs  map[string]map[string]plumbing.Hash
+	trees map[string]plumbing.Hash // directory prefix -> tree, until a file under it changes
+	head  plumbing.Hash
+	n     int
+	queue []queued
 }
 
 type queued struct {
