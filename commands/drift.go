@@ -166,12 +166,12 @@ func driftIssueLine(is drift.Issue) string {
 	line := is.Drift + ": " + is.Message
 	if n := len(is.Findings); n > 1 {
 		var names []string
-		for _, f := range is.Findings[:min(n, 3)] {
+		for _, f := range is.Findings[:min(n, issueNames)] {
 			names = append(names, drift.Name(f.Entity, f.Title))
 		}
 		line += " (" + strings.Join(names, ", ")
-		if n > 3 {
-			line += fmt.Sprintf(", +%d", n-3)
+		if n > issueNames {
+			line += fmt.Sprintf(", +%d", n-issueNames)
 		}
 		line += ")"
 	}

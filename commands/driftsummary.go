@@ -18,6 +18,9 @@ const (
 	summaryTeams  = 10
 	summaryIssues = 5
 	summaryNew    = 5
+	// issueNames is how many of an issue's entities its line names
+	// (driftIssueLine).
+	issueNames = 3
 )
 
 // DriftSummaryParams is what a scheduled report's channel post says.
@@ -98,16 +101,33 @@ func DriftSummary(p DriftSummaryParams) Reply {
 		rep.Sections = append(rep.Sections, Section{Title: "New since the last report", Text: strings.Join(lines, "\n")})
 	}
 
-	md := DriftMarkdown(p.Title, fs, p.PortalURL)
-	rep.Files = []File{
-		{Name: "drift-report.md", Title: "Ownership drift: the full list (Markdown)", ContentType: "text/markdown", Data: md},
-		{Name: "drift-report.csv", Title: "Ownership drift: one row per finding (CSV)", ContentType: "text/csv", Data: DriftCSV(fs, p.PortalURL)},
+	if !shownInFull(teams, issues, added, p.HasPrevious) {
+		md := DriftMarkdown(p.Title, fs, p.PortalURL)
+		rep.Files = []File{
+			{Name: "drift-report.md", Title: "Ownership drift: the full list (Markdown)", ContentType: "text/markdown", Data: md},
+			{Name: "drift-report.csv", Title: "Ownership drift: one row per finding (CSV)", ContentType: "text/csv", Data: DriftCSV(fs, p.PortalURL)},
+		}
+		rep.Text += fmt.Sprintf(" The full list (%s, %s) is attached as drift-report.md and drift-report.csv.", driftCount(len(fs), "finding"), driftCount(len(issues), "issue"))
 	}
 	if p.Chart != nil {
 		rep.Files = append(rep.Files, *p.Chart)
 	}
-	rep.Text += fmt.Sprintf(" The full list (%s, %s) is attached as drift-report.md and drift-report.csv.", driftCount(drift.Entities(issuesOf(teams)), "finding"), driftCount(len(issuesOf(teams)), "issue"))
 	return rep
+}
+
+// shownInFull reports whether the summary already shows every team, every
+// issue with all its entities and every new finding: a small report (a
+// team's digest, most days) is then one message with nothing attached.
+func shownInFull(teams []drift.Team, issues []drift.Issue, added []drift.Finding, hasPrevious bool) bool {
+	if len(teams) > summaryTeams || len(issues) > summaryIssues || (hasPrevious && len(added) > summaryNew) {
+		return false
+	}
+	for _, is := range issues {
+		if len(is.Findings) > issueNames {
+			return false
+		}
+	}
+	return true
 }
 
 func issuesOf(teams []drift.Team) []drift.Issue {
