@@ -476,3 +476,36 @@ func TestWeeklyReportAttachesTrendChart(t *testing.T) {
 		t.Errorf("recorded runs = %+v, %v; want 2 with the mismatch count going from 2 to 1", runs, err)
 	}
 }
+
+func TestReportsPartAcceptsActivityRule(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Reports.Targets = []ReportTarget{{Name: "activity", Platform: "slack", Channel: "C1", Schedule: "0 9 * * 1", Rules: []string{drift.RuleActivityOwnerMismatch}}}
+	a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
+	if _, err := reportsParts(context.Background(), a); err != nil {
+		t.Errorf("reportsParts(rules: [%s]) = %v, want it accepted", drift.RuleActivityOwnerMismatch, err)
+	}
+}
+
+func TestConfigActivity(t *testing.T) {
+	for _, tt := range []struct {
+		yaml, wantErr string
+	}{
+		{"reports:\n  activity:\n    days: 30\n    half_life: 720h\n    aliases: {\"a@x.org\": user:default/ann}\n", ""},
+		{"reports:\n  activity:\n    min_share: 1.5\n", "reports.activity"},
+		{"reports:\n  activity:\n    aliases: {\"a@x.org\": \"a:b:c\"}\n", "reports.activity.aliases"},
+	} {
+		path := filepath.Join(t.TempDir(), "portalbot.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path, func(string) string { return "" })
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("LoadConfig(%q) = %v, want no error", tt.yaml, err)
+		case tt.wantErr == "" && (cfg.Reports.Activity.Days != 30 || cfg.Reports.Activity.HalfLife != 720*time.Hour):
+			t.Errorf("LoadConfig(%q) activity = %+v, want days 30 and half-life 720h", tt.yaml, cfg.Reports.Activity)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("LoadConfig(%q) = %v, want an error naming %s", tt.yaml, err, tt.wantErr)
+		}
+	}
+}
