@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func DriftReport(title string, fs []drift.Finding, portalURL string) Reply {
 				break
 			}
 			lines = append(lines, "• "+driftIssueLine(is))
-			sec.Links = append(sec.Links, driftIssueLinks(is, portalURL)...)
+			sec.Links = appendLinks(sec.Links, driftIssueLinks(is, portalURL)...)
 		}
 		sec.Text = strings.Join(lines, "\n")
 		sec.Fields = driftRuleFields(t.Counts)
@@ -202,6 +203,17 @@ func driftIssueLinks(is drift.Issue, portalURL string) []Link {
 		out = append(out, Link{Text: label + " in the portal", URL: u})
 	}
 	return out
+}
+
+// appendLinks appends the links whose URL ls does not have yet: two
+// issues of one entity link to its page once.
+func appendLinks(ls []Link, add ...Link) []Link {
+	for _, l := range add {
+		if !slices.ContainsFunc(ls, func(o Link) bool { return o.URL == l.URL }) {
+			ls = append(ls, l)
+		}
+	}
+	return ls
 }
 
 func driftLine(n int) string {

@@ -150,3 +150,14 @@ func TestDriftUnknownTeam(t *testing.T) {
 		t.Errorf("drift nobody = %+v, want the unknown owner's finding", rep)
 	}
 }
+
+func TestDriftReportLinksOncePerPage(t *testing.T) {
+	fs := []drift.Finding{
+		{Entity: "component:default/legacy", Drift: drift.RuleUnknownOwner, Severity: drift.SeverityHigh, Owner: "group:default/analytics", Message: "unknown"},
+		{Entity: "component:default/legacy", Drift: drift.RuleCodeOwnersMismatch, Severity: drift.SeverityLow, Owner: "group:default/analytics", CodeOwnersOwner: "@acme/platform", Message: "mismatch"},
+	}
+	rep := commands.DriftReport("Ownership drift", fs, "https://portal.example.com")
+	if len(rep.Sections) != 1 || len(rep.Sections[0].Links) != 1 {
+		t.Errorf("DriftReport sections = %+v, want one team linking the entity's page once", rep.Sections)
+	}
+}

@@ -84,7 +84,7 @@ func DriftSummary(p DriftSummaryParams) Reply {
 	lines = nil
 	for _, is := range issues[:min(len(issues), summaryIssues)] {
 		lines = append(lines, "• "+driftIssueLine(is))
-		sec.Links = append(sec.Links, driftIssueLinks(is, p.PortalURL)...)
+		sec.Links = appendLinks(sec.Links, driftIssueLinks(is, p.PortalURL)...)
 	}
 	sec.Text = strings.Join(lines, "\n")
 	rep.Sections = append(rep.Sections, sec)
