@@ -11,13 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/commands"
 )
 
 const reportSummary = `Computes the ownership-drift report: owners missing from the catalog (unknown-owner),
 owner groups with no members (owner-empty-group), CODEOWNERS disagreeing with spec.owner
-(codeowners-mismatch) and owner changes (owner-changed).
+(codeowners-mismatch), another team doing most of the recent commits (activity-owner-mismatch)
+and owner changes (owner-changed). --rules keeps some of them.
 
 With --dry-run the findings are printed and nothing is posted. Owner changes are those after
 --since; with --target, the target's filters apply and owner changes are those since the
@@ -31,12 +33,13 @@ environment (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN; DISCO
 Discord); the chat connections themselves are not started.`
 
 func runReport(ctx context.Context, env *Env, args []string) int {
-	fs := newFlagSet(env, "report", "report [--db URL] [--config FILE] [--dry-run] [--format text|json] [--team GROUP] [--target NAME] [--since WHEN]", reportSummary)
+	fs := newFlagSet(env, "report", "report [--db URL] [--config FILE] [--dry-run] [--format text|json] [--team GROUP] [--rules LIST] [--target NAME] [--since WHEN]", reportSummary)
 	configPath := fs.String("config", env.getenv("PORTALBOT_CONFIG"), "YAML config `file` (env PORTALBOT_CONFIG)")
 	db := fs.String("db", "", "database `URL`: postgres://... or sqlite:PATH (env PORTALBOT_DB; default sqlite:portalbot.db)")
 	dryRun := fs.Bool("dry-run", false, "print the report; post nothing")
 	format := fs.String("format", "text", "output `format`: text or json")
 	team := fs.String("team", "", "only findings owned by this `group` (e.g. payments or group:default/payments)")
+	rulesFlag := fs.String("rules", "", "only these comma-separated `rules` (e.g. activity-owner-mismatch,unknown-owner)")
 	target := fs.String("target", "", "only this configured report target (`name`)")
 	sinceFlag := fs.String("since", "", "with --dry-run and no --target, owner changes after `WHEN`: a duration (168h) or a date (2026-01-31 or RFC 3339); default all on record")
 	if code, exit := parseFlags(fs, env, args); exit {
@@ -92,6 +95,22 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 	defer st.Close()
 	a := &App{Config: cfg, Env: env, Logger: logger, Store: st, Mux: http.NewServeMux(), Holder: holderID(), Posters: map[string]commands.Poster{}}
 	rp := newReporter(a)
+	var rules []string
+	if *rulesFlag != "" {
+		for _, r := range strings.Split(*rulesFlag, ",") {
+			if r = strings.TrimSpace(r); r != "" {
+				rules = append(rules, r)
+			}
+		}
+		if err := (drift.Filter{Rules: rules}).Validate(rp.rules); err != nil {
+			return fail(ExitUsage, "--rules: %v", err)
+		}
+	}
+	if *team != "" {
+		if err := checkTeam(ctx, rp, *team); err != nil {
+			return fail(ExitUsage, "--team: %v", err)
+		}
+	}
 
 	if *dryRun {
 		f := drift.Filter{}
@@ -105,6 +124,9 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 		if *team != "" {
 			f.Teams = []string{*team}
 		}
+		if rules != nil {
+			f.Rules = rules
+		}
 		findings, err := rp.findings(ctx, since, f)
 		if err != nil {
 			return fail(ExitFail, "%v", err)
@@ -115,9 +137,12 @@ func runReport(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 
-	if *team != "" {
-		for i := range targets {
+	for i := range targets {
+		if *team != "" {
 			targets[i].Teams = []string{*team}
+		}
+		if rules != nil {
+			targets[i].Rules = rules
 		}
 	}
 	if err := reportPosters(ctx, a, targets); err != nil {
@@ -185,6 +210,45 @@ func reportPosters(ctx context.Context, a *App, targets []ReportTarget) error {
 		}
 	}
 	return nil
+}
+
+// maxTeamSuggestions bounds the close names an unknown --team lists.
+const maxTeamSuggestions = 5
+
+// checkTeam fails when team names no Group of the catalog and no entity
+// names it as owner (an unknown owner still has findings to show), with
+// the closest group names, so a typo does not read as "no drift".
+func checkTeam(ctx context.Context, rp *reporter, team string) error {
+	ref, err := catalog.ParseRef(team, catalog.KindGroup, "")
+	if err != nil {
+		return err
+	}
+	s, err := rp.cache.Load(ctx, time.Now(), false)
+	if err != nil {
+		return err
+	}
+	want := ref.String()
+	if s.Exists(want) {
+		return nil
+	}
+	for _, sm := range s.Summaries() {
+		if sm.Owner == want {
+			return nil
+		}
+	}
+	var names []string
+	for _, g := range s.Groups() {
+		r, err := catalog.ParseRef(g, catalog.KindGroup, "")
+		if err != nil {
+			continue
+		}
+		names = append(names, r.Display())
+	}
+	near := commands.Nearest(ref.Display(), names, maxTeamSuggestions)
+	if len(near) == 0 {
+		return fmt.Errorf("no team %q in the catalog, and no entity names it as owner", team)
+	}
+	return fmt.Errorf("no team %q in the catalog; did you mean %s?", team, strings.Join(near, ", "))
 }
 
 // writeFindings prints findings as text or as a JSON array ([] when none).

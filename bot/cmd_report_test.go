@@ -126,8 +126,9 @@ func TestReportDryRunText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Ownership drift: 5 findings in 4 teams",
-		"group:default/payments: 2 findings (2 codeowners-mismatch)",
-		"[high] unknown-owner component:default/orphan-svc",
+		"payments (group:default/payments): 2 issues, 2 findings (2 codeowners-mismatch)",
+		"[high] unknown-owner: owner group:default/nobody is not a Group or User in the catalog and is named by orphan-svc",
+		"fix: " + fixtureURL + "org/groups.yaml#L",
 		"acme/catalog: services/ledger/catalog-info.yaml:1",
 		fixtureURL + "services/mail/catalog-info.yaml#L1",
 	} {
@@ -184,7 +185,41 @@ func TestReportUsage(t *testing.T) {
 			}
 		})
 	}
-	if code, _, errOut := reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--team", "a:b:c"); code != ExitFail || !strings.Contains(errOut, "teams") {
-		t.Errorf("report --team a:b:c = %d, %q; want a failure naming teams", code, errOut)
+	if code, _, errOut := reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--team", "a:b:c"); code != ExitUsage || !strings.Contains(errOut, "--team") {
+		t.Errorf("report --team a:b:c = %d, %q; want a usage error naming --team", code, errOut)
+	}
+}
+
+func TestReportUnknownTeamSuggests(t *testing.T) {
+	_, db, cfg := reportDB(t, "")
+	code, out, errOut := reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--team", "paymnets")
+	if code != ExitUsage || !strings.Contains(errOut, `no team "paymnets" in the catalog; did you mean payments`) {
+		t.Errorf("report --team paymnets = %d, stdout %q, stderr %q; want a usage error suggesting payments", code, out, errOut)
+	}
+	code, _, errOut = reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--team", "zzzzzzzzzz")
+	if code != ExitUsage || !strings.Contains(errOut, "no entity names it as owner") {
+		t.Errorf("report --team zzzzzzzzzz = %d, stderr %q; want a usage error", code, errOut)
+	}
+	// An owner the catalog lacks but entities name is a team to report on.
+	code, out, errOut = reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--format", "json", "--team", "nobody")
+	if rows := decodeRows(t, out); code != ExitOK || len(rows) != 1 {
+		t.Errorf("report --team nobody = %d, %d rows, stderr %q; want the unknown owner's finding", code, len(rows), errOut)
+	}
+}
+
+func TestReportRulesFlag(t *testing.T) {
+	_, db, cfg := reportDB(t, "")
+	code, out, errOut := reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--format", "json", "--rules", "unknown-owner")
+	rows := decodeRows(t, out)
+	if code != ExitOK || len(rows) != 2 {
+		t.Fatalf("report --rules unknown-owner = %d, %d rows, stderr %q; want the 2 unknown owners", code, len(rows), errOut)
+	}
+	for _, r := range rows {
+		if r.Drift != drift.RuleUnknownOwner {
+			t.Errorf("report --rules unknown-owner row %+v, want only unknown-owner", r)
+		}
+	}
+	if code, _, errOut := reportCLI(t, nil, "--db", db, "--config", cfg, "--dry-run", "--rules", "nope"); code != ExitUsage || !strings.Contains(errOut, `unknown rule "nope"`) {
+		t.Errorf("report --rules nope = %d, stderr %q; want a usage error", code, errOut)
 	}
 }

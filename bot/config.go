@@ -12,6 +12,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 // Config is portalbot's configuration: the YAML file (--config or
@@ -113,6 +115,29 @@ type ReportsConfig struct {
 	// ref ("group:default/payments"). A Group's github.com/team-slug
 	// annotation wins over this; the default is the Group named team-slug.
 	CodeOwnersMapping map[string]string `yaml:"codeowners_mapping"`
+	// Activity configures the activity-owner-mismatch rule.
+	Activity ActivityConfig `yaml:"activity"`
+}
+
+// ActivityConfig configures activity-owner-mismatch, which reads the
+// sources' commit history (from sync's clones in sync.cache_dir). Zero
+// values mean the defaults given.
+type ActivityConfig struct {
+	// Disabled turns the rule off: no history is read.
+	Disabled bool `yaml:"disabled"`
+	// Days of history read (90).
+	Days int `yaml:"days"`
+	// MaxCommits read per source (10000).
+	MaxCommits int `yaml:"max_commits"`
+	// HalfLife of a commit's weight, a Go duration (2160h, 90 days).
+	HalfLife time.Duration `yaml:"half_life"`
+	// MinShare of the weighted work one other team must have done (0.6).
+	MinShare float64 `yaml:"min_share"`
+	// MinCommits that team must have made (5).
+	MinCommits int `yaml:"min_commits"`
+	// Aliases map commit author emails to User refs, for addresses that
+	// are not a User's spec.profile.email.
+	Aliases map[string]string `yaml:"aliases"`
 }
 
 // ReportTarget is one scheduled report into one channel.
@@ -128,6 +153,9 @@ type ReportTarget struct {
 	Rules    []string `yaml:"rules"`
 	// Empty is "skip" (default) or "oneline" for a report with no findings.
 	Empty string `yaml:"empty"`
+	// Chart attaches a PNG of findings per rule over the last 12 weeks
+	// (from the recorded reports); false attaches none.
+	Chart bool `yaml:"chart"`
 }
 
 // TeamDigestConfig sends per-team digests.
@@ -137,6 +165,8 @@ type TeamDigestConfig struct {
 	Timezone string            `yaml:"timezone"`
 	Channels map[string]string `yaml:"channels"` // group ref -> channel
 	Empty    string            `yaml:"empty"`
+	// Chart attaches a trend chart, as ReportTarget.Chart.
+	Chart bool `yaml:"chart"`
 }
 
 // TemplatesConfig configures template launches.
@@ -277,6 +307,14 @@ func (c *Config) Validate() error {
 		}
 		if t.Empty != "" && t.Empty != "skip" && t.Empty != "oneline" {
 			return fmt.Errorf("config: reports.targets[%d].empty: want skip or oneline, got %q", i, t.Empty)
+		}
+	}
+	if a := c.Reports.Activity; a.Days < 0 || a.MaxCommits < 0 || a.HalfLife < 0 || a.MinShare < 0 || a.MinShare > 1 || a.MinCommits < 0 {
+		return fmt.Errorf("config: reports.activity: days, max_commits, half_life and min_commits must not be negative, min_share within 0..1")
+	}
+	for e, u := range c.Reports.Activity.Aliases {
+		if _, err := catalog.ParseRef(u, catalog.KindUser, ""); err != nil {
+			return fmt.Errorf("config: reports.activity.aliases[%q]: %v", e, err)
 		}
 	}
 	if d := c.Reports.TeamDigests; d != nil {

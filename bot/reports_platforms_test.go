@@ -42,6 +42,8 @@ type discordMessage struct {
 		} `json:"footer"`
 	}
 	Raw string
+	// Files are the message's attachments by name (multipart uploads).
+	Files map[string][]byte
 }
 
 // embedChars counts what Discord counts toward its 6,000-character total:
@@ -73,12 +75,12 @@ func newFakeDiscordREST(t *testing.T) *fakeDiscordREST {
 	f := &fakeDiscordREST{}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/v9/channels/{channel}/messages", func(w http.ResponseWriter, r *http.Request) {
-		raw, err := io.ReadAll(r.Body)
+		raw, files, err := readDiscordMessage(r)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		m := discordMessage{Channel: r.PathValue("channel"), Raw: string(raw)}
+		m := discordMessage{Channel: r.PathValue("channel"), Raw: string(raw), Files: files}
 		if err := json.Unmarshal(raw, &m); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
 			io.WriteString(w, `{"message": "400: Bad Request", "code": 50035}`)
@@ -100,6 +102,37 @@ func newFakeDiscordREST(t *testing.T) *fakeDiscordREST {
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// readDiscordMessage reads a create-message body as Discord does: JSON, or
+// multipart/form-data with the JSON in payload_json and files in files[n].
+func readDiscordMessage(r *http.Request) ([]byte, map[string][]byte, error) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		raw, err := io.ReadAll(r.Body)
+		return raw, nil, err
+	}
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		return nil, nil, err
+	}
+	files := map[string][]byte{}
+	for field, fhs := range r.MultipartForm.File {
+		if !strings.HasPrefix(field, "files[") {
+			return nil, nil, fmt.Errorf("unexpected multipart field %q", field)
+		}
+		for _, fh := range fhs {
+			rd, err := fh.Open()
+			if err != nil {
+				return nil, nil, err
+			}
+			data, err := io.ReadAll(rd)
+			rd.Close()
+			if err != nil {
+				return nil, nil, err
+			}
+			files[fh.Filename] = data
+		}
+	}
+	return []byte(r.FormValue("payload_json")), files, nil
 }
 
 func (f *fakeDiscordREST) messages() []discordMessage {
@@ -216,12 +249,16 @@ type slackThreads struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	posts []url.Values // guarded by mu
+	files slackFiles
 }
 
 func newSlackThreads(t *testing.T) *slackThreads {
 	t.Helper()
 	f := &slackThreads{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.files.serve(w, r, f.srv.URL) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path != "/api/chat.postMessage" || r.ParseForm() != nil {
 			w.WriteHeader(http.StatusNotFound)
@@ -237,12 +274,13 @@ func newSlackThreads(t *testing.T) *slackThreads {
 	return f
 }
 
-// TestLongReportIsSplitNotCut posts a report too long for one message to
-// Slack (the rest threaded under the first message) and to Discord, and
-// checks that every finding is in exactly one message of each.
-func TestLongReportIsSplitNotCut(t *testing.T) {
+// TestLongReportIsSummaryWithListAttached posts the report of 805 teams
+// (Discord used to stop after 9 of them, Slack to post 65 messages) to
+// Slack and to Discord: one message each, within the platform's limits,
+// with every finding in the attached list exactly once.
+func TestLongReportIsSummaryWithListAttached(t *testing.T) {
 	st := catalogtest.SQLite(t)
-	dir, refs := longCatalog(t, 24, 2)
+	dir, refs := longCatalog(t, 805, 1)
 	catalogtest.LoadDir(t, st, "acme/catalog", dir)
 	slack := newSlackThreads(t)
 	discord := newFakeDiscordREST(t)
@@ -259,62 +297,54 @@ func TestLongReportIsSplitNotCut(t *testing.T) {
 		}
 	}
 
-	// Slack: several messages, each within 50 blocks, the rest in the
-	// first one's thread.
+	// Slack: one message within 50 blocks, the lists in its thread.
 	slack.mu.Lock()
 	posts := slices.Clone(slack.posts)
 	slack.mu.Unlock()
-	if len(posts) < 2 {
-		t.Fatalf("Slack got %d message(s), want the report split into several", len(posts))
+	if len(posts) != 1 {
+		t.Fatalf("Slack got %d messages, want 1 summary", len(posts))
 	}
-	var slackTexts []string
-	for i, p := range posts {
-		var blocks []json.RawMessage
-		if err := json.Unmarshal([]byte(p.Get("blocks")), &blocks); err != nil {
-			t.Fatalf("post %d blocks: %v", i, err)
-		}
-		if len(blocks) > 50 {
-			t.Errorf("post %d has %d blocks, Slack allows 50", i, len(blocks))
-		}
-		wantThread := "1700000000.000001"
-		if i == 0 {
-			wantThread = ""
-		}
-		if got := p.Get("thread_ts"); got != wantThread || p.Get("channel") != "C0LONG" {
-			t.Errorf("post %d in %s thread %q, want C0LONG thread %q", i, p.Get("channel"), got, wantThread)
-		}
-		slackTexts = append(slackTexts, p.Get("blocks"))
+	var blocks []json.RawMessage
+	if err := json.Unmarshal([]byte(posts[0].Get("blocks")), &blocks); err != nil || len(blocks) > 50 {
+		t.Errorf("Slack summary: %d blocks (%v), Slack allows 50", len(blocks), err)
 	}
-	if !strings.Contains(slackTexts[0], "Ownership drift report: long-slack") || !strings.Contains(slackTexts[0], "48 findings in 24 teams") {
-		t.Errorf("first Slack post lacks the title and counts:\n%s", slackTexts[0])
+	for _, want := range []string{"Ownership drift report: long-slack", "805 findings (805 issues) in 805 teams", "795 more teams, in the attached list", "attached as drift-report.md and drift-report.csv"} {
+		if !strings.Contains(posts[0].Get("blocks"), want) {
+			t.Errorf("Slack summary lacks %q", want)
+		}
+	}
+	ups := slack.files.uploads()
+	if len(ups) != 2 {
+		t.Fatalf("Slack got %d uploads, want the Markdown and CSV lists", len(ups))
+	}
+	for _, u := range ups {
+		if u.Channel != "C0LONG" || u.Thread != "1700000000.000001" {
+			t.Errorf("upload %s in %s thread %q, want the summary's thread", u.Name, u.Channel, u.Thread)
+		}
 	}
 
-	// Discord: several messages, each within its limits.
+	// Discord: one message within its limits, the lists attached.
 	msgs := discord.messages()
-	if len(msgs) < 2 {
-		t.Fatalf("Discord got %d message(s), want the report split into several", len(msgs))
+	if len(msgs) != 1 {
+		t.Fatalf("Discord got %d messages, want 1 summary", len(msgs))
 	}
-	var discordTexts []string
-	for i, m := range msgs {
-		if len(m.Embeds) > 10 || m.embedChars() > 6000 || len([]rune(m.Content)) > 2000 {
-			t.Errorf("Discord message %d: %d embeds, %d embed characters, %d content characters; limits 10, 6000, 2000",
-				i, len(m.Embeds), m.embedChars(), len([]rune(m.Content)))
-		}
-		discordTexts = append(discordTexts, m.Raw)
+	m := msgs[0]
+	if len(m.Embeds) > 10 || m.embedChars() > 6000 || len([]rune(m.Content)) > 2000 {
+		t.Errorf("Discord summary: %d embeds, %d embed characters, %d content characters; limits 10, 6000, 2000", len(m.Embeds), m.embedChars(), len([]rune(m.Content)))
 	}
 
-	t.Logf("%d findings: %d Slack messages, %d Discord messages", len(refs), len(slackTexts), len(discordTexts))
-	// Nothing dropped, nothing repeated: each finding in exactly one message.
-	for platform, texts := range map[string][]string{"slack": slackTexts, "discord": discordTexts} {
+	// Nothing dropped, nothing repeated: each finding once in each list.
+	lists := map[string][]byte{
+		"slack md": ups[0].Data, "slack csv": ups[1].Data,
+		"discord md": m.Files["drift-report.md"], "discord csv": m.Files["drift-report.csv"],
+	}
+	for name, data := range lists {
 		for _, ref := range refs {
-			n := 0
-			for _, s := range texts {
-				if strings.Contains(s, ref+":") {
-					n++
-				}
+			if n := strings.Count(string(data), ref+"`"); strings.HasSuffix(name, "md") && n != 1 {
+				t.Errorf("%s: finding %s appears %d times, want 1", name, ref, n)
 			}
-			if n != 1 {
-				t.Errorf("%s: finding %s is in %d messages, want 1", platform, ref, n)
+			if n := strings.Count(string(data), ","+ref+","); strings.HasSuffix(name, "csv") && n != 1 {
+				t.Errorf("%s: finding %s appears %d times, want 1", name, ref, n)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
 )
@@ -116,6 +117,10 @@ type runStore interface {
 	// LastRun returns the latest tick of job with status; the error wraps
 	// catalog.ErrNotFound when there is none.
 	LastRun(ctx context.Context, job, status string) (time.Time, error)
+	// RecordReport stores what job's report found (counts, finding keys).
+	RecordReport(ctx context.Context, job string, run sqlstore.ReportRun) error
+	// ReportRuns returns job's recorded reports after since, oldest first.
+	ReportRuns(ctx context.Context, job string, since time.Time) ([]sqlstore.ReportRun, error)
 }
 
 // reporter computes drift reports and posts them, once per tick.
@@ -148,7 +153,21 @@ func newReporter(a *App) *reporter {
 		metrics:   a.Metrics,
 		rules:     drift.DefaultRules(),
 		now:       time.Now,
-		cache:     drift.NewCache(a.Store, a.Config.Reports.CodeOwnersMapping),
+		cache:     drift.NewCache(a.Store, a.Config.Reports.CodeOwnersMapping).WithActivity(activityOptions(a)),
+	}
+}
+
+// activityOptions configures activity-owner-mismatch from the config: the
+// history of the clones sync keeps in its cache directory.
+func activityOptions(a *App) drift.ActivityOptions {
+	ac := a.Config.Reports.Activity
+	if ac.Disabled || a.Env == nil {
+		return drift.ActivityOptions{}
+	}
+	return drift.ActivityOptions{
+		History: ingest.NewHistoryReader(a.Config.cacheDir(a.Env)),
+		Days:    ac.Days, MaxCommits: ac.MaxCommits, HalfLife: ac.HalfLife,
+		MinShare: ac.MinShare, MinCommits: ac.MinCommits, Aliases: ac.Aliases,
 	}
 }
 
@@ -219,7 +238,7 @@ func (rp *reporter) postTarget(ctx context.Context, t ReportTarget, job string, 
 	if t.Name != "" {
 		title += ": " + t.Name
 	}
-	return rp.post(ctx, t.Platform, t.Channel, title, t.Empty, fs, since, ticks)
+	return rp.post(ctx, postParams{platform: t.Platform, channel: t.Channel, title: title, empty: t.Empty, job: job, chart: t.Chart}, fs, since, ticks)
 }
 
 // claim claims tick, then the job's failed ticks; it returns the claimed
@@ -291,18 +310,52 @@ func (rp *reporter) lastSuccess(ctx context.Context, job string) (time.Time, err
 	return t, nil
 }
 
-// post sends findings to channel, or the one-liner / nothing for an empty
-// report as empty says ("oneline" or "skip").
-func (rp *reporter) post(ctx context.Context, platform, channel, title, empty string, fs []drift.Finding, since time.Time, ticks []time.Time) (string, error) {
-	if len(fs) == 0 && empty != "oneline" {
-		return outcomeEmpty, nil
+// postParams say where and how one report is posted.
+type postParams struct {
+	platform, channel, title string
+	// empty is "oneline" or "skip" (see ReportTarget.Empty).
+	empty string
+	// job is the job_runs key; its recorded reports give the new/fixed
+	// counts and the chart.
+	job string
+	// chart attaches a PNG of findings per rule over the last weeks.
+	chart bool
+}
+
+// trendWindow is how far back the chart and the previous report are
+// looked up.
+const trendWindow = 12 * 7 * 24 * time.Hour
+
+// post sends the summary of findings to the channel, with the whole list
+// attached, or the one-liner / nothing for an empty report as p.empty
+// says ("oneline" or "skip"). What the report found is recorded for the
+// next report's new/fixed counts and for the chart.
+func (rp *reporter) post(ctx context.Context, p postParams, fs []drift.Finding, since time.Time, ticks []time.Time) (string, error) {
+	runs, err := rp.store.ReportRuns(ctx, p.job, rp.now().Add(-trendWindow))
+	if err != nil {
+		return outcomeError, fmt.Errorf("post %s: %w", p.job, err)
 	}
-	p := rp.posters[platform]
-	if p == nil {
-		return outcomeError, fmt.Errorf("post to %s %s: no %s poster (is the %s token set?)", platform, channel, platform, platform)
+	if len(fs) == 0 && p.empty != "oneline" {
+		return outcomeEmpty, rp.record(ctx, p.job, ticks[0], fs)
 	}
-	rep := commands.DriftReport(title, fs, rp.portalURL)
-	rep.InChannel = true
+	poster := rp.posters[p.platform]
+	if poster == nil {
+		return outcomeError, fmt.Errorf("post to %s %s: no %s poster (is the %s token set?)", p.platform, p.channel, p.platform, p.platform)
+	}
+	sp := commands.DriftSummaryParams{Title: p.title, Findings: fs, PortalURL: rp.portalURL, Since: since}
+	if n := len(runs); n > 0 {
+		sp.Previous, sp.HasPrevious = runs[n-1].Keys, true
+		sp.Since = runs[n-1].Tick
+	}
+	if p.chart && len(fs) > 0 {
+		png, err := trendChart(runs, fs, ticks[0])
+		if err != nil {
+			rp.logger.WarnContext(ctx, "trend chart failed; posting without it", "job", p.job, "err", err)
+		} else {
+			sp.Chart = &commands.File{Name: "drift-trend.png", Title: "Findings per rule, last weeks", ContentType: "image/png", Data: png}
+		}
+	}
+	rep := commands.DriftSummary(sp)
 	if len(fs) > 0 {
 		if since.IsZero() {
 			rep.Text += " Owner changes: all on record."
@@ -313,13 +366,31 @@ func (rp *reporter) post(ctx context.Context, platform, channel, title, empty st
 	if len(ticks) > 1 {
 		rep.Text += fmt.Sprintf(" (This also delivers %d earlier report(s) that failed to post.)", len(ticks)-1)
 	}
-	if _, err := p.Post(ctx, channel, "", rep); err != nil {
-		return outcomeError, fmt.Errorf("post to %s %s: %w", platform, channel, err)
+	if _, err := poster.Post(ctx, p.channel, "", rep); err != nil {
+		return outcomeError, fmt.Errorf("post to %s %s: %w", p.platform, p.channel, err)
+	}
+	if err := rp.record(ctx, p.job, ticks[0], fs); err != nil {
+		// Posted: a retry would post twice. The next report counts new
+		// and fixed findings from the previous record instead.
+		rp.logger.WarnContext(ctx, "report posted but not recorded", "job", p.job, "err", err)
 	}
 	if len(fs) == 0 {
 		return outcomeEmpty, nil
 	}
 	return outcomePosted, nil
+}
+
+// record stores what job's report at tick found.
+func (rp *reporter) record(ctx context.Context, job string, tick time.Time, fs []drift.Finding) error {
+	run := sqlstore.ReportRun{Tick: tick, Counts: map[string]int{}, Keys: make([]string, len(fs))}
+	for i, f := range fs {
+		run.Counts[f.Drift]++
+		run.Keys[i] = f.Key()
+	}
+	if err := rp.store.RecordReport(ctx, job, run); err != nil {
+		return fmt.Errorf("record report %s: %w", job, err)
+	}
+	return nil
 }
 
 // Group annotations naming a team's own channel for digests, by platform.
@@ -401,7 +472,7 @@ func (rp *reporter) runDigests(ctx context.Context, d TeamDigestConfig, tick tim
 	for _, c := range todo {
 		out, err := outcomeError, ferr
 		if ferr == nil {
-			out, err = rp.post(ctx, d.Platform, c.channel, "Ownership drift digest for "+c.team, d.Empty, teamFindings(all, c.team, c.since), c.since, c.ticks)
+			out, err = rp.post(ctx, postParams{platform: d.Platform, channel: c.channel, title: "Ownership drift digest for " + c.team, empty: d.Empty, job: c.job, chart: d.Chart}, teamFindings(all, c.team, c.since), c.since, c.ticks)
 		}
 		if out == outcomePosted || (out == outcomeEmpty && d.Empty == "oneline" && err == nil) {
 			posted++

@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -80,6 +82,7 @@ type fakeSlack struct {
 	posts []slackPost
 	calls int // guarded by mu
 	fail  func(call int) string
+	files slackFiles
 }
 
 type slackPost struct {
@@ -89,6 +92,9 @@ type slackPost struct {
 func newFakeSlack(t *testing.T, fail func(call int) string) *fakeSlack {
 	f := &fakeSlack{fail: fail}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f.files.serve(w, r, f.srv.URL) {
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		if r.URL.Path != "/api/chat.postMessage" {
 			w.WriteHeader(http.StatusNotFound)
@@ -306,8 +312,12 @@ func TestScheduledReportOwnerChangesSincePreviousReport(t *testing.T) {
 	if !strings.Contains(posts[0].Text+posts[0].Blocks, "No ownership drift found") {
 		t.Errorf("first post = %+v, want the one-liner", posts[0])
 	}
-	if got := posts[1].Text + posts[1].Blocks; !strings.Contains(got, "system:default/checkout") || !strings.Contains(got, "group:default/payments to group:default/search") {
+	if got := posts[1].Text + posts[1].Blocks; !strings.Contains(got, "checkout moved from payments to search") || !strings.Contains(got, "1 new, 0 fixed") {
 		t.Errorf("second post lacks the checkout owner change:\n%s", got)
+	}
+	// One finding is shown in full: one message, nothing attached.
+	if ups := slack.files.uploads(); len(ups) != 0 {
+		t.Errorf("uploads = %+v, want none for a report the message shows in full", ups)
 	}
 }
 
@@ -413,6 +423,89 @@ func TestReportsPartRejectsBadFilters(t *testing.T) {
 		a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
 		if _, err := reportsParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("reportsParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
+		}
+	}
+}
+
+// TestWeeklyReportAttachesTrendChart posts two weekly reports of a
+// target with chart: true: each attaches a PNG of findings per rule drawn
+// from the recorded runs, and the second counts what is new and fixed.
+func TestWeeklyReportAttachesTrendChart(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	loadDriftFixture(t, st, "c1", nil)
+	slack := newFakeSlack(t, nil)
+	rp := testReporter(st, slack.poster(), "replica-a")
+	target := ReportTarget{Name: "weekly", Platform: "slack", Channel: "C0WEEKLY", Schedule: "0 9 * * 1", Chart: true}
+	ctx := context.Background()
+	base := time.Now().UTC().Truncate(time.Minute).AddDate(0, 0, -7)
+	for w := range 2 {
+		if w == 1 {
+			// The ledger's CODEOWNERS mismatch is fixed in week 2.
+			loadDriftFixture(t, st, "c2", func(path, data string) string {
+				if path == "services/ledger/catalog-info.yaml" {
+					return strings.Replace(data, "owner: payments", "owner: search", 1)
+				}
+				return data
+			})
+		}
+		if out, err := rp.runTarget(ctx, target, base.AddDate(0, 0, 7*w)); err != nil || out != outcomePosted {
+			t.Fatalf("week %d: runTarget = %q, %v", w, out, err)
+		}
+	}
+	var charts [][]byte
+	for _, u := range slack.files.uploads() {
+		if u.Name == "drift-trend.png" {
+			charts = append(charts, u.Data)
+		}
+	}
+	if len(charts) != 2 {
+		t.Fatalf("%d charts uploaded, want one per weekly report", len(charts))
+	}
+	for i, c := range charts {
+		if _, err := png.Decode(bytes.NewReader(c)); err != nil {
+			t.Errorf("chart %d is not a PNG: %v", i, err)
+		}
+	}
+	posts := slack.Posts()
+	// The ledger's mismatch is fixed; its owner change is new.
+	if got := posts[1].Blocks; !strings.Contains(got, "1 new, 1 fixed") || !strings.Contains(got, "New since the last report*\\n• owner-changed: ledger") {
+		t.Errorf("week 2 summary lacks \"1 new, 1 fixed\" and the owner change:\n%s", got)
+	}
+	runs, err := st.ReportRuns(ctx, targetJob(target), time.Time{})
+	if err != nil || len(runs) != 2 || runs[0].Counts[drift.RuleCodeOwnersMismatch] != 2 || runs[1].Counts[drift.RuleCodeOwnersMismatch] != 1 {
+		t.Errorf("recorded runs = %+v, %v; want 2 with the mismatch count going from 2 to 1", runs, err)
+	}
+}
+
+func TestReportsPartAcceptsActivityRule(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Reports.Targets = []ReportTarget{{Name: "activity", Platform: "slack", Channel: "C1", Schedule: "0 9 * * 1", Rules: []string{drift.RuleActivityOwnerMismatch}}}
+	a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
+	if _, err := reportsParts(context.Background(), a); err != nil {
+		t.Errorf("reportsParts(rules: [%s]) = %v, want it accepted", drift.RuleActivityOwnerMismatch, err)
+	}
+}
+
+func TestConfigActivity(t *testing.T) {
+	for _, tt := range []struct {
+		yaml, wantErr string
+	}{
+		{"reports:\n  activity:\n    days: 30\n    half_life: 720h\n    aliases: {\"a@x.org\": user:default/ann}\n", ""},
+		{"reports:\n  activity:\n    min_share: 1.5\n", "reports.activity"},
+		{"reports:\n  activity:\n    aliases: {\"a@x.org\": \"a:b:c\"}\n", "reports.activity.aliases"},
+	} {
+		path := filepath.Join(t.TempDir(), "portalbot.yaml")
+		if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path, func(string) string { return "" })
+		switch {
+		case tt.wantErr == "" && err != nil:
+			t.Errorf("LoadConfig(%q) = %v, want no error", tt.yaml, err)
+		case tt.wantErr == "" && (cfg.Reports.Activity.Days != 30 || cfg.Reports.Activity.HalfLife != 720*time.Hour):
+			t.Errorf("LoadConfig(%q) activity = %+v, want days 30 and half-life 720h", tt.yaml, cfg.Reports.Activity)
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("LoadConfig(%q) = %v, want an error naming %s", tt.yaml, err, tt.wantErr)
 		}
 	}
 }

@@ -2,8 +2,10 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,21 +37,21 @@ func TestDriftCommand(t *testing.T) {
 	ctx := context.Background()
 
 	rep := r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, Text: "drift"})
-	if !strings.Contains(rep.Text, "3 findings in 3 teams: 2 unknown-owner, 1 owner-empty-group") {
+	if !strings.Contains(rep.Text, "3 findings (3 issues) in 3 teams: 2 unknown-owner, 1 owner-empty-group") {
 		t.Errorf("drift: text = %q, want the counts", rep.Text)
 	}
 	var titles []string
 	for _, s := range rep.Sections {
 		titles = append(titles, s.Title)
 	}
-	want := []string{"group:default/nobody (1 finding)", "user:default/zed (1 finding)", "group:default/ghosts-team (1 finding)"}
+	want := []string{"nobody (group:default/nobody): 1 issue, 1 finding", "zed (user:default/zed): 1 issue, 1 finding", "ghosts-team (group:default/ghosts-team): 1 issue, 1 finding"}
 	if strings.Join(titles, "|") != strings.Join(want, "|") {
 		t.Errorf("drift: sections %q, want %q (most serious first)", titles, want)
 	}
 	if len(rep.Sections) > 0 {
 		s := rep.Sections[0]
-		if !strings.Contains(s.Text, "unknown-owner component:default/orphan-svc") {
-			t.Errorf("drift: first section text = %q", s.Text)
+		if want := "• unknown-owner: owner group:default/nobody is not a Group or User in the catalog and is named by orphan-svc"; s.Text != want {
+			t.Errorf("drift: first section text = %q, want %q", s.Text, want)
 		}
 		if len(s.Links) != 1 || s.Links[0].URL != "https://portal.example.com/catalog/default/component/orphan-svc" {
 			t.Errorf("drift: first section links = %+v, want the entity's portal page (a local source has no web link)", s.Links)
@@ -60,7 +62,7 @@ func TestDriftCommand(t *testing.T) {
 	}
 
 	rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, Text: "drift ghosts-team"})
-	if rep.Title != "Ownership drift for group:default/ghosts-team" || len(rep.Sections) != 1 || !strings.Contains(rep.Sections[0].Text, "component:default/legacy") {
+	if rep.Title != "Ownership drift for group:default/ghosts-team" || len(rep.Sections) != 1 || !strings.Contains(rep.Sections[0].Text, "ghosts-team has no members and owns legacy") {
 		t.Errorf("drift ghosts-team = %+v, want the one legacy finding", rep)
 	}
 	rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, Text: "drift payments"})
@@ -75,10 +77,42 @@ func TestDriftCommand(t *testing.T) {
 	}
 }
 
+func TestDriftReportOneLinePerRootCause(t *testing.T) {
+	var fs []drift.Finding
+	for i := range 33 {
+		fs = append(fs, drift.Finding{Entity: fmt.Sprintf("component:default/c%02d", i), Title: fmt.Sprintf("C %02d", i), Drift: drift.RuleOwnerEmptyGroup, Severity: drift.SeverityMedium,
+			Owner: "group:default/team-1990", OwnerTitle: "Team 1990", OwnerURL: "https://github.com/acme/org/blob/main/teams.yaml#L40", Message: "owner has no members"})
+	}
+	for i := range 40 {
+		fs = append(fs, drift.Finding{Entity: fmt.Sprintf("component:default/x%02d", i), Drift: drift.RuleUnknownOwner, Severity: drift.SeverityHigh,
+			Owner: fmt.Sprintf("group:default/gone-%02d", i), Message: "unknown"})
+	}
+	drift.Sort(fs)
+	rep := commands.DriftReport("Ownership drift", fs, "https://portal.example.com")
+	if len(rep.Sections) != 10 || !strings.Contains(rep.Text, "Showing the 10 most serious of 41 teams") {
+		t.Errorf("DriftReport: %d sections, text %q; want 10 teams and a note on the 31 others", len(rep.Sections), rep.Text)
+	}
+	rep = commands.DriftReport("Ownership drift", fs[40:], "https://portal.example.com")
+	if len(rep.Sections) != 1 {
+		t.Fatalf("DriftReport(team-1990): %d sections, want 1", len(rep.Sections))
+	}
+	s := rep.Sections[0]
+	if want := "• owner-empty-group: Team 1990 has no members and owns 33 entities (C 00, C 01, C 02, +30)"; s.Text != want {
+		t.Errorf("DriftReport(team-1990) text = %q, want %q", s.Text, want)
+	}
+	wantLinks := []commands.Link{
+		{Text: "Fix Team 1990: teams.yaml", URL: "https://github.com/acme/org/blob/main/teams.yaml#L40"},
+		{Text: "Team 1990 in the portal", URL: "https://portal.example.com/catalog/default/group/team-1990"},
+	}
+	if fmt.Sprint(s.Links) != fmt.Sprint(wantLinks) {
+		t.Errorf("DriftReport(team-1990) links = %v, want %v", s.Links, wantLinks)
+	}
+}
+
 func TestDriftReportTruncatesLongTeams(t *testing.T) {
 	var fs []drift.Finding
 	for i := range 40 {
-		fs = append(fs, drift.Finding{Entity: "component:default/c" + string(rune('a'+i%26)) + string(rune('a'+i/26)), Drift: drift.RuleOwnerEmptyGroup, Severity: drift.SeverityMedium, Owner: "group:default/big", Message: "owner has no members"})
+		fs = append(fs, drift.Finding{Entity: fmt.Sprintf("component:default/c%02d", i), Drift: drift.RuleCodeOwnersMismatch, Severity: drift.SeverityLow, Owner: "group:default/big", CodeOwnersOwner: fmt.Sprintf("@acme/t%02d", i), Message: "mismatch"})
 	}
 	rep := commands.DriftReport("Ownership drift", fs, "")
 	if len(rep.Sections) != 1 {
@@ -86,10 +120,44 @@ func TestDriftReportTruncatesLongTeams(t *testing.T) {
 	}
 	s := rep.Sections[0]
 	lines := strings.Split(s.Text, "\n")
-	if len(lines) != 16 || lines[15] != "…and 25 more" {
-		t.Errorf("DriftReport: %d lines ending %q, want 15 findings and \"…and 25 more\"", len(lines), lines[len(lines)-1])
+	if len(lines) != 16 || !strings.HasPrefix(lines[15], "…and 25 more issues (25 findings)") || !strings.Contains(lines[15], "report --dry-run --team group:default/big") {
+		t.Errorf("DriftReport: %d lines ending %q, want 15 issues and a pointer to the rest", len(lines), lines[len(lines)-1])
 	}
 	if len(s.Fields) != 1 || s.Fields[0].Value != "40" {
 		t.Errorf("DriftReport: fields %+v, want the full count 40", s.Fields)
+	}
+}
+
+func TestDriftUnknownTeam(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	catalogtest.LoadDir(t, st, "acme/catalog", filepath.Join("..", "catalog", "drift", "testdata", "catalog"))
+	r := commands.New(commands.Params{Store: st, Logger: slog.New(slog.DiscardHandler), Drift: &driftStore{r: st}})
+	ctx := context.Background()
+	rep := r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, Text: "drift paymnets"})
+	if !strings.Contains(rep.Text, `no group named "paymnets"`) || !strings.Contains(rep.Text, "payments") || strings.Contains(rep.Text, "No ownership drift") {
+		t.Errorf("drift paymnets = %q, want a miss with did-you-mean payments", rep.Text)
+	}
+	var buttons []string
+	for _, b := range rep.Buttons {
+		buttons = append(buttons, b.Value)
+	}
+	if !slices.Contains(buttons, "drift group:default/payments") {
+		t.Errorf("drift paymnets buttons = %q, want one running drift group:default/payments", buttons)
+	}
+	// An owner the catalog lacks but entities name still has findings.
+	rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformConsole, Text: "drift nobody"})
+	if len(rep.Sections) != 1 || !strings.Contains(rep.Sections[0].Text, "orphan-svc") {
+		t.Errorf("drift nobody = %+v, want the unknown owner's finding", rep)
+	}
+}
+
+func TestDriftReportLinksOncePerPage(t *testing.T) {
+	fs := []drift.Finding{
+		{Entity: "component:default/legacy", Drift: drift.RuleUnknownOwner, Severity: drift.SeverityHigh, Owner: "group:default/analytics", Message: "unknown"},
+		{Entity: "component:default/legacy", Drift: drift.RuleCodeOwnersMismatch, Severity: drift.SeverityLow, Owner: "group:default/analytics", CodeOwnersOwner: "@acme/platform", Message: "mismatch"},
+	}
+	rep := commands.DriftReport("Ownership drift", fs, "https://portal.example.com")
+	if len(rep.Sections) != 1 || len(rep.Sections[0].Links) != 1 {
+		t.Errorf("DriftReport sections = %+v, want one team linking the entity's page once", rep.Sections)
 	}
 }

@@ -218,3 +218,24 @@ func rankCandidates(cands []candidate, max int) []string {
 	}
 	return out
 }
+
+// Nearest returns up to max of names that are close to q (a typo, a
+// prefix, a substring), best first, compared case-insensitively: the
+// did-you-mean suggestions of the chat commands, for other front ends
+// such as the CLI.
+func Nearest(q string, names []string, max int) []string {
+	lower := make([]string, 0, len(names))
+	orig := make(map[string]string, len(names))
+	for _, n := range names {
+		l := strings.ToLower(n)
+		if _, ok := orig[l]; !ok {
+			orig[l] = n
+			lower = append(lower, l)
+		}
+	}
+	out := nearest(strings.ToLower(q), lower, max)
+	for i, n := range out {
+		out[i] = orig[n]
+	}
+	return out
+}

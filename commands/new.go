@@ -108,7 +108,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		Handler: h.withReadState(h.search),
 	})
 	registerTemplates(r, p)
-	registerDrift(r, p)
+	registerDrift(r, p, h)
 	r.Handle(Command{
 		Name: "help", Usage: "help [command]", Aliases: []string{"?", "commands"},
 		Summary: "List the commands, or explain one",

@@ -23,6 +23,21 @@ type Reply struct {
 	// MoreURL links to the full answer in the portal, used when the
 	// adapter has to truncate.
 	MoreURL string `json:"moreUrl,omitempty"`
+	// Files are attached to the message (Slack: uploaded into its thread;
+	// Discord: attachments of its first message): the whole list behind a
+	// summary, a chart. Ephemeral replies cannot carry files.
+	Files []File `json:"files,omitempty"`
+}
+
+// File is an attachment of a Reply.
+type File struct {
+	// Name is the file name shown and downloaded ("drift-report.csv").
+	Name string `json:"name"`
+	// Title is a short caption; "" means Name.
+	Title string `json:"title,omitempty"`
+	// ContentType is the MIME type ("text/csv", "image/png").
+	ContentType string `json:"contentType,omitempty"`
+	Data        []byte `json:"-"`
 }
 
 // Field is a short labelled value ("Owner: team-a").

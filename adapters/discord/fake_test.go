@@ -27,6 +27,9 @@ type call struct {
 	Query              string
 	Body               map[string]any
 	Raw                []byte
+	// Files are a multipart message's attachments by file name; Raw and
+	// Body then hold its payload_json part, as Discord reads it.
+	Files map[string][]byte
 }
 
 // fakeDiscord is an httptest server answering the REST routes the adapter
@@ -99,8 +102,30 @@ func newFakeDiscord(t testing.TB) *fakeDiscord {
 }
 
 func (f *fakeDiscord) record(r *http.Request) call {
-	raw, _ := io.ReadAll(r.Body) // an unreadable body shows up as an empty one in the test
-	c := call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Auth: r.Header.Get("Authorization"), Raw: raw}
+	c := call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Auth: r.Header.Get("Authorization")}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		// Discord's upload shape: a payload_json part and files[n] parts.
+		if err := r.ParseMultipartForm(32 << 20); err == nil {
+			c.Raw = []byte(r.FormValue("payload_json"))
+			c.Files = map[string][]byte{}
+			for field, fhs := range r.MultipartForm.File {
+				if !strings.HasPrefix(field, "files[") {
+					continue
+				}
+				for _, fh := range fhs {
+					rd, err := fh.Open()
+					if err != nil {
+						continue
+					}
+					c.Files[fh.Filename], _ = io.ReadAll(rd)
+					rd.Close()
+				}
+			}
+		}
+	} else {
+		c.Raw, _ = io.ReadAll(r.Body) // an unreadable body shows up as an empty one in the test
+	}
+	raw := c.Raw
 	if len(raw) > 0 && raw[0] == '{' {
 		json.Unmarshal(raw, &c.Body) // a non-object body is kept in Raw only
 	}

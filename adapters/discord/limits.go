@@ -47,6 +47,11 @@ const (
 	maxAutocompleteOpt = 25
 	maxChoiceText      = 100
 
+	// Discord documentation, Uploading Files: at most 10 attachments per
+	// message and, without server boosts, 10 MiB per request.
+	maxAttachments = 10
+	maxUploadBytes = 10 << 20
+
 	// maxMessages caps how many messages one reply is split into; what
 	// is left is replaced by a link to the portal.
 	maxMessages = 10

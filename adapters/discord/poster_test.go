@@ -82,3 +82,38 @@ func TestTokensNeverInErrors(t *testing.T) {
 		t.Errorf("logs leak a token: %s", logs.String())
 	}
 }
+
+func TestPostAttachesFiles(t *testing.T) {
+	h := newHarness(t, nil)
+	r := commands.Reply{Title: "Drift report", Text: "3 findings", InChannel: true, Files: []commands.File{
+		{Name: "drift-report.md", ContentType: "text/markdown", Data: []byte("# Drift\n")},
+		{Name: "drift-report.csv", ContentType: "text/csv", Data: []byte("a,b\n")},
+		{Name: "huge.csv", ContentType: "text/csv", Data: make([]byte, 11<<20)},
+	}}
+	if _, err := h.a.Post(context.Background(), "555000000000000009", "", r); err != nil {
+		t.Fatalf("Post: %v", err)
+	}
+	c := h.fake.next(t)
+	h.fake.none(t)
+	if string(c.Files["drift-report.md"]) != "# Drift\n" || string(c.Files["drift-report.csv"]) != "a,b\n" || c.Files["huge.csv"] != nil {
+		t.Errorf("attachments = %v, want the two small files", keys(c.Files))
+	}
+	var m discordgo.MessageSend
+	if err := json.Unmarshal(c.Raw, &m); err != nil {
+		t.Fatalf("payload_json: %v", err)
+	}
+	if len(m.Embeds) == 0 || m.Embeds[0].Title != "Drift report" {
+		t.Errorf("payload_json embeds = %+v, want the report", m.Embeds)
+	}
+	if !strings.Contains(m.Content, "huge.csv") || !strings.Contains(m.Content, "upload limit") {
+		t.Errorf("content = %q, want a note on the file left out", m.Content)
+	}
+}
+
+func keys(m map[string][]byte) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}

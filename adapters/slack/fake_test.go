@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -50,8 +51,27 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 }
 
 func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
 	c := call{At: time.Now()}
+	if strings.HasPrefix(r.URL.Path, "/upload/") {
+		// The upload URL files.getUploadURLExternal handed out: a
+		// multipart form with the file in the "file" part.
+		c.Method = "upload"
+		c.Form = url.Values{"file_id": {strings.TrimPrefix(r.URL.Path, "/upload/")}}
+		fh, hdr, err := r.FormFile("file")
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		data, _ := io.ReadAll(fh)
+		c.Form.Set("filename", hdr.Filename)
+		c.Form.Set("data", string(data))
+		f.mu.Lock()
+		f.calls = append(f.calls, c)
+		f.mu.Unlock()
+		io.WriteString(w, "OK - "+strconv.Itoa(len(data)))
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
 	if strings.HasPrefix(r.URL.Path, "/hooks/") {
 		c.Method = "hook"
 	} else {
@@ -97,6 +117,25 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 	case "users.info":
 		u := c.Form.Get("user")
 		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":"someone","profile":{"email":%q}}}`, u, strings.ToLower(u)+"@example.com")
+	case "files.getUploadURLExternal":
+		// https://api.slack.com/methods/files.getUploadURLExternal
+		if c.Form.Get("filename") == "" || c.Form.Get("length") == "" || c.Form.Get("length") == "0" {
+			io.WriteString(w, `{"ok":false,"error":"invalid_arguments"}`)
+			return
+		}
+		id := fmt.Sprintf("F%06d", f.ts)
+		fmt.Fprintf(w, `{"ok":true,"upload_url":%q,"file_id":%q}`, f.srv.URL+"/upload/"+id, id)
+	case "files.completeUploadExternal":
+		// https://api.slack.com/methods/files.completeUploadExternal
+		var files []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		}
+		if err := json.Unmarshal([]byte(c.Form.Get("files")), &files); err != nil || len(files) == 0 {
+			io.WriteString(w, `{"ok":false,"error":"invalid_arguments"}`)
+			return
+		}
+		fmt.Fprintf(w, `{"ok":true,"files":[{"id":%q,"title":%q}]}`, files[0].ID, files[0].Title)
 	case "auth.test":
 		io.WriteString(w, `{"ok":true,"user_id":"UBOT","bot_id":"BBOT"}`)
 	default:

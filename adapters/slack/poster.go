@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +13,12 @@ import (
 	slackgo "github.com/slack-go/slack"
 )
 
-// chatPoster is the one Web API method the Poster needs; *slackgo.Client
-// satisfies it.
+// chatPoster is the Web API the Poster needs; *slackgo.Client satisfies
+// it. UploadFileContext is files.uploadV2: files.getUploadURLExternal, the
+// upload, then files.completeUploadExternal.
 type chatPoster interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slackgo.MsgOption) (string, string, error)
+	UploadFileContext(ctx context.Context, params slackgo.UploadFileParameters) (*slackgo.FileSummary, error)
 }
 
 // maxPostAttempts bounds the retries of one message after 429s and
@@ -80,7 +83,50 @@ func (p *Poster) Post(ctx context.Context, channelID, threadID string, r command
 			}
 		}
 	}
+	for _, f := range r.Files {
+		if err := p.upload(ctx, channelID, thread, f); err != nil {
+			return first, fmt.Errorf("slack upload %s to %s: %w", f.Name, channelID, err)
+		}
+	}
 	return first, nil
+}
+
+// upload shares f in the thread, paced with the channel's messages: the
+// three calls of files.uploadV2 count as one post.
+func (p *Poster) upload(ctx context.Context, channel, thread string, f commands.File) error {
+	if len(f.Data) == 0 {
+		return nil // files.getUploadURLExternal refuses an empty file
+	}
+	q := p.queue(channel)
+	select {
+	case q.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-q.turn }()
+	title := f.Title
+	if title == "" {
+		title = f.Name
+	}
+	for attempt := 1; ; attempt++ {
+		if err := sleep(ctx, time.Until(q.next)); err != nil {
+			return err
+		}
+		_, err := p.api.UploadFileContext(ctx, slackgo.UploadFileParameters{
+			Reader: bytes.NewReader(f.Data), FileSize: len(f.Data), Filename: f.Name, Title: title,
+			Channel: channel, ThreadTimestamp: thread,
+		})
+		q.next = time.Now().Add(p.interval)
+		if err != nil {
+			p.observe("files.uploadV2", err)
+		}
+		var rl *slackgo.RateLimitedError
+		if err == nil || attempt == maxPostAttempts || !errors.As(err, &rl) {
+			return err
+		}
+		q.next = time.Now().Add(max(rl.RetryAfter, p.interval))
+		p.logger.WarnContext(ctx, "slack rate limited; retrying upload", "channel", channel, "attempt", attempt, "retry_at", q.next)
+	}
 }
 
 func (p *Poster) queue(channel string) *channelQueue {

@@ -143,3 +143,33 @@ func TestPosterObservesRateLimits(t *testing.T) {
 		t.Errorf("observed %q, want one rate-limited chat.postMessage", seen)
 	}
 }
+
+func TestPosterUploadsFilesIntoThread(t *testing.T) {
+	fs := newFakeSlack(t)
+	p := NewPoster(fs.client(), nil)
+	p.interval = time.Millisecond
+	r := commands.Reply{Title: "Drift report", Text: "3 findings", InChannel: true, Files: []commands.File{
+		{Name: "drift-report.csv", Title: "All findings", ContentType: "text/csv", Data: []byte("a,b\n1,2\n")},
+		{Name: "empty.md"}, // nothing to upload
+	}}
+	ts, err := p.Post(context.Background(), "C9", "", r)
+	if err != nil {
+		t.Fatalf("Post() = %v", err)
+	}
+	want := []string{"chat.postMessage", "files.getUploadURLExternal", "upload", "files.completeUploadExternal"}
+	if got := fs.methods(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("Post() calls = %v, want %v", got, want)
+	}
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	get, up, done := fs.calls[1].Form, fs.calls[2].Form, fs.calls[3].Form
+	if get.Get("filename") != "drift-report.csv" || get.Get("length") != "8" {
+		t.Errorf("files.getUploadURLExternal form = %v, want the file's name and length", get)
+	}
+	if up.Get("data") != "a,b\n1,2\n" || up.Get("filename") != "drift-report.csv" {
+		t.Errorf("upload = %v, want the file's bytes", up)
+	}
+	if done.Get("channel_id") != "C9" || done.Get("thread_ts") != ts || !strings.Contains(done.Get("files"), `"title":"All findings"`) || !strings.Contains(done.Get("files"), up.Get("file_id")) {
+		t.Errorf("files.completeUploadExternal form = %v, want channel C9, thread %s, the uploaded file and its title", done, ts)
+	}
+}

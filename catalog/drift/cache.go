@@ -20,8 +20,9 @@ type GenerationReader interface {
 // (each target, each team digest, "drift" in chat) read only the ownership
 // history. It is safe for concurrent use.
 type Cache struct {
-	r       GenerationReader
-	mapping map[string]string
+	r        GenerationReader
+	mapping  map[string]string
+	activity ActivityOptions
 
 	mu   sync.Mutex
 	gen  int64     // generation base was loaded at; guarded by mu
@@ -32,6 +33,13 @@ type Cache struct {
 // (see LoadOptions.CodeOwnersMapping).
 func NewCache(r GenerationReader, mapping map[string]string) *Cache {
 	return &Cache{r: r, mapping: mapping}
+}
+
+// WithActivity makes the snapshots read commit history for
+// activity-owner-mismatch. It must be called before the first Load.
+func (c *Cache) WithActivity(opt ActivityOptions) *Cache {
+	c.activity = opt
+	return c
 }
 
 // Load returns a snapshot with the ownership changes after since; the
@@ -47,7 +55,7 @@ func (c *Cache) Load(ctx context.Context, since time.Time, withContainers bool) 
 	if c.base == nil || gen != c.gen || (withContainers && !c.base.withContainers) {
 		// Read the generation first: a sync landing during the load makes
 		// the next call reload, never the reverse.
-		base, err := Load(ctx, c.r, LoadOptions{Since: since, CodeOwnersMapping: c.mapping, WithContainers: withContainers || (c.base != nil && c.base.withContainers)})
+		base, err := Load(ctx, c.r, LoadOptions{Since: since, CodeOwnersMapping: c.mapping, WithContainers: withContainers || (c.base != nil && c.base.withContainers), Activity: c.activity})
 		if err != nil {
 			return nil, err
 		}
@@ -60,6 +68,27 @@ func (c *Cache) Load(ctx context.Context, since time.Time, withContainers bool) 
 	}
 	s := *c.base // shares the read-only catalog part
 	s.Since, s.changes = since, changes
+	if c.activity.History != nil {
+		// A sync that changed code but no descriptor moves a source's
+		// commit without changing the generation: read the sources again.
+		// The history reader keeps what it read, so this walks only new
+		// commits.
+		srcs, err := c.r.Sources(ctx)
+		if err != nil {
+			return nil, wrap("sources", err)
+		}
+		s.sources = make(map[string]*source, len(srcs))
+		for _, src := range srcs {
+			so := &source{Source: src}
+			if old := c.base.sources[src.Name]; old != nil && old.CodeOwners == src.CodeOwners {
+				so.codeOwners = old.codeOwners
+			}
+			s.sources[src.Name] = so
+		}
+		if err := s.loadActivity(ctx, c.activity); err != nil {
+			return nil, err
+		}
+	}
 	return &s, nil
 }
 

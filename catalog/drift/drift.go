@@ -21,6 +21,10 @@ const (
 	RuleOwnerChanged       = "owner-changed"
 )
 
+// ruleOrder is the order of rules in counts and summaries, most serious
+// first.
+var ruleOrder = []string{RuleUnknownOwner, RuleOwnerEmptyGroup, RuleCodeOwnersMismatch, RuleActivityOwnerMismatch, RuleOwnerChanged}
+
 // A Rule finds one kind of drift. Check must only read the snapshot, which
 // it shares with other rules, and may run concurrently with them.
 type Rule interface {
@@ -32,7 +36,7 @@ type Rule interface {
 
 // DefaultRules returns every built-in rule, most serious first.
 func DefaultRules() []Rule {
-	return []Rule{unknownOwner{}, ownerEmptyGroup{}, codeOwnersMismatch{}, ownerChanged{}}
+	return []Rule{unknownOwner{}, ownerEmptyGroup{}, codeOwnersMismatch{}, activityOwnerMismatch{}, ownerChanged{}}
 }
 
 // RuleNames returns the names of rules, in order.
@@ -90,11 +94,17 @@ func (s *Severity) UnmarshalText(b []byte) error {
 type Finding struct {
 	// Entity is the entity that drifted.
 	Entity string `json:"entity"`
+	// Title is the entity's display name (metadata.title), "" when it has
+	// none.
+	Title string `json:"title,omitempty"`
 	// Drift is the name of the rule that found it.
 	Drift    string   `json:"drift"`
 	Severity Severity `json:"severity"`
 	// Owner is the entity's current spec.owner; findings are grouped by it.
 	Owner string `json:"owner"`
+	// OwnerTitle is the owner's display name (a Group's
+	// spec.profile.displayName, else its metadata.title), "" when none.
+	OwnerTitle string `json:"owner_title,omitempty"`
 	// Message says what is wrong in one sentence, for people.
 	Message string `json:"message"`
 
@@ -118,4 +128,12 @@ type Finding struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	URL    string `json:"url,omitempty"`
+	// Activity is the evidence of an activity-owner-mismatch finding: who
+	// did the recent work on the entity's files.
+	Activity *Activity `json:"activity,omitempty"`
+
+	// OwnerURL links to the owner's own descriptor when the owner is in
+	// the catalog and its source is a web host: where an empty group gets
+	// its members.
+	OwnerURL string `json:"owner_url,omitempty"`
 }

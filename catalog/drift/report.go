@@ -171,26 +171,66 @@ func Sort(fs []Finding) {
 	})
 }
 
+// locate fills in where f's entity is declared and the display names.
 func (s *Snapshot) locate(f *Finding) {
+	f.OwnerTitle = s.DisplayName(f.Owner)
+	if o, ok := s.Summary(f.Owner); ok {
+		f.OwnerURL = s.fileURL(o.Origin)
+	}
 	sm, ok := s.Summary(f.Entity)
 	if !ok {
 		return
 	}
+	f.Title = sm.Title
 	f.Source, f.File, f.Line = sm.Origin.Source, sm.Origin.Path, sm.Origin.Line
-	if src := s.sources[sm.Origin.Source]; src != nil && sm.Origin.Path != "" {
-		ref := src.Branch
-		if ref == "" {
-			ref = sm.Origin.Commit
-		}
-		f.URL = FileURL(src.Repo, ref, sm.Origin.Path, sm.Origin.Line)
+	f.URL = s.fileURL(sm.Origin)
+}
+
+// fileURL links to the file and line of o on its Git host, at the
+// source's branch (else the synced commit), or "" when the source is not
+// on a web host.
+func (s *Snapshot) fileURL(o catalog.Origin) string {
+	src := s.sources[o.Source]
+	if src == nil || o.Path == "" {
+		return ""
 	}
+	ref := src.Branch
+	if ref == "" {
+		ref = o.Commit
+	}
+	return FileURL(src.Repo, ref, o.Path, o.Line)
+}
+
+// DisplayName returns the display name of the entity with canonical ref:
+// a Group's or User's spec.profile.displayName, else metadata.title, else
+// "" (callers fall back on the ref's name).
+func (s *Snapshot) DisplayName(ref string) string {
+	e := s.groups[ref]
+	if e == nil {
+		e = s.users[ref]
+	}
+	if e != nil {
+		if p, ok := e.Spec["profile"].(map[string]any); ok {
+			if d, ok := p["displayName"].(string); ok && strings.TrimSpace(d) != "" {
+				return strings.TrimSpace(d)
+			}
+		}
+	}
+	if sm, ok := s.Summary(ref); ok {
+		return sm.Title
+	}
+	return ""
 }
 
 // Team is one owner's share of a report.
 type Team struct {
-	// Owner is the canonical owner ref the findings share.
-	Owner    string
-	Findings []Finding
+	// Owner is the canonical owner ref the findings share; OwnerTitle its
+	// display name, if any.
+	Owner      string
+	OwnerTitle string
+	Findings   []Finding
+	// Issues groups Findings by root cause (see Issues).
+	Issues []Issue
 	// Counts is the number of findings per rule.
 	Counts map[string]int
 	// Worst is the highest severity among Findings.
@@ -208,12 +248,15 @@ func ByTeam(fs []Finding) []Team {
 		if !ok {
 			i = len(out)
 			idx[f.Owner] = i
-			out = append(out, Team{Owner: f.Owner, Counts: map[string]int{}})
+			out = append(out, Team{Owner: f.Owner, OwnerTitle: f.OwnerTitle, Counts: map[string]int{}})
 		}
 		t := &out[i]
 		t.Findings = append(t.Findings, f)
 		t.Counts[f.Drift]++
 		t.Worst = max(t.Worst, f.Severity)
+	}
+	for i := range out {
+		out[i].Issues = Issues(out[i].Findings)
 	}
 	slices.SortStableFunc(out, func(a, b Team) int {
 		if a.Worst != b.Worst {
@@ -231,14 +274,14 @@ func ByTeam(fs []Finding) []Team {
 // in severity order.
 func CountSummary(counts map[string]int) string {
 	var parts []string
-	for _, r := range []string{RuleUnknownOwner, RuleOwnerEmptyGroup, RuleCodeOwnersMismatch, RuleOwnerChanged} {
+	for _, r := range ruleOrder {
 		if n := counts[r]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, r))
 		}
 	}
 	var extra []string
 	for r, n := range counts {
-		if n > 0 && r != RuleUnknownOwner && r != RuleOwnerEmptyGroup && r != RuleCodeOwnersMismatch && r != RuleOwnerChanged {
+		if n > 0 && !slices.Contains(ruleOrder, r) {
 			extra = append(extra, fmt.Sprintf("%d %s", n, r))
 		}
 	}

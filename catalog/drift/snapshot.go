@@ -43,6 +43,9 @@ type LoadOptions struct {
 	// WithContainers loads the partOf relations, which filtering by system
 	// or domain needs (Filter.NeedsContainers).
 	WithContainers bool
+	// Activity configures activity-owner-mismatch; without a History the
+	// rule finds nothing and no history is read.
+	Activity ActivityOptions
 }
 
 // Snapshot is the part of the catalog the rules read, loaded at once. It
@@ -63,6 +66,7 @@ type Snapshot struct {
 	sources   map[string]*source
 	changes   []catalog.OwnershipChange
 
+	activity  *activityState    // nil without ActivityOptions.History
 	populated map[string]bool   // group -> has a member, directly or through children
 	owners    *ownerResolver    // CODEOWNERS owner -> refs
 	mapping   map[string]string // lower-case CODEOWNERS owner -> canonical ref
@@ -89,7 +93,7 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 		return nil, wrap("sources", err)
 	}
 	s.sources = make(map[string]*source, len(sources))
-	needUsers := false
+	needUsers := opt.Activity.History != nil // authors are matched to Users
 	for _, src := range sources {
 		so := &source{Source: src}
 		if strings.TrimSpace(src.CodeOwners) != "" {
@@ -178,6 +182,9 @@ func Load(ctx context.Context, r Reader, opt LoadOptions) (*Snapshot, error) {
 	}
 	s.populated = s.computePopulated()
 	s.owners = newOwnerResolver(s)
+	if err := s.loadActivity(ctx, opt.Activity); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -19,14 +19,24 @@ func WriteText(w io.Writer, fs []Finding) error {
 	}
 	fmt.Fprintf(&b, "Ownership drift: %s in %s\n", plural(len(fs), "finding"), plural(len(teams), "team"))
 	for _, t := range teams {
-		fmt.Fprintf(&b, "\n%s: %s (%s)\n", t.Owner, plural(len(t.Findings), "finding"), CountSummary(t.Counts))
-		for _, f := range t.Findings {
-			fmt.Fprintf(&b, "  [%s] %s %s: %s\n", f.Severity, f.Drift, f.Entity, f.Message)
-			if loc := f.Location(); loc != "" {
-				fmt.Fprintf(&b, "      %s\n", loc)
+		fmt.Fprintf(&b, "\n%s (%s): %s, %s (%s)\n", Name(t.Owner, t.OwnerTitle), t.Owner, plural(len(t.Issues), "issue"), plural(len(t.Findings), "finding"), CountSummary(t.Counts))
+		for _, is := range t.Issues {
+			fmt.Fprintf(&b, "  [%s] %s: %s\n", is.Severity, is.Drift, is.Message)
+			if is.URL != "" {
+				fmt.Fprintf(&b, "      fix: %s\n", is.URL)
 			}
-			if f.URL != "" {
-				fmt.Fprintf(&b, "      %s\n", f.URL)
+			for _, f := range is.Findings {
+				fmt.Fprintf(&b, "    - %s (%s)", Name(f.Entity, f.Title), f.Entity)
+				if len(is.Findings) == 1 && f.Message != is.Message {
+					fmt.Fprintf(&b, ": %s", f.Message)
+				}
+				b.WriteString("\n")
+				if loc := f.Location(); loc != "" {
+					fmt.Fprintf(&b, "        %s\n", loc)
+				}
+				if f.URL != "" {
+					fmt.Fprintf(&b, "        %s\n", f.URL)
+				}
 			}
 		}
 	}
@@ -49,6 +59,9 @@ func (f *Finding) Location() string {
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
+	}
+	if strings.HasSuffix(what, "y") {
+		return fmt.Sprintf("%d %sies", n, what[:len(what)-1])
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }
