@@ -28,6 +28,7 @@ type handlers struct {
 	defs   *definitionCache
 	logger *slog.Logger
 	owners *codeOwnersCache
+	live   OnCallSource // nil: on-call answers carry links only
 }
 
 // New returns a router with every command registered: owner, docs, team,
@@ -62,6 +63,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		defs:   &definitionCache{},
 		logger: logger,
 		owners: newCodeOwnersCache(),
+		live:   p.OnCall,
 	}
 	h.idx.built = h.warmSnapshot
 	r := NewRouter(logger)
@@ -84,7 +86,7 @@ func newRouter(p Params) (*Router, *handlers) {
 	})
 	r.Handle(Command{
 		Name: "oncall", Usage: "oncall <entity>", Aliases: []string{"on-call"},
-		Summary: "Who is on call: PagerDuty, Opsgenie and other on-call links (also: who is on call for <entity>)",
+		Summary: "Who is on call now (PagerDuty, Opsgenie), and on-call links (also: who is on call for <entity>)",
 		Args:    []Arg{entityArg}, Handler: h.withReadState(h.oncall),
 	})
 	r.Handle(Command{

@@ -16,4 +16,7 @@ type Params struct {
 	Drift DriftSource
 	// Templates launches software templates; nil disables create.
 	Templates TemplateService
+	// OnCall names who is on call now for PagerDuty and Opsgenie
+	// annotations; nil answers oncall with links only, saying why.
+	OnCall OnCallSource
 }
