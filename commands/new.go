@@ -118,6 +118,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		nr.Text = normalize(req.Action.Value)
 		return c.Handler(ctx, &nr)
 	})
+	r.preview = h.preview
 	r.HandleSuggest("entity", h.suggest(nil))
 	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
 	return r, h
