@@ -79,6 +79,7 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 	}
 	ad, err := slackadapter.New(slackadapter.Params{
 		Engine:              a.Router,
+		Previews:            a.Router,
 		API:                 api,
 		SigningSecret:       secret,
 		BotUserID:           botUser,

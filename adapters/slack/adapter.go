@@ -63,6 +63,10 @@ type Params struct {
 	// response_url call (call is the method name, "response_url" for
 	// hooks), rate-limited ones included, for metrics. It must be fast.
 	ObserveError func(call string, err error)
+	// Previews answers portal links pasted in messages (link_shared
+	// events, unfurled with chat.unfurl when API implements Unfurler);
+	// nil unfurls nothing.
+	Previews Previewer
 	// Logger is never nil after New.
 	Logger *slog.Logger
 }
@@ -82,6 +86,8 @@ type Adapter struct {
 	poster   *Poster
 	emails   *emailCache
 	observe  func(call string, err error) // never nil
+	previews Previewer                    // nil: no unfurls
+	unfurler Unfurler                     // nil: API cannot unfurl
 	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
 	budget, trigger time.Duration
 
@@ -123,6 +129,8 @@ func New(p Params) (*Adapter, error) {
 		a.now = time.Now
 	}
 	a.observe = p.ObserveError
+	a.previews = p.Previews
+	a.unfurler, _ = p.API.(Unfurler) // fakes without chat.unfurl unfurl nothing
 	if a.observe == nil {
 		a.observe = func(string, error) {}
 	}

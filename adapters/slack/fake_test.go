@@ -94,6 +94,10 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	case "views.open":
 		io.WriteString(w, `{"ok":true,"view":{"id":"V123","type":"modal"}}`)
+	case "chat.unfurl":
+		io.WriteString(w, `{"ok":true}`)
+	case "views.publish":
+		io.WriteString(w, `{"ok":true,"view":{"id":"VHOME","type":"home"}}`)
 	case "users.info":
 		u := c.Form.Get("user")
 		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":"someone","profile":{"email":%q}}}`, u, strings.ToLower(u)+"@example.com")
