@@ -74,6 +74,7 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 		AppID:           appID,
 		GuildID:         guild,
 		MessageCommands: cfg.MessageCommands,
+		Previews:        a.Router,
 		Holder:          a.Holder,
 		ShardID:         shardID,
 		Logger:          a.Logger,

@@ -28,6 +28,12 @@ type Engine interface {
 	Suggest(ctx context.Context, source, prefix string, limit int) []commands.Option
 }
 
+// Previewer answers links to portal entity pages pasted in chat;
+// *commands.Router satisfies it.
+type Previewer interface {
+	Preview(ctx context.Context, req *commands.Request, link string) (commands.Reply, bool)
+}
+
 // rest is the part of *discordgo.Session the adapter calls.
 type rest interface {
 	InteractionRespond(i *discordgo.Interaction, resp *discordgo.InteractionResponse, options ...discordgo.RequestOption) error
@@ -55,6 +61,9 @@ type Params struct {
 	GuildID string
 	// MessageCommands answers "!portal ..." and mentions of the bot.
 	MessageCommands bool
+	// Previews answers portal entity links in other messages with an
+	// embed, when MessageCommands is on; nil previews nothing.
+	Previews Previewer
 	// Leaser elects the one replica that holds the gateway; nil holds it
 	// unconditionally (a single replica).
 	Leaser Leaser
@@ -88,6 +97,7 @@ type Adapter struct {
 	appID, guildID  string
 	publicKey       ed25519.PublicKey
 	messageCommands bool
+	previews        Previewer // nil: no link previews
 	leaser          Leaser
 	holder          string
 	shardID         int
@@ -132,6 +142,7 @@ func New(p Params) (*Adapter, error) {
 		guildID:         p.GuildID,
 		publicKey:       p.PublicKey,
 		messageCommands: p.MessageCommands,
+		previews:        p.Previews,
 		leaser:          p.Leaser,
 		holder:          p.Holder,
 		shardID:         p.ShardID,
