@@ -64,6 +64,8 @@ type Router struct {
 	mw       []Middleware
 	// preview answers Preview; nil (NewRouter) previews nothing.
 	preview func(ctx context.Context, req *Request, link string) (Reply, bool)
+	// home answers Home; nil (NewRouter) answers with the introduction.
+	home HandlerFunc
 }
 
 // SuggestFunc returns up to limit options matching prefix, for type-ahead

@@ -29,6 +29,10 @@ type handlers struct {
 	logger *slog.Logger
 	owners *codeOwnersCache
 	live   OnCallSource // nil: on-call answers carry links only
+	// drift and templates feed the home page; nil leaves their part out.
+	drift     DriftSource
+	templates TemplateService
+	users     userIndex
 }
 
 // New returns a router with every command registered: owner, docs, team,
@@ -64,6 +68,9 @@ func newRouter(p Params) (*Router, *handlers) {
 		logger: logger,
 		owners: newCodeOwnersCache(),
 		live:   p.OnCall,
+
+		drift:     p.Drift,
+		templates: p.Templates,
 	}
 	h.idx.built = h.warmSnapshot
 	r := NewRouter(logger)
@@ -119,6 +126,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		return c.Handler(ctx, &nr)
 	})
 	r.preview = h.preview
+	r.home = h.home
 	r.HandleSuggest("entity", h.suggest(nil))
 	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
 	return r, h
