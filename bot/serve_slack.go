@@ -80,6 +80,7 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 	ad, err := slackadapter.New(slackadapter.Params{
 		Engine:              a.Router,
 		Previews:            a.Router,
+		Home:                a.Router,
 		API:                 api,
 		SigningSecret:       secret,
 		BotUserID:           botUser,

@@ -67,6 +67,10 @@ type Params struct {
 	// events, unfurled with chat.unfurl when API implements Unfurler);
 	// nil unfurls nothing.
 	Previews Previewer
+	// Home answers app_home_opened events with the person's Home tab,
+	// published with views.publish when API implements ViewPublisher;
+	// nil publishes nothing.
+	Home HomeSource
 	// Logger is never nil after New.
 	Logger *slog.Logger
 }
@@ -74,20 +78,22 @@ type Params struct {
 // Adapter connects Slack to the command engine. Its HTTP handlers and
 // Socket Mode loop share the same logic. It is safe for concurrent use.
 type Adapter struct {
-	engine   Engine
-	api      WebAPI
-	verifier *Verifier
-	botUser  string
-	dedupe   Deduper
-	http     *http.Client
-	prefixes []string
-	now      func() time.Time
-	logger   *slog.Logger
-	poster   *Poster
-	emails   *emailCache
-	observe  func(call string, err error) // never nil
-	previews Previewer                    // nil: no unfurls
-	unfurler Unfurler                     // nil: API cannot unfurl
+	engine    Engine
+	api       WebAPI
+	verifier  *Verifier
+	botUser   string
+	dedupe    Deduper
+	http      *http.Client
+	prefixes  []string
+	now       func() time.Time
+	logger    *slog.Logger
+	poster    *Poster
+	emails    *emailCache
+	observe   func(call string, err error) // never nil
+	previews  Previewer                    // nil: no unfurls
+	unfurler  Unfurler                     // nil: API cannot unfurl
+	home      HomeSource                   // nil: no Home tab
+	publisher ViewPublisher                // nil: API cannot publish views
 	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
 	budget, trigger time.Duration
 
@@ -131,6 +137,8 @@ func New(p Params) (*Adapter, error) {
 	a.observe = p.ObserveError
 	a.previews = p.Previews
 	a.unfurler, _ = p.API.(Unfurler) // fakes without chat.unfurl unfurl nothing
+	a.home = p.Home
+	a.publisher, _ = p.API.(ViewPublisher)
 	if a.observe == nil {
 		a.observe = func(string, error) {}
 	}

@@ -26,9 +26,15 @@ func (a *Adapter) callbackEvent(ctx context.Context, outer *slackevents.EventsAP
 	if outer == nil || outer.InnerEvent == nil {
 		return
 	}
-	if innerType(*outer.InnerEvent) == "link_shared" {
+	switch innerType(*outer.InnerEvent) {
+	case "link_shared":
 		if a.previews != nil && a.firstDelivery(ctx, outer.EventID, retry) {
 			a.unfurl(ctx, *outer.InnerEvent)
+		}
+		return
+	case "app_home_opened":
+		if a.home != nil && a.firstDelivery(ctx, outer.EventID, retry) {
+			a.appHomeOpened(ctx, *outer.InnerEvent)
 		}
 		return
 	}

@@ -70,7 +70,7 @@ func TestManifestMatchesRoutes(t *testing.T) {
 	if len(m.Features.UnfurlDomains) == 0 {
 		t.Errorf("manifest has no unfurl_domains; link_shared events need the portal's")
 	}
-	for _, ev := range []string{"app_mention", "message.im", "link_shared"} {
+	for _, ev := range []string{"app_mention", "message.im", "link_shared", "app_home_opened"} {
 		if !slices.Contains(m.Settings.Events.BotEvents, ev) {
 			t.Errorf("manifest lacks bot event %s", ev)
 		}

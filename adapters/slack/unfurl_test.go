@@ -13,15 +13,15 @@ import (
 	slackgo "github.com/slack-go/slack"
 )
 
-// previewEnv is engineEnv with link previews on, on a SQLite store holding
-// testdata/catalog.
+// previewEnv is engineEnv with link previews and the Home tab on, on a
+// SQLite store holding testdata/catalog.
 func previewEnv(t *testing.T) *testEnv {
 	t.Helper()
 	st := catalogtest.SQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
 	fs := newFakeSlack(t)
 	router := commands.New(commands.Params{Store: st, PortalURL: "https://portal.example.com", Logger: slog.New(slog.DiscardHandler)})
-	a, err := New(Params{Engine: router, Previews: router, API: fs.client(), SigningSecret: testSecret, BotUserID: "UBOT", Dedupe: st,
+	a, err := New(Params{Engine: router, Previews: router, Home: router, API: fs.client(), SigningSecret: testSecret, BotUserID: "UBOT", Dedupe: st,
 		ResponseURLPrefixes: []string{fs.srv.URL + "/hooks/"}})
 	if err != nil {
 		t.Fatal(err)
