@@ -106,9 +106,10 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 	}
 
 	parts := []Part{func(ctx context.Context) error {
-		// Registration is idempotent; a failure (Discord unreachable) is
-		// logged and the bot keeps serving what it registered before.
-		if err := ad.Register(ctx); err != nil {
+		// Registration is idempotent and retried while Discord is
+		// unreachable; a failure retrying cannot fix is logged and the bot
+		// keeps serving what it registered before.
+		if err := ad.RunRegister(ctx); err != nil {
 			logger.ErrorContext(ctx, "discord command registration failed", "err", err)
 		}
 		<-ctx.Done()

@@ -83,6 +83,9 @@ type Params struct {
 	// sends a deferred response; zero means 2 s. It must stay under
 	// Discord's 3 s.
 	DeferAfter time.Duration
+	// RegisterBackoff is RunRegister's first wait after a failure; zero
+	// means 2 s.
+	RegisterBackoff time.Duration
 	// OnAPIError, when set, is called with the call's name whenever a
 	// Discord REST call fails (metrics).
 	OnAPIError func(call string)
@@ -106,6 +109,7 @@ type Adapter struct {
 	now             func() time.Time
 	deferAfter      time.Duration
 	onAPIError      func(call string)
+	registerBackoff time.Duration
 	stash           *stash
 	botID           atomic.Value // string: our own user id, from Ready
 	work            sync.WaitGroup
@@ -121,6 +125,9 @@ func New(p Params) (*Adapter, error) {
 	}
 	if p.DeferAfter >= responseDeadline {
 		return nil, fmt.Errorf("discord: DeferAfter %v must be under Discord's %v", p.DeferAfter, responseDeadline)
+	}
+	if p.RegisterBackoff <= 0 {
+		p.RegisterBackoff = 2 * time.Second
 	}
 	if p.LeaseTTL == 0 {
 		p.LeaseTTL = defaultLeaseTTL
@@ -151,6 +158,7 @@ func New(p Params) (*Adapter, error) {
 		now:             p.Now,
 		deferAfter:      p.DeferAfter,
 		onAPIError:      p.OnAPIError,
+		registerBackoff: p.RegisterBackoff,
 		stash:           newStash(p.Now, 10000),
 	}
 	// For applications created since 2020 the bot user's id is the
