@@ -71,6 +71,11 @@ type Params struct {
 	// published with views.publish when API implements ViewPublisher;
 	// nil publishes nothing.
 	Home HomeSource
+	// OnConnection, when set, is told each Socket Mode state change
+	// (ConnConnecting, ConnConnected, ConnRetrying with the error and the
+	// wait before the next attempt, ConnFailed, ConnClosed), for /readyz.
+	// It must be fast.
+	OnConnection func(state string, err error, retryIn time.Duration)
 	// Logger is never nil after New.
 	Logger *slog.Logger
 }
@@ -78,22 +83,25 @@ type Params struct {
 // Adapter connects Slack to the command engine. Its HTTP handlers and
 // Socket Mode loop share the same logic. It is safe for concurrent use.
 type Adapter struct {
-	engine    Engine
-	api       WebAPI
-	verifier  *Verifier
-	botUser   string
-	dedupe    Deduper
-	http      *http.Client
-	prefixes  []string
-	now       func() time.Time
-	logger    *slog.Logger
-	poster    *Poster
-	emails    *emailCache
-	observe   func(call string, err error) // never nil
-	previews  Previewer                    // nil: no unfurls
-	unfurler  Unfurler                     // nil: API cannot unfurl
-	home      HomeSource                   // nil: no Home tab
-	publisher ViewPublisher                // nil: API cannot publish views
+	engine   Engine
+	api      WebAPI
+	verifier *Verifier
+	botUser  string
+	dedupe   Deduper
+	http     *http.Client
+	prefixes []string
+	now      func() time.Time
+	logger   *slog.Logger
+	poster   *Poster
+	emails   *emailCache
+	observe  func(call string, err error) // never nil
+
+	// Link previews, the Home tab and connection states; nil turns each off.
+	previews  Previewer
+	unfurler  Unfurler // nil also when API cannot unfurl
+	home      HomeSource
+	publisher ViewPublisher // nil also when API cannot publish views
+	connState func(state string, err error, retryIn time.Duration)
 	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
 	budget, trigger time.Duration
 
@@ -138,6 +146,7 @@ func New(p Params) (*Adapter, error) {
 	a.previews = p.Previews
 	a.unfurler, _ = p.API.(Unfurler) // fakes without chat.unfurl unfurl nothing
 	a.home = p.Home
+	a.connState = p.OnConnection
 	a.publisher, _ = p.API.(ViewPublisher)
 	if a.observe == nil {
 		a.observe = func(string, error) {}
