@@ -86,6 +86,11 @@ type Params struct {
 	// RegisterBackoff is RunRegister's first wait after a failure; zero
 	// means 2 s.
 	RegisterBackoff time.Duration
+	// OnConnection, when set, is told each gateway state change
+	// (ConnConnecting, ConnConnected, ConnRetrying with the error and the
+	// wait before the next attempt, ConnStandby, ConnClosed), for /readyz.
+	// It must be fast.
+	OnConnection func(state string, err error, retryIn time.Duration)
 	// OnAPIError, when set, is called with the call's name whenever a
 	// Discord REST call fails (metrics).
 	OnAPIError func(call string)
@@ -110,6 +115,7 @@ type Adapter struct {
 	deferAfter      time.Duration
 	onAPIError      func(call string)
 	registerBackoff time.Duration
+	connState       func(state string, err error, retryIn time.Duration) // nil: not reported
 	stash           *stash
 	botID           atomic.Value // string: our own user id, from Ready
 	work            sync.WaitGroup
@@ -159,6 +165,7 @@ func New(p Params) (*Adapter, error) {
 		deferAfter:      p.DeferAfter,
 		onAPIError:      p.OnAPIError,
 		registerBackoff: p.RegisterBackoff,
+		connState:       p.OnConnection,
 		stash:           newStash(p.Now, 10000),
 	}
 	// For applications created since 2020 the bot user's id is the
