@@ -81,6 +81,8 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		Metrics: NewMetrics(),
 		Holder:  holderID(),
 		Posters: map[string]commands.Poster{},
+
+		Connections: NewConnections(),
 	}
 	opts := cfg.ingestOptions(env)
 	opts.Logger = logger
@@ -163,7 +165,14 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		Ready    bool     `json:"ready"`
 		Database string   `json:"database"`
 		Sources  []source `json:"sources"`
+		// Connections are Socket Mode's and the gateway's states; a
+		// connection being down does not make the replica unready (HTTP
+		// endpoints still answer), but says why it is quiet.
+		Connections map[string]ConnState `json:"connections,omitempty"`
 	}{Ready: true, Database: "ok", Sources: []source{}}
+	if a.Connections != nil {
+		body.Connections = a.Connections.Snapshot()
+	}
 	if err := a.Store.Ping(ctx); err != nil {
 		body.Ready, body.Database = false, "unreachable"
 	} else if srcs, err := a.Store.Sources(ctx); err == nil {

@@ -84,6 +84,9 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 			return nil, fmt.Errorf("discord: DISCORD_PUBLIC_KEY: %w", err)
 		}
 	}
+	if a.Connections != nil && gateway == "on" {
+		p.OnConnection = a.Connections.Reporter(fmt.Sprintf("discord_gateway_shard_%d", shardID))
+	}
 	if a.Store != nil {
 		// Every replica on the same database agrees on one gateway holder.
 		p.Leaser = a.Store
