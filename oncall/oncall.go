@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -247,7 +248,7 @@ func (a api) get(ctx context.Context, path string, out any) error {
 	req.Header.Set("Accept", accept)
 	resp, err := a.client.Do(req)
 	if err != nil {
-		return err
+		return scrub(err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
@@ -271,6 +272,20 @@ func (a api) get(ctx context.Context, path string, out any) error {
 		return fmt.Errorf("decode answer: %w", err)
 	}
 	return nil
+}
+
+// scrub keeps URLs out of transport errors: a query may hold an
+// integration key, which triggers incidents and must not reach a log.
+func scrub(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		host := "the API"
+		if u, perr := url.Parse(ue.URL); perr == nil {
+			host = u.Host
+		}
+		return fmt.Errorf("%s %s: %w", ue.Op, host, ue.Err)
+	}
+	return err
 }
 
 // errNotFound is a 404; callers turn it into a UserError naming what is

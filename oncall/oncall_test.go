@@ -325,3 +325,20 @@ func TestSecretRedacted(t *testing.T) {
 		t.Errorf("Secret.LogValue() = %q, want [redacted]", got)
 	}
 }
+
+// TestOnCallErrorsHideIntegrationKey looks a service up by integration
+// key on a closed port: the transport error names the host, never the
+// URL, whose query holds the key (it triggers incidents).
+func TestOnCallErrorsHideIntegrationKey(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	base := srv.URL
+	srv.Close() // connections are refused from now on
+	c := oncall.New(oncall.Params{PagerDutyToken: pdToken, PagerDutyURL: base})
+	_, err := c.OnCall(context.Background(), oncall.AnnotationPagerDutyIntegration, "s3cr3t-integration-key-value")
+	if err == nil {
+		t.Fatal("OnCall against a closed port = nil error")
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cr3t") || !strings.Contains(msg, strings.TrimPrefix(base, "http://")) {
+		t.Errorf("OnCall error = %q, want the host and not the integration key", msg)
+	}
+}
