@@ -30,6 +30,9 @@ type App struct {
 	// Posters by platform ("slack", "discord"), set by the adapter parts
 	// for scheduled reports and template progress.
 	Posters map[string]commands.Poster
+	// Connections holds the platform connections' states for /readyz; nil
+	// outside serve.
+	Connections *Connections
 }
 
 // Part is one long-running piece of serve; it returns when ctx ends.

@@ -82,6 +82,8 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		Metrics: NewMetrics(),
 		Holder:  holderID(),
 		Posters: map[string]commands.Poster{},
+
+		Connections: NewConnections(),
 	}
 	// ready holds the store once it is open and migrated; until then
 	// readiness fails and the routes the parts register do not exist yet.
@@ -90,7 +92,7 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load()) })
+	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load(), a.Connections) })
 	a.Mux.Handle("GET /metrics", a.Metrics.Handler())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -245,8 +247,8 @@ func openMigrated(ctx context.Context, dbURL string) (*sqlstore.Store, error) {
 // readyz reports ready when the store is open and the database answers;
 // the body lists each source's last sync so an operator sees why a
 // replica is not ready. A nil store means serve has not reached the
-// database yet.
-func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store) {
+// database yet. conns, when not nil, adds each chat connection's state.
+func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *Connections) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	type source struct {
@@ -260,7 +262,14 @@ func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store) {
 		Ready    bool     `json:"ready"`
 		Database string   `json:"database"`
 		Sources  []source `json:"sources"`
+		// Connections are Socket Mode's and the gateway's states; a
+		// connection being down does not make the replica unready (HTTP
+		// endpoints still answer), but says why it is quiet.
+		Connections map[string]ConnState `json:"connections,omitempty"`
 	}{Ready: true, Database: "ok", Sources: []source{}}
+	if conns != nil {
+		body.Connections = conns.Snapshot()
+	}
 	switch {
 	case st == nil:
 		body.Ready, body.Database = false, "unreachable"

@@ -4,6 +4,7 @@ import (
 	"net/url"
 
 	"github.com/portalbot/portalbot/commands"
+	"github.com/portalbot/portalbot/oncall"
 	"github.com/portalbot/portalbot/scaffolder"
 )
 
@@ -20,6 +21,7 @@ func newRouter(a *App) (*commands.Router, func()) {
 		Logger:    a.Logger.With("component", "commands"),
 		Templates: svc,
 		Drift:     newDriftSource(a),
+		OnCall:    newOnCall(a),
 
 		StoreTimeout: a.Config.StoreTimeout,
 	}
@@ -62,4 +64,25 @@ func newTemplates(a *App) (*scaffolder.Service, func()) {
 		svc.Close()
 		closeLauncher()
 	}
+}
+
+// newOnCall builds the live on-call lookup: PagerDuty with
+// PORTALBOT_PAGERDUTY_TOKEN (PORTALBOT_PAGERDUTY_API_URL for the EU region
+// or tests), Opsgenie with PORTALBOT_OPSGENIE_API_KEY
+// (PORTALBOT_OPSGENIE_API_URL likewise). It is built without tokens too, so
+// that oncall answers say which token is missing.
+func newOnCall(a *App) commands.OnCallSource {
+	p := oncall.Params{
+		PagerDutyToken: oncall.Secret(a.Env.getenv("PORTALBOT_PAGERDUTY_TOKEN")),
+		PagerDutyURL:   a.Env.getenv("PORTALBOT_PAGERDUTY_API_URL"),
+		OpsgenieKey:    oncall.Secret(a.Env.getenv("PORTALBOT_OPSGENIE_API_KEY")),
+		OpsgenieURL:    a.Env.getenv("PORTALBOT_OPSGENIE_API_URL"),
+	}
+	for name, v := range map[string]string{"PORTALBOT_PAGERDUTY_API_URL": p.PagerDutyURL, "PORTALBOT_OPSGENIE_API_URL": p.OpsgenieURL} {
+		if u, err := url.Parse(v); v != "" && (err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "") {
+			a.Logger.Error("live on-call lookups are off: want an absolute URL", "variable", name)
+			return nil
+		}
+	}
+	return oncall.New(p)
 }

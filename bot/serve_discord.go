@@ -74,6 +74,7 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 		AppID:           appID,
 		GuildID:         guild,
 		MessageCommands: cfg.MessageCommands,
+		Previews:        a.Router,
 		Holder:          a.Holder,
 		ShardID:         shardID,
 		Logger:          a.Logger,
@@ -82,6 +83,9 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 		if p.PublicKey, err = discordadapter.ParsePublicKey(keyHex); err != nil {
 			return nil, fmt.Errorf("discord: DISCORD_PUBLIC_KEY: %w", err)
 		}
+	}
+	if a.Connections != nil && gateway == "on" {
+		p.OnConnection = a.Connections.Reporter(fmt.Sprintf("discord_gateway_shard_%d", shardID))
 	}
 	if a.Store != nil {
 		// Every replica on the same database agrees on one gateway holder.
@@ -105,9 +109,10 @@ func discordParts(ctx context.Context, a *App) ([]Part, error) {
 	}
 
 	parts := []Part{func(ctx context.Context) error {
-		// Registration is idempotent; a failure (Discord unreachable) is
-		// logged and the bot keeps serving what it registered before.
-		if err := ad.Register(ctx); err != nil {
+		// Registration is idempotent and retried while Discord is
+		// unreachable; a failure retrying cannot fix is logged and the bot
+		// keeps serving what it registered before.
+		if err := ad.RunRegister(ctx); err != nil {
 			logger.ErrorContext(ctx, "discord command registration failed", "err", err)
 		}
 		<-ctx.Done()

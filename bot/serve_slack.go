@@ -77,8 +77,10 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 			m.PlatformErrors.WithLabelValues("slack", call).Inc()
 		}
 	}
-	ad, err := slackadapter.New(slackadapter.Params{
+	sp := slackadapter.Params{
 		Engine:              a.Router,
+		Previews:            a.Router,
+		Home:                a.Router,
 		API:                 api,
 		SigningSecret:       secret,
 		BotUserID:           botUser,
@@ -86,7 +88,11 @@ func slackParts(ctx context.Context, a *App) ([]Part, error) {
 		ResponseURLPrefixes: hookPrefixes,
 		Logger:              a.Logger,
 		ObserveError:        observe,
-	})
+	}
+	if a.Connections != nil && socket {
+		sp.OnConnection = a.Connections.Reporter("slack_socket_mode")
+	}
+	ad, err := slackadapter.New(sp)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func largeCatalog(tb testing.TB, st catalog.Store) {
 	for i := range benchUsers {
 		add(catalog.KindUser, fmt.Sprintf("user-%05d", i), map[string]any{
 			"memberOf": []any{fmt.Sprintf("team-%04d", i%benchGroups)},
-			"profile":  map[string]any{"displayName": fmt.Sprintf("User %d", i)},
+			"profile":  map[string]any{"displayName": fmt.Sprintf("User %d", i), "email": fmt.Sprintf("user-%05d@example.com", i)},
 		}, nil)
 	}
 	for i := range benchSystems {

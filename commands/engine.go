@@ -70,6 +70,10 @@ type Router struct {
 	actions  map[string]HandlerFunc // by action id prefix (up to the first ':')
 	suggest  map[string]SuggestFunc
 	mw       []Middleware
+	// preview answers Preview; nil (NewRouter) previews nothing.
+	preview func(ctx context.Context, req *Request, link string) (Reply, bool)
+	// home answers Home; nil (NewRouter) answers with the introduction.
+	home HandlerFunc
 }
 
 // SuggestFunc returns up to limit options matching prefix, for type-ahead

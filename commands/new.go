@@ -28,6 +28,11 @@ type handlers struct {
 	defs   *definitionCache
 	logger *slog.Logger
 	owners *codeOwnersCache
+	live   OnCallSource // nil: on-call answers carry links only
+	// drift and templates feed the home page; nil leaves their part out.
+	drift     DriftSource
+	templates TemplateService
+	users     userIndex
 }
 
 // New returns a router with every command registered: owner, docs, team,
@@ -70,6 +75,10 @@ func newRouter(p Params) (*Router, *handlers) {
 		defs:   &definitionCache{},
 		logger: logger,
 		owners: newCodeOwnersCache(),
+		live:   p.OnCall,
+
+		drift:     p.Drift,
+		templates: p.Templates,
 	}
 	h.idx.built = h.warmSnapshot
 	h.idx.wait = timeout
@@ -93,7 +102,7 @@ func newRouter(p Params) (*Router, *handlers) {
 	})
 	r.Handle(Command{
 		Name: "oncall", Usage: "oncall <entity>", Aliases: []string{"on-call"},
-		Summary: "Who is on call: PagerDuty, Opsgenie and other on-call links (also: who is on call for <entity>)",
+		Summary: "Who is on call now (PagerDuty, Opsgenie), and on-call links (also: who is on call for <entity>)",
 		Args:    []Arg{entityArg}, Handler: h.withReadState(h.oncall),
 	})
 	r.Handle(Command{
@@ -125,6 +134,8 @@ func newRouter(p Params) (*Router, *handlers) {
 		nr.Text = normalize(req.Action.Value)
 		return c.Handler(ctx, &nr)
 	})
+	r.preview = h.preview
+	r.home = h.home
 	r.HandleSuggest("entity", h.suggest(nil))
 	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
 	return r, h

@@ -18,6 +18,9 @@ type oncallAnnotation struct {
 	link func(v string) string
 	// secret values (integration keys trigger incidents) are never shown.
 	secret bool
+	// provider, when set, is the service an OnCallSource asks who is on
+	// call now for this annotation.
+	provider string
 }
 
 // oncallAnnotations, from the plugins' own documentation and sources:
@@ -30,9 +33,9 @@ type oncallAnnotation struct {
 var oncallAnnotations = []oncallAnnotation{
 	{key: "pagerduty.com/service-id", label: "PagerDuty service", link: func(v string) string {
 		return "https://app.pagerduty.com/service-directory/" + url.PathEscape(v)
-	}},
-	{key: "pagerduty.com/integration-key", label: "PagerDuty", secret: true},
-	{key: "opsgenie.com/team", label: "Opsgenie team"},
+	}, provider: "PagerDuty"},
+	{key: "pagerduty.com/integration-key", label: "PagerDuty", secret: true, provider: "PagerDuty"},
+	{key: "opsgenie.com/team", label: "Opsgenie team", provider: "Opsgenie"},
 	{key: "opsgenie.com/component-selector", label: "Opsgenie alerts"},
 	{key: "splunk.com/on-call-team", label: "Splunk On-Call team"},
 	{key: "splunk.com/on-call-routing-key", label: "Splunk On-Call routing key"},
@@ -80,6 +83,11 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 		}
 	case from != ent:
 		rep.Text = refLabel(ref) + " names no on-call rotation itself; this is its owner " + displayName(own) + "'s."
+	}
+	if len(fields) > 0 {
+		now, note := h.liveOnCall(ctx, from.Metadata.Annotations)
+		rep.Text = strings.TrimSpace(rep.Text + " " + note)
+		rep.Fields = append(rep.Fields, now...)
 	}
 	rep.Fields = append(rep.Fields, fields...)
 	if own != nil {

@@ -21,4 +21,7 @@ type Params struct {
 	// call past it answers from memory or "temporarily unavailable".
 	// Zero means DefaultStoreTimeout.
 	StoreTimeout time.Duration
+	// OnCall names who is on call now for PagerDuty and Opsgenie
+	// annotations; nil answers oncall with links only, saying why.
+	OnCall OnCallSource
 }

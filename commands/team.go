@@ -68,25 +68,7 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 	if len(owned) == 0 {
 		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: "nothing in the catalog"})
 	} else {
-		counts := map[string]int{}
-		for _, i := range owned {
-			counts[s.entries[i].sum.Ref.Kind]++
-		}
-		kinds := make([]string, 0, len(counts))
-		for k := range counts {
-			kinds = append(kinds, k)
-		}
-		sort.Slice(kinds, func(a, b int) bool {
-			if ra, rb := rankOfKind(kinds[a]), rankOfKind(kinds[b]); ra != rb {
-				return ra < rb
-			}
-			return kinds[a] < kinds[b]
-		})
-		var parts []string
-		for _, k := range kinds {
-			parts = append(parts, strconv.Itoa(counts[k])+" "+strings.ToLower(plural(counts[k], k)))
-		}
-		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: strings.Join(parts, ", ")})
+		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: ownedCounts(s, owned)})
 		sec := Section{Title: "Owned entities"}
 		for _, i := range owned[:min(len(owned), maxOwnedListed)] {
 			oe := &s.entries[i]
@@ -99,6 +81,30 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Links = []Link{{Text: "Portal page", URL: h.entityURL(ref)}}
 	return rep, nil
+}
+
+// ownedCounts says how many entities of each kind owned (indexes into
+// s.entries) holds: "3 components, 1 api".
+func ownedCounts(s *snapshot, owned []int) string {
+	counts := map[string]int{}
+	for _, i := range owned {
+		counts[s.entries[i].sum.Ref.Kind]++
+	}
+	kinds := make([]string, 0, len(counts))
+	for k := range counts {
+		kinds = append(kinds, k)
+	}
+	sort.Slice(kinds, func(a, b int) bool {
+		if ra, rb := rankOfKind(kinds[a]), rankOfKind(kinds[b]); ra != rb {
+			return ra < rb
+		}
+		return kinds[a] < kinds[b]
+	})
+	var parts []string
+	for _, k := range kinds {
+		parts = append(parts, strconv.Itoa(counts[k])+" "+strings.ToLower(plural(counts[k], k)))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // titleSuffix is " — Title" when the entity has a title different from its name.

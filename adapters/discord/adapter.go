@@ -28,6 +28,12 @@ type Engine interface {
 	Suggest(ctx context.Context, source, prefix string, limit int) []commands.Option
 }
 
+// Previewer answers links to portal entity pages pasted in chat;
+// *commands.Router satisfies it.
+type Previewer interface {
+	Preview(ctx context.Context, req *commands.Request, link string) (commands.Reply, bool)
+}
+
 // rest is the part of *discordgo.Session the adapter calls.
 type rest interface {
 	InteractionRespond(i *discordgo.Interaction, resp *discordgo.InteractionResponse, options ...discordgo.RequestOption) error
@@ -55,6 +61,9 @@ type Params struct {
 	GuildID string
 	// MessageCommands answers "!portal ..." and mentions of the bot.
 	MessageCommands bool
+	// Previews answers portal entity links in other messages with an
+	// embed, when MessageCommands is on; nil previews nothing.
+	Previews Previewer
 	// Leaser elects the one replica that holds the gateway; nil holds it
 	// unconditionally (a single replica).
 	Leaser Leaser
@@ -74,6 +83,14 @@ type Params struct {
 	// sends a deferred response; zero means 2 s. It must stay under
 	// Discord's 3 s.
 	DeferAfter time.Duration
+	// RegisterBackoff is RunRegister's first wait after a failure; zero
+	// means 2 s.
+	RegisterBackoff time.Duration
+	// OnConnection, when set, is told each gateway state change
+	// (ConnConnecting, ConnConnected, ConnRetrying with the error and the
+	// wait before the next attempt, ConnStandby, ConnClosed), for /readyz.
+	// It must be fast.
+	OnConnection func(state string, err error, retryIn time.Duration)
 	// OnAPIError, when set, is called with the call's name whenever a
 	// Discord REST call fails (metrics).
 	OnAPIError func(call string)
@@ -88,6 +105,7 @@ type Adapter struct {
 	appID, guildID  string
 	publicKey       ed25519.PublicKey
 	messageCommands bool
+	previews        Previewer // nil: no link previews
 	leaser          Leaser
 	holder          string
 	shardID         int
@@ -96,6 +114,8 @@ type Adapter struct {
 	now             func() time.Time
 	deferAfter      time.Duration
 	onAPIError      func(call string)
+	registerBackoff time.Duration
+	connState       func(state string, err error, retryIn time.Duration) // nil: not reported
 	stash           *stash
 	botID           atomic.Value // string: our own user id, from Ready
 	work            sync.WaitGroup
@@ -111,6 +131,9 @@ func New(p Params) (*Adapter, error) {
 	}
 	if p.DeferAfter >= responseDeadline {
 		return nil, fmt.Errorf("discord: DeferAfter %v must be under Discord's %v", p.DeferAfter, responseDeadline)
+	}
+	if p.RegisterBackoff <= 0 {
+		p.RegisterBackoff = 2 * time.Second
 	}
 	if p.LeaseTTL == 0 {
 		p.LeaseTTL = defaultLeaseTTL
@@ -132,6 +155,7 @@ func New(p Params) (*Adapter, error) {
 		guildID:         p.GuildID,
 		publicKey:       p.PublicKey,
 		messageCommands: p.MessageCommands,
+		previews:        p.Previews,
 		leaser:          p.Leaser,
 		holder:          p.Holder,
 		shardID:         p.ShardID,
@@ -140,6 +164,8 @@ func New(p Params) (*Adapter, error) {
 		now:             p.Now,
 		deferAfter:      p.DeferAfter,
 		onAPIError:      p.OnAPIError,
+		registerBackoff: p.RegisterBackoff,
+		connState:       p.OnConnection,
 		stash:           newStash(p.Now, 10000),
 	}
 	// For applications created since 2020 the bot user's id is the

@@ -28,7 +28,17 @@ const defaultLeaseTTL = 30 * time.Second
 // over (PLATFORM.md, Discord: replicas). discordgo reconnects by itself
 // after network errors.
 func (a *Adapter) RunGateway(ctx context.Context) error {
+	defer a.onConnection(ConnClosed, nil, 0)
 	defer a.session.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) { a.HandleReady(r) })()
+	// discordgo reconnects by itself after the gateway drops; say so.
+	defer a.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		if ctx.Err() == nil {
+			a.logger.WarnContext(ctx, "discord gateway disconnected; discordgo reconnects")
+			a.onConnection(ConnConnecting, nil, 0)
+		}
+	})()
+	defer a.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) { a.onConnection(ConnConnected, nil, 0) })()
+	defer a.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { a.onConnection(ConnConnected, nil, 0) })()
 	defer a.session.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
 		a.HandleInteraction(ctx, ic)
 	})()
@@ -42,6 +52,7 @@ func (a *Adapter) RunGateway(ctx context.Context) error {
 		return a.holdGateway(ctx, nil)
 	}
 	name := fmt.Sprintf("discord-gateway-%d", a.shardID)
+	a.onConnection(ConnStandby, nil, 0)
 	for {
 		ok, err := a.leaser.TryLease(ctx, name, a.holder, a.leaseTTL)
 		switch {
@@ -56,6 +67,7 @@ func (a *Adapter) RunGateway(ctx context.Context) error {
 			go a.renew(renewCtx, name, lost)
 			err := a.holdGateway(ctx, lost)
 			stop()
+			a.onConnection(ConnStandby, nil, 0)
 			// Release on a fresh context: ctx may be done already.
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			if rerr := a.leaser.ReleaseLease(rctx, name, a.holder); rerr != nil {
@@ -107,12 +119,14 @@ func (a *Adapter) renew(ctx context.Context, name string, lost chan<- struct{}) 
 func (a *Adapter) holdGateway(ctx context.Context, lost <-chan struct{}) error {
 	backoff := time.Second
 	for {
+		a.onConnection(ConnConnecting, nil, 0)
 		err := a.session.Open()
 		if err == nil {
 			break
 		}
 		a.apiError("gateway_open")
 		a.logger.WarnContext(ctx, "discord gateway open failed", "err", scrub(err), "retry_in", backoff)
+		a.onConnection(ConnRetrying, scrub(err), backoff)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -123,6 +137,7 @@ func (a *Adapter) holdGateway(ctx context.Context, lost <-chan struct{}) error {
 		backoff = min(backoff*2, time.Minute)
 	}
 	a.logger.InfoContext(ctx, "discord gateway connected", "shard", a.session.ShardID, "shards", a.session.ShardCount)
+	a.onConnection(ConnConnected, nil, 0)
 	select {
 	case <-ctx.Done():
 	case <-lost:
@@ -131,6 +146,24 @@ func (a *Adapter) holdGateway(ctx context.Context, lost <-chan struct{}) error {
 		return fmt.Errorf("discord gateway close: %w", scrub(err))
 	}
 	return nil
+}
+
+// Gateway connection states reported to Params.OnConnection.
+const (
+	ConnConnecting = "connecting"
+	ConnConnected  = "connected"
+	// ConnRetrying: opening failed; another attempt follows after retryIn.
+	ConnRetrying = "retrying"
+	// ConnStandby: another replica holds the gateway lease.
+	ConnStandby = "standby"
+	ConnClosed  = "closed"
+)
+
+// onConnection reports a state change to Params.OnConnection, if set.
+func (a *Adapter) onConnection(state string, err error, retryIn time.Duration) {
+	if a.connState != nil {
+		a.connState(state, err, retryIn)
+	}
 }
 
 // HandleReady records our own user id, so that our messages are ignored.

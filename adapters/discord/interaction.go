@@ -64,6 +64,11 @@ func (a *Adapter) component(ctx context.Context, i *discordgo.Interaction, respo
 		a.send(ctx, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseModal, Data: modal(c.key, f, c.part)})
 	case 'a':
 		req := a.baseRequest(i)
+		if c.action == actionShare {
+			req.Text = c.value
+			a.run(ctx, i, req, respond, "")
+			return
+		}
 		req.Action = &commands.Action{ID: c.action, Value: c.value}
 		a.run(ctx, i, req, respond, "")
 	case 's':
@@ -112,8 +117,19 @@ func (a *Adapter) modalSubmit(ctx context.Context, i *discordgo.Interaction, res
 func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, req *commands.Request, respond respondFunc, formKey string) {
 	start := a.now()
 	req.Followup = a.followup(i, start)
+	// A Share button runs its command again for the whole channel.
+	shared := ""
+	if i.Type == discordgo.InteractionMessageComponent && req.Action == nil {
+		shared = req.UserID
+	}
 	done := make(chan commands.Reply, 1)
-	go func() { done <- a.engine.Serve(ctx, req) }()
+	go func() {
+		rep := a.engine.Serve(ctx, req)
+		if shared != "" {
+			rep.InChannel = true
+		}
+		done <- withShare(req, rep)
+	}()
 	timer := time.NewTimer(a.deferAfter)
 	defer timer.Stop()
 	// A modal can open a modal only from a command or a component, never
@@ -127,6 +143,7 @@ func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, req *comman
 			return
 		}
 		flags := ephemeral(rep)
+		sharedBy(msgs, shared)
 		if !a.send(ctx, respond, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: responseData(msgs[0], flags),
@@ -148,15 +165,17 @@ func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, req *comman
 			a.logger.WarnContext(ctx, "discord answer abandoned", "err", ctx.Err(), "interaction", i.ID)
 			return
 		}
-		a.finishDeferred(ctx, i, rep, formKey)
+		a.finishDeferred(ctx, i, rep, formKey, shared)
 	}
 }
 
 // finishDeferred replaces a deferred response with the answer. The
 // deferral was ephemeral; an in-channel answer is posted as a public
-// follow-up and the ephemeral placeholder deleted.
-func (a *Adapter) finishDeferred(ctx context.Context, i *discordgo.Interaction, rep commands.Reply, formKey string) {
+// follow-up and the ephemeral placeholder deleted. shared is the user
+// who shared the answer with a Share button, "" for none.
+func (a *Adapter) finishDeferred(ctx context.Context, i *discordgo.Interaction, rep commands.Reply, formKey, shared string) {
 	_, msgs := a.render(rep, false, formKey)
+	sharedBy(msgs, shared)
 	if rep.InChannel {
 		if a.followups(ctx, i, msgs, 0) {
 			if err := a.rest.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -14,9 +15,11 @@ const messagePrefix = "!" + CommandName
 
 // HandleMessage answers a message command received over the gateway:
 // "!portal <command>" or a message starting with a mention of the bot.
-// Messages from bots, webhooks and ourselves are ignored, and so is
-// everything when message commands are off. The answer is a reply to the
-// message, visible in the channel: a channel message cannot be ephemeral.
+// Another message linking portal entity pages is answered with a preview
+// of each (owner, on-call, docs) when Params.Previews is set. Messages
+// from bots, webhooks and ourselves are ignored, and so is everything
+// when message commands are off. The answer is a reply to the message,
+// visible in the channel: a channel message cannot be ephemeral.
 func (a *Adapter) HandleMessage(ctx context.Context, m *discordgo.MessageCreate) {
 	if !a.messageCommands || m == nil || m.Message == nil || m.Author == nil {
 		return
@@ -26,6 +29,7 @@ func (a *Adapter) HandleMessage(ctx context.Context, m *discordgo.MessageCreate)
 	}
 	text, ok := a.commandText(m.Content)
 	if !ok {
+		a.previewLinks(ctx, m)
 		return
 	}
 	if text == "" {
@@ -70,3 +74,44 @@ func (a *Adapter) commandText(content string) (string, bool) {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// maxPreviews bounds the links previewed per message.
+const maxPreviews = 3
+
+// linkRE finds links in a message. A link in angle brackets is one whose
+// author suppressed Discord's own embed; it is left alone here too.
+var linkRE = regexp.MustCompile(`<?https?://[^\s<>]+>?`)
+
+// previewLinks replies to m with a preview of each portal entity page it
+// links.
+func (a *Adapter) previewLinks(ctx context.Context, m *discordgo.MessageCreate) {
+	if a.previews == nil || !strings.Contains(m.Content, "http") {
+		return
+	}
+	req := &commands.Request{
+		Platform:  commands.PlatformDiscord,
+		UserID:    m.Author.ID,
+		UserName:  firstNonEmpty(m.Author.GlobalName, m.Author.Username),
+		ChannelID: m.ChannelID,
+		ThreadID:  m.ID,
+	}
+	seen := map[string]bool{}
+	for _, link := range linkRE.FindAllString(m.Content, 20) {
+		if strings.HasPrefix(link, "<") && strings.HasSuffix(link, ">") {
+			continue
+		}
+		link = strings.TrimRight(strings.TrimPrefix(link, "<"), ">.,;:!?)")
+		if seen[link] || len(seen) == maxPreviews {
+			continue
+		}
+		rep, ok := a.previews.Preview(ctx, req, link)
+		if !ok {
+			continue
+		}
+		seen[link] = true
+		if _, err := a.Post(ctx, m.ChannelID, m.ID, rep); err != nil {
+			a.logger.WarnContext(ctx, "discord link preview failed", "err", err, "channel", m.ChannelID)
+			return
+		}
+	}
+}

@@ -2,9 +2,12 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -114,7 +117,7 @@ func checkNameDesc(what, name, desc string) error {
 func (a *Adapter) Register(ctx context.Context) error {
 	ac := applicationCommand(a.engine.Commands())
 	if err := validateCommand(ac); err != nil {
-		return fmt.Errorf("discord register: %w", err)
+		return fmt.Errorf("discord register: %w", &permanentError{err})
 	}
 	_, err := a.rest.ApplicationCommandBulkOverwrite(a.appID, a.guildID, []*discordgo.ApplicationCommand{ac}, discordgo.WithContext(ctx))
 	if err != nil {
@@ -123,4 +126,54 @@ func (a *Adapter) Register(ctx context.Context) error {
 	}
 	a.logger.InfoContext(ctx, "discord commands registered", "subcommands", len(ac.Options), "guild", a.guildID)
 	return nil
+}
+
+// maxRegisterBackoff caps the wait between registration attempts.
+const maxRegisterBackoff = 5 * time.Minute
+
+// permanentError is a registration failure that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// RunRegister registers /portal (Register), retrying while Discord is
+// unreachable or failing (network errors, 5xx, 429) with a backoff that
+// starts at Params.RegisterBackoff and doubles up to 5 minutes; each
+// failure is logged with its reason and the next retry. A failure that
+// retrying cannot fix (a command Discord would refuse, or a 4xx such as
+// a wrong token) is returned at once. It returns nil once registered or
+// when ctx ends.
+func (a *Adapter) RunRegister(ctx context.Context) error {
+	backoff := a.registerBackoff
+	for attempt := 1; ; attempt++ {
+		err := a.Register(ctx)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+		a.logger.WarnContext(ctx, "discord command registration failed; retrying", "err", err, "attempt", attempt, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxRegisterBackoff)
+	}
+}
+
+// retryable reports whether a registration failure may pass by itself.
+func retryable(err error) bool {
+	var pe *permanentError
+	if errors.As(err, &pe) {
+		return false
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		c := re.Response.StatusCode
+		return c >= 500 || c == http.StatusTooManyRequests || c == http.StatusRequestTimeout
+	}
+	return true // the network: DNS, refused connections, timeouts
 }

@@ -102,9 +102,25 @@ func (t *rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.URL.Path = t.base.Path + rest
 		r.URL.RawPath = ""
 		r.Host = t.base.Host
+		resp, err := t.next.RoundTrip(r)
+		if err != nil {
+			return nil, &redirectedError{host: t.base.Host, err: err}
+		}
+		return resp, nil
 	}
 	return t.next.RoundTrip(r)
 }
+
+// redirectedError names the host a redirected request really went to:
+// http.Client reports the URL discordgo built (discord.com), which would
+// send whoever reads the log to the wrong place.
+type redirectedError struct {
+	host string
+	err  error
+}
+
+func (e *redirectedError) Error() string { return e.host + ": " + e.err.Error() }
+func (e *redirectedError) Unwrap() error { return e.err }
 
 // scrub removes URLs from transport errors: interaction and webhook URLs
 // carry the interaction token, which must never reach a log.
@@ -116,7 +132,12 @@ func scrub(err error) error {
 		if perr == nil {
 			host = u.Host
 		}
-		return fmt.Errorf("%s %s: %w", ue.Op, host, ue.Err)
+		inner := ue.Err
+		var re *redirectedError
+		if errors.As(inner, &re) {
+			host, inner = re.host, re.err
+		}
+		return fmt.Errorf("%s %s: %w", ue.Op, host, inner)
 	}
 	return err
 }

@@ -64,6 +64,19 @@ type Params struct {
 	// response_url call (call is the method name, "response_url" for
 	// hooks), rate-limited ones included, for metrics. It must be fast.
 	ObserveError func(call string, err error)
+	// Previews answers portal links pasted in messages (link_shared
+	// events, unfurled with chat.unfurl when API implements Unfurler);
+	// nil unfurls nothing.
+	Previews Previewer
+	// Home answers app_home_opened events with the person's Home tab,
+	// published with views.publish when API implements ViewPublisher;
+	// nil publishes nothing.
+	Home HomeSource
+	// OnConnection, when set, is told each Socket Mode state change
+	// (ConnConnecting, ConnConnected, ConnRetrying with the error and the
+	// wait before the next attempt, ConnFailed, ConnClosed), for /readyz.
+	// It must be fast.
+	OnConnection func(state string, err error, retryIn time.Duration)
 	// Logger is never nil after New.
 	Logger *slog.Logger
 }
@@ -83,6 +96,13 @@ type Adapter struct {
 	poster   *Poster
 	emails   *emailCache
 	observe  func(call string, err error) // never nil
+
+	// Link previews, the Home tab and connection states; nil turns each off.
+	previews  Previewer
+	unfurler  Unfurler // nil also when API cannot unfurl
+	home      HomeSource
+	publisher ViewPublisher // nil also when API cannot publish views
+	connState func(state string, err error, retryIn time.Duration)
 	// budget is answerBudget and trigger is triggerBudget; tests shorten them.
 	budget, trigger time.Duration
 
@@ -124,6 +144,11 @@ func New(p Params) (*Adapter, error) {
 		a.now = time.Now
 	}
 	a.observe = p.ObserveError
+	a.previews = p.Previews
+	a.unfurler, _ = p.API.(Unfurler) // fakes without chat.unfurl unfurl nothing
+	a.home = p.Home
+	a.connState = p.OnConnection
+	a.publisher, _ = p.API.(ViewPublisher)
 	if a.observe == nil {
 		a.observe = func(string, error) {}
 	}

@@ -76,7 +76,9 @@ func (a *Adapter) deliver(ctx context.Context, c *conversation, r commands.Reply
 	if len(share) < 2 || share[:2] != "t:" {
 		share = "" // only typed commands are re-run for sharing: actions may have effects
 	}
-	inChannel := c.public || r.InChannel
+	// A user id as channel is the app's DM with that user (Home tab
+	// actions), where nobody else reads and ephemeral messages can't go.
+	inChannel := c.public || r.InChannel || isUserID(c.channel)
 	if c.thread == "" && c.resp.take(a.now()) {
 		msg := &slackgo.WebhookMessage{Text: fallbackText(r), ResponseType: slackgo.ResponseTypeEphemeral}
 		if inChannel {
@@ -113,6 +115,12 @@ func (a *Adapter) deliver(ctx context.Context, c *conversation, r commands.Reply
 		return fmt.Errorf("slack post ephemeral: %w", err)
 	}
 	return nil
+}
+
+// isUserID reports whether id is a Slack user id (U…, or W… in Enterprise
+// Grid) rather than a conversation id (C…, G…, D…).
+func isUserID(id string) bool {
+	return len(id) > 1 && (id[0] == 'U' || id[0] == 'W')
 }
 
 // withSharedBy notes who shared an answer in the channel. user is a Slack

@@ -26,19 +26,24 @@ func (a *Adapter) callbackEvent(ctx context.Context, outer *slackevents.EventsAP
 	if outer == nil || outer.InnerEvent == nil {
 		return
 	}
+	switch innerType(*outer.InnerEvent) {
+	case "link_shared":
+		if a.previews != nil && a.firstDelivery(ctx, outer.EventID, retry) {
+			a.unfurl(ctx, *outer.InnerEvent)
+		}
+		return
+	case "app_home_opened":
+		if a.home != nil && a.firstDelivery(ctx, outer.EventID, retry) {
+			a.appHomeOpened(ctx, *outer.InnerEvent)
+		}
+		return
+	}
 	m, ok := innerMessage(*outer.InnerEvent)
 	if !ok || a.ignore(m) {
 		return
 	}
-	if outer.EventID != "" {
-		first, err := a.dedupe.Once(ctx, "slack:event:"+outer.EventID, eventDedupeTTL)
-		if err != nil {
-			// Answering twice beats never answering.
-			a.logger.WarnContext(ctx, "event de-duplication unavailable", "event_id", outer.EventID, "err", err)
-		} else if !first {
-			a.logger.DebugContext(ctx, "duplicate event ignored", "event_id", outer.EventID, "retry", retry)
-			return
-		}
+	if !a.firstDelivery(ctx, outer.EventID, retry) {
+		return
 	}
 	thread := m.threadTS
 	if thread == "" && m.mention {
@@ -62,14 +67,37 @@ func (a *Adapter) callbackEvent(ctx context.Context, outer *slackevents.EventsAP
 	a.deliverLogged(ctx, conv, a.engine.Serve(ctx, req))
 }
 
-func innerMessage(raw json.RawMessage) (message, bool) {
+// firstDelivery reports whether the event with id eventID is seen for the
+// first time by any replica sharing the Deduper (true when unknown).
+func (a *Adapter) firstDelivery(ctx context.Context, eventID string, retry int) bool {
+	if eventID == "" {
+		return true
+	}
+	first, err := a.dedupe.Once(ctx, "slack:event:"+eventID, eventDedupeTTL)
+	if err != nil {
+		// Answering twice beats never answering.
+		a.logger.WarnContext(ctx, "event de-duplication unavailable", "event_id", eventID, "err", err)
+		return true
+	}
+	if !first {
+		a.logger.DebugContext(ctx, "duplicate event ignored", "event_id", eventID, "retry", retry)
+	}
+	return first
+}
+
+// innerType is an inner event's type, "" when unreadable.
+func innerType(raw json.RawMessage) string {
 	var head struct {
 		Type string `json:"type"`
 	}
 	if json.Unmarshal(raw, &head) != nil {
-		return message{}, false
+		return ""
 	}
-	switch head.Type {
+	return head.Type
+}
+
+func innerMessage(raw json.RawMessage) (message, bool) {
+	switch innerType(raw) {
 	case "app_mention":
 		var e slackevents.AppMentionEvent
 		if json.Unmarshal(raw, &e) != nil {

@@ -78,7 +78,7 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		c.Method = strings.TrimPrefix(r.URL.Path, "/api/")
 		c.Method = strings.TrimPrefix(c.Method, "/")
 	}
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") && len(body) > 0 {
 		if err := json.Unmarshal(body, &c.JSON); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -114,6 +114,13 @@ func (f *fakeSlack) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"ok":true,"message_ts":%q}`, ts)
 	case "views.open":
 		io.WriteString(w, `{"ok":true,"view":{"id":"V123","type":"modal"}}`)
+	case "apps.connections.open":
+		// A Socket Mode URL where nothing listens: every connection is refused.
+		io.WriteString(w, `{"ok":true,"url":"ws://127.0.0.1:1/link/?ticket=s3cr3t-ticket"}`)
+	case "chat.unfurl":
+		io.WriteString(w, `{"ok":true}`)
+	case "views.publish":
+		io.WriteString(w, `{"ok":true,"view":{"id":"VHOME","type":"home"}}`)
 	case "users.info":
 		u := c.Form.Get("user")
 		fmt.Fprintf(w, `{"ok":true,"user":{"id":%q,"name":"someone","profile":{"email":%q}}}`, u, strings.ToLower(u)+"@example.com")

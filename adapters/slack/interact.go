@@ -44,12 +44,17 @@ func userRequest(cb *slackgo.InteractionCallback) *commands.Request {
 
 // blockActions runs the clicked buttons and chosen options.
 func (a *Adapter) blockActions(ctx context.Context, cb *slackgo.InteractionCallback, start time.Time) {
-	if cb.Container.Type == "view" {
-		return // our modals hold no action elements
-	}
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
+	}
+	if cb.Container.Type == "view" {
+		if cb.View.Type != slackgo.VTHomeTab {
+			return // our modals hold no action elements
+		}
+		// A button of the Home tab: answers go to the app's DM with the
+		// user, which chat.postMessage reaches by the user's id.
+		channel = cb.User.ID
 	}
 	thread := cb.Container.ThreadTs
 	if thread == "" {

@@ -20,6 +20,7 @@ func TestManifestMatchesRoutes(t *testing.T) {
 	}
 	var m struct {
 		Features struct {
+			UnfurlDomains []string `yaml:"unfurl_domains"`
 			SlashCommands []struct {
 				Command string `yaml:"command"`
 				URL     string `yaml:"url"`
@@ -61,12 +62,15 @@ func TestManifestMatchesRoutes(t *testing.T) {
 			t.Errorf("unsigned POST %s = %d, want 401 (a served route)", p.Path, rec.Code)
 		}
 	}
-	for _, s := range []string{"commands", "chat:write", "app_mentions:read", "im:history", "users:read", "users:read.email"} {
+	for _, s := range []string{"commands", "chat:write", "app_mentions:read", "im:history", "users:read", "users:read.email", "links:read", "links:write"} {
 		if !slices.Contains(m.OAuth.Scopes.Bot, s) {
 			t.Errorf("manifest lacks bot scope %s", s)
 		}
 	}
-	for _, ev := range []string{"app_mention", "message.im"} {
+	if len(m.Features.UnfurlDomains) == 0 {
+		t.Errorf("manifest has no unfurl_domains; link_shared events need the portal's")
+	}
+	for _, ev := range []string{"app_mention", "message.im", "link_shared", "app_home_opened"} {
 		if !slices.Contains(m.Settings.Events.BotEvents, ev) {
 			t.Errorf("manifest lacks bot event %s", ev)
 		}

@@ -33,7 +33,9 @@ func (s slogOutput) Output(_ int, msg string) error {
 // RunSocketMode serves Slack over Socket Mode, an alternative to the HTTP
 // endpoints for workspaces without a public URL: the same handlers answer,
 // each envelope is acknowledged first (or with its answer) and acks stay
-// under 20 KB. It returns when ctx ends or the connection fails for good.
+// under 20 KB. Connection attempts, failures (with the next retry) and
+// reconnections are logged and reported to Params.OnConnection. It
+// returns when ctx ends or the connection fails for good.
 func (a *Adapter) RunSocketMode(ctx context.Context, client *socketmode.Client) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -43,10 +45,15 @@ func (a *Adapter) RunSocketMode(ctx context.Context, client *socketmode.Client) 
 		select {
 		case err := <-errc:
 			if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+				a.onConnection(ConnClosed, nil, 0)
 				return nil
 			}
+			a.onConnection(ConnFailed, scrubURL(err), 0)
 			return err
 		case ev := <-client.Events:
+			if a.connectionEvent(ctx, ev) {
+				continue
+			}
 			a.wg.Add(1)
 			go func() {
 				defer a.wg.Done()

@@ -87,7 +87,7 @@ func (h *HistoryReader) Commits(ctx context.Context, src catalog.Source, since t
 	if !isLocal(src.Repo) {
 		dir = h.o.dir(Source{Name: src.Name, Repo: src.Repo})
 	}
-	r, closer, err := openRepo(dir)
+	r, closer, err := openRepo(dir, true)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		return nil, fmt.Errorf("history %s: no clone in the cache: %w", src.Name, catalog.ErrNotFound)
 	}
