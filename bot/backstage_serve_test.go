@@ -48,8 +48,10 @@ func TestServeBackstageSource(t *testing.T) {
 		return "", ""
 	}
 	waitFor(t, 20*time.Second, "the portal source synced", func() bool { st, _ := source(); return st == "ok" })
-	// Three attempts per tick: a whole tick fails.
-	srv.FailNext("/api/catalog/entities/by-query", 503, 503, 503)
+	// Three attempts per tick: three whole ticks fail. One failed tick
+	// would do, but the ticks that fired during its retries run right after
+	// it, so its error could be replaced before a poll sees it.
+	srv.FailNext("/api/catalog/entities/by-query", 503, 503, 503, 503, 503, 503, 503, 503, 503)
 	waitFor(t, 20*time.Second, "/readyz to report the failed tick", func() bool {
 		st, msg := source()
 		return st == "error" && strings.Contains(msg, srv.URL) && strings.Contains(msg, "503")
