@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
 	"github.com/jmoiron/sqlx"
-
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 // runBenchJSON runs "portalbot bench --json" in-process on a small
@@ -81,7 +80,7 @@ func TestBenchJSONSQLite(t *testing.T) {
 }
 
 func TestBenchJSONPostgresDropsItsSchema(t *testing.T) {
-	dsn := sqlstore.TestPostgresDSN(t)
+	dsn := sqlstoretest.PostgresDSN(t)
 	db := sqlx.MustOpen("postgres", dsn)
 	defer db.Close()
 	countSchemas := func() int {

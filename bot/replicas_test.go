@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"log/slog"
 	"net/url"
@@ -235,12 +236,12 @@ func (h *shareTest) check(n int) map[string]int {
 // serve processes on one database.
 func openReplicaStores(tb testing.TB, n int) []*sqlstore.Store {
 	tb.Helper()
-	first := sqlstore.OpenTestPostgres(tb)
+	first := sqlstoretest.OpenPostgres(tb)
 	var schema string
 	if err := first.DB().Get(&schema, "SELECT current_schema()"); err != nil {
 		tb.Fatal(err)
 	}
-	u, err := url.Parse(sqlstore.TestPostgresDSN(tb))
+	u, err := url.Parse(sqlstoretest.PostgresDSN(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func TestReplicasShareSources(t *testing.T) {
 // pools of one worker in one process (SQLite is embedded: one process, one
 // writer), so without the check that syncs overlap.
 func TestReplicasShareSourcesSQLite(t *testing.T) {
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	h := newShareTest(t, []*sqlstore.Store{st, st, st}, 60, 1)
 	testReplicasShare(t, h, 1, false)
 }
@@ -451,7 +452,7 @@ func BenchmarkReplicasTick(b *testing.B) {
 // as SIGTERM does: it gives its claim back, so another replica syncs the
 // source at once rather than after the claim's lease.
 func TestReplicaShutdownHandsOver(t *testing.T) {
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	h := newShareTest(t, []*sqlstore.Store{st, st}, 3, 1)
 	a, b := h.replicas[0], h.replicas[1]
 	in := make(chan struct{}, len(h.sources))

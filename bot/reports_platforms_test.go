@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -175,7 +176,7 @@ func platformReporter(st runStore, posters map[string]commands.Poster, holder st
 }
 
 func TestScheduledReportPostsOnceToDiscord(t *testing.T) {
-	st := catalogtest.Postgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	loadDriftFixture(t, st, "c1", nil)
 	fake := newFakeDiscordREST(t)
 	// Two replicas: separate stores and adapters, one database, one Discord.
@@ -279,7 +280,7 @@ func newSlackThreads(t *testing.T) *slackThreads {
 // Slack and to Discord: one message each, within the platform's limits,
 // with every finding in the attached list exactly once.
 func TestLongReportIsSummaryWithListAttached(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	dir, refs := longCatalog(t, 805, 1)
 	catalogtest.LoadDir(t, st, "acme/catalog", dir)
 	slack := newSlackThreads(t)

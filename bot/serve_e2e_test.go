@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"net/http"
 	"net/url"
@@ -195,12 +196,12 @@ func slash(t *testing.T, addr, secret, text, responseURL string) (int, string, s
 // test server trusts every connection, so any password works).
 func pgSchemaDSN(t *testing.T, password string) (string, *sqlstore.Store) {
 	t.Helper()
-	st := sqlstore.OpenTestPostgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	var schema string
 	if err := st.DB().Get(&schema, "SELECT current_schema()"); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(sqlstore.TestPostgresDSN(t))
+	u, err := url.Parse(sqlstoretest.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"image/png"
 	"log/slog"
 	"net/http"
@@ -159,7 +160,7 @@ func secondStore(t *testing.T, st *sqlstore.Store) *sqlstore.Store {
 	if err := st.DB().Get(&schema, "SELECT current_schema()"); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(sqlstore.TestPostgresDSN(t))
+	u, err := url.Parse(sqlstoretest.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func secondStore(t *testing.T, st *sqlstore.Store) *sqlstore.Store {
 }
 
 func TestScheduledReportPostsOncePerTick(t *testing.T) {
-	st := catalogtest.Postgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, nil)
 	// Two replicas: separate stores and posters, one database, one Slack.
@@ -231,7 +232,7 @@ func TestScheduledReportPostsOncePerTick(t *testing.T) {
 }
 
 func TestScheduledReportRetriesFailedPost(t *testing.T) {
-	st := catalogtest.Postgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, func(call int) string {
 		if call == 1 {
@@ -288,7 +289,7 @@ func TestScheduledReportRetriesFailedPost(t *testing.T) {
 }
 
 func TestScheduledReportOwnerChangesSincePreviousReport(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, nil)
 	rp := testReporter(st, slack.poster(), "replica-a")
@@ -322,7 +323,7 @@ func TestScheduledReportOwnerChangesSincePreviousReport(t *testing.T) {
 }
 
 func TestTeamDigests(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, nil)
 	rp := testReporter(st, slack.poster(), "replica-a")
@@ -366,7 +367,7 @@ func TestTeamDigests(t *testing.T) {
 }
 
 func TestReportsPartTwoReplicas(t *testing.T) {
-	st := catalogtest.Postgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, nil)
 	cfg := DefaultConfig()
@@ -420,7 +421,7 @@ func TestReportsPartRejectsBadFilters(t *testing.T) {
 	} {
 		cfg := DefaultConfig()
 		cfg.Reports.Targets = []ReportTarget{tt.target}
-		a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
+		a := &App{Config: cfg, Store: sqlstoretest.OpenSQLite(t), Posters: map[string]commands.Poster{}}
 		if _, err := reportsParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("reportsParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
 		}
@@ -431,7 +432,7 @@ func TestReportsPartRejectsBadFilters(t *testing.T) {
 // target with chart: true: each attaches a PNG of findings per rule drawn
 // from the recorded runs, and the second counts what is new and fixed.
 func TestWeeklyReportAttachesTrendChart(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadDriftFixture(t, st, "c1", nil)
 	slack := newFakeSlack(t, nil)
 	rp := testReporter(st, slack.poster(), "replica-a")
@@ -480,7 +481,7 @@ func TestWeeklyReportAttachesTrendChart(t *testing.T) {
 func TestReportsPartAcceptsActivityRule(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Reports.Targets = []ReportTarget{{Name: "activity", Platform: "slack", Channel: "C1", Schedule: "0 9 * * 1", Rules: []string{drift.RuleActivityOwnerMismatch}}}
-	a := &App{Config: cfg, Store: catalogtest.SQLite(t), Posters: map[string]commands.Poster{}}
+	a := &App{Config: cfg, Store: sqlstoretest.OpenSQLite(t), Posters: map[string]commands.Poster{}}
 	if _, err := reportsParts(context.Background(), a); err != nil {
 		t.Errorf("reportsParts(rules: [%s]) = %v, want it accepted", drift.RuleActivityOwnerMismatch, err)
 	}

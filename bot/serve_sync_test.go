@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"log/slog"
 	"sync"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog/ingest"
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/catalog/synth"
 )
 
@@ -19,7 +19,7 @@ import (
 // source's sync over and over, and checks that the source is never synced
 // by both at once while both get turns.
 func TestSyncLeaseExclusive(t *testing.T) {
-	st := sqlstore.OpenTestPostgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	repos, err := synth.Generate(t.TempDir(), synth.Options{Entities: 100, Seed: 9})
 	if err != nil {
 		t.Fatal(err)

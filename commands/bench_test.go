@@ -3,11 +3,11 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -86,7 +86,7 @@ func largeCatalog(tb testing.TB, st catalog.Store) {
 func BenchmarkOwner(b *testing.B) {
 	for _, dialect := range []string{"sqlite", "postgres"} {
 		b.Run(dialect, func(b *testing.B) {
-			st := catalogtest.Stores()[dialect](b)
+			st := sqlstoretest.Stores()[dialect](b)
 			largeCatalog(b, st)
 			r := commands.New(commands.Params{Store: st, PortalURL: portal})
 			ctx := context.Background()
@@ -126,7 +126,7 @@ func BenchmarkOwner(b *testing.B) {
 //
 //	go test ./commands -run '^$' -bench LongQuery -benchtime 20x
 func BenchmarkLongQuery(b *testing.B) {
-	st := catalogtest.SQLite(b)
+	st := sqlstoretest.OpenSQLite(b)
 	largeCatalog(b, st)
 	r := commands.New(commands.Params{Store: st, PortalURL: portal})
 	ctx := context.Background()

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"sync"
 	"testing"
@@ -50,7 +51,7 @@ func TestEntityCache(t *testing.T) {
 // TestCacheFollowsSync checks that answers follow a sync that changes an
 // entity the cache holds: the generation changes, and the entry with it.
 func TestCacheFollowsSync(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
 	r, h := newRouter(Params{Store: st})
 	now := h.idx.now()
@@ -81,7 +82,7 @@ func TestCacheFollowsSync(t *testing.T) {
 // TestConcurrentAnswers asks from many goroutines while syncs change the
 // catalog, for the race detector and to check that no answer fails.
 func TestConcurrentAnswers(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
 	r := New(Params{Store: st})
 	texts := []string{"owner payments-api", "team payments", "deps checkout", "oncall ledger", "docs payments-api", "owner paymnts-api", "search payments"}

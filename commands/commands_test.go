@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -146,7 +146,7 @@ func runCases(t *testing.T, r *commands.Router, cases []replyCase) {
 
 func sqliteRouter(t *testing.T) *commands.Router {
 	t.Helper()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixtures(t, st)
 	return newRouter(t, st)
 }
@@ -320,7 +320,7 @@ func (s unavailableStore) Entities(ctx context.Context, q catalog.Query) ([]*cat
 }
 
 func TestUnavailable(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixtures(t, st)
 	for _, tt := range []struct {
 		name string
@@ -341,7 +341,7 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestPostgres(t *testing.T) {
-	st := catalogtest.Postgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	loadFixtures(t, st)
 	r := newRouter(t, st)
 	runCases(t, r, ownerCases)

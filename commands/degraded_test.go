@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"net"
 	"net/url"
@@ -109,7 +110,7 @@ func (p *tcpProxy) cut() {
 // unavailable, and once the database is reachable again the engine
 // answers normally without a restart.
 func TestDatabaseDown(t *testing.T) {
-	dsn := sqlstore.TestPostgresDSN(t)
+	dsn := sqlstoretest.PostgresDSN(t)
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -28,7 +29,7 @@ func (d *driftStore) Findings(ctx context.Context, since time.Time, f drift.Filt
 }
 
 func TestDriftCommand(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	// The drift package's fixture, without its CODEOWNERS: two unknown
 	// owners and one empty owner group.
 	catalogtest.LoadDir(t, st, "acme/catalog", filepath.Join("..", "catalog", "drift", "testdata", "catalog"))
@@ -129,7 +130,7 @@ func TestDriftReportTruncatesLongTeams(t *testing.T) {
 }
 
 func TestDriftUnknownTeam(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", filepath.Join("..", "catalog", "drift", "testdata", "catalog"))
 	r := commands.New(commands.Params{Store: st, Logger: slog.New(slog.DiscardHandler), Drift: &driftStore{r: st}})
 	ctx := context.Background()

@@ -3,11 +3,11 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/commands"
 )
@@ -52,7 +52,7 @@ func sectionTitles(rep commands.Reply) []string {
 }
 
 func TestHome(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixtures(t, st)
 	d := &teamDrift{}
 	r := commands.New(commands.Params{Store: st, PortalURL: portal, Drift: d, Templates: listTemplates{}})

@@ -3,12 +3,12 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -49,7 +49,7 @@ func hostileInputs() map[string]string {
 // deadline (the old search took 11 s on 20,000 characters and minutes on
 // 100,000) and say that the input is too long.
 func TestHostileInput(t *testing.T) {
-	for dialect, open := range catalogtest.Stores() {
+	for dialect, open := range sqlstoretest.Stores() {
 		t.Run(dialect, func(t *testing.T) {
 			st := open(t)
 			loadFixtures(t, st)

@@ -157,7 +157,7 @@ func (s *hangingStore) Source(ctx context.Context, name string) (catalog.Source,
 // within the store timeout, with or without anything in memory, and
 // concurrent questions do not queue behind one another.
 func TestStoreIgnoringDeadlines(t *testing.T) {
-	sq := sqlstore.OpenTestSQLite(t)
+	sq := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, sq, "acme/catalog", "testdata/catalog")
 	const timeout = 200 * time.Millisecond
 	limit := timeout + 500*time.Millisecond
@@ -202,7 +202,7 @@ func TestStoreIgnoringDeadlines(t *testing.T) {
 // and the database is now unreachable: the answer is that the catalog is
 // temporarily unavailable, not that no such entity exists.
 func TestEmptySnapshotDatabaseDown(t *testing.T) {
-	sq := sqlstore.OpenTestSQLite(t)
+	sq := sqlstoretest.OpenSQLite(t)
 	st := newHangingStore(t, sq)
 	r, h := newRouter(Params{Store: st})
 	var clock atomic.Int64
@@ -240,7 +240,7 @@ func (s slowSummaries) Summaries(ctx context.Context) ([]catalog.Summary, error)
 // to list a big catalog: the question waits for the first snapshot
 // rather than calling a healthy catalog unavailable.
 func TestFirstSnapshotSlowerThanTimeout(t *testing.T) {
-	sq := sqlstore.OpenTestSQLite(t)
+	sq := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, sq, "acme/catalog", "testdata/catalog")
 	const timeout = 100 * time.Millisecond
 	r := New(Params{Store: slowSummaries{Store: sq, delay: 4 * timeout}, StoreTimeout: timeout})
@@ -283,7 +283,7 @@ func (fn driftFunc) Findings(ctx context.Context, since time.Time, f drift.Filte
 // the command answers "temporarily unavailable" within the store
 // timeout instead of waiting for a report that reads the whole catalog.
 func TestDriftOnHungStore(t *testing.T) {
-	sq := sqlstore.OpenTestSQLite(t)
+	sq := sqlstoretest.OpenSQLite(t)
 	st := newHangingStore(t, sq)
 	st.hang.Store(true)
 	findings := driftFunc(func(ctx context.Context, _ time.Time, _ drift.Filter) ([]drift.Finding, error) {

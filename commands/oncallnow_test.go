@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -29,7 +29,7 @@ func (f *fakeOnCall) OnCall(ctx context.Context, key, v string) (commands.OnCall
 }
 
 func TestOncallNow(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixtures(t, st)
 	until := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
 	people := commands.OnCallNow{

@@ -2,16 +2,16 @@ package commands_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 )
 
 // TestOrphanWarning: answers about an entity Backstage marks orphaned
 // (mirrored from a Backstage API) carry the warning; others do not.
 func TestOrphanWarning(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	ents := []*catalog.Entity{
 		{APIVersion: "backstage.io/v1alpha1", Kind: "Group", Metadata: catalog.Metadata{Name: "payments"}, Spec: map[string]any{"type": "team"}},
 		{APIVersion: "backstage.io/v1alpha1", Kind: "Component", Spec: map[string]any{"type": "service", "lifecycle": "production", "owner": "payments"},

@@ -3,10 +3,10 @@ package commands_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -17,7 +17,7 @@ import (
 //
 //	go test ./commands -run '^$' -bench PreviewAndHome -benchtime 500x
 func BenchmarkPreviewAndHome(b *testing.B) {
-	st := catalogtest.SQLite(b)
+	st := sqlstoretest.OpenSQLite(b)
 	largeCatalog(b, st)
 	r := commands.New(commands.Params{Store: st, PortalURL: portal})
 	ctx := context.Background()

@@ -2,15 +2,15 @@ package commands_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
 func TestPreview(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixtures(t, st)
 	src := &fakeOnCall{fn: func(context.Context, string, string) (commands.OnCallNow, error) {
 		return commands.OnCallNow{Rotation: "PagerDuty escalation policy Payments", People: []commands.OnCallPerson{{Name: "Ada Lovelace", Level: 1}}}, nil

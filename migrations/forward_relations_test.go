@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io/fs"
 	"net/url"
 	"path/filepath"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/migrations"
 )
 
@@ -33,7 +33,7 @@ func TestForwardRelationsMigration(t *testing.T) {
 		testForwardRelations(t, db, migrations.SQLite)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := sqlstore.TestPostgresDSN(t)
+		dsn := sqlstoretest.PostgresDSN(t)
 		admin := sqlx.MustOpen("postgres", dsn)
 		schema := fmt.Sprintf("migrate_fwd_%d", time.Now().UnixNano())
 		admin.MustExec("CREATE SCHEMA " + schema)

@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	_ "github.com/lib/pq"
 	_ "modernc.org/sqlite"
 
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/migrations"
 )
 
@@ -70,7 +70,7 @@ func TestApplySQLite(t *testing.T) {
 // TestApplyPostgresConcurrently starts several migrators on one empty schema
 // at once, as replicas starting together do: each migration is applied once.
 func TestApplyPostgresConcurrently(t *testing.T) {
-	dsn := sqlstore.TestPostgresDSN(t)
+	dsn := sqlstoretest.PostgresDSN(t)
 	admin := sqlx.MustOpen("postgres", dsn)
 	schema := fmt.Sprintf("migrate_test_%d", time.Now().UnixNano())
 	admin.MustExec("CREATE SCHEMA " + schema)

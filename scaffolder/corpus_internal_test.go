@@ -2,6 +2,7 @@ package scaffolder
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func TestCorpusTemplatesProduceForms(t *testing.T) {
 		t.Skipf("corpus %s not present: %v", corpusDir, err)
 	}
 	ctx := context.Background()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "examples", filepath.Join(corpusDir, "packages/catalog-model/examples"))
 	var files []catalog.FileResult
 	err := filepath.WalkDir(corpusDir, func(p string, d fs.DirEntry, err error) error {

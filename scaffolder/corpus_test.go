@@ -2,6 +2,7 @@ package scaffolder_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -21,7 +22,7 @@ func TestCorpusTemplateLaunch(t *testing.T) {
 		t.Skipf("corpus not present: %v", err)
 	}
 	ctx := context.Background()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "examples", filepath.Join(corpus, "packages/catalog-model/examples"))
 	catalogtest.LoadDir(t, st, "cra", tplDir)
 	fake := newFakeBackstage(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,7 +23,7 @@ const testPortal = "https://portal.example.com"
 // and testdata/templates (source "templates").
 func newStore(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	return loadFixtures(tb, catalogtest.SQLite(tb))
+	return loadFixtures(tb, sqlstoretest.OpenSQLite(tb))
 }
 
 // loadFixtures loads testdata/catalog and testdata/templates into st.

@@ -2,12 +2,12 @@ package scaffolder_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -30,7 +30,7 @@ func TestRunnerValuesAreData(t *testing.T) {
 		{"key", "Pays things\n  annotations:\n    backstage.io/managed-by-location: url:https://evil.example.com", "changes its YAML structure"},
 	}
 	for _, tt := range tests {
-		for dialect, open := range catalogtest.Stores() {
+		for dialect, open := range sqlstoretest.Stores() {
 			t.Run(tt.name+"/"+dialect, func(t *testing.T) {
 				runHostileValue(t, newRunnerEnvOn(t, loadFixtures(t, open(t))), tt.description, tt.want)
 			})

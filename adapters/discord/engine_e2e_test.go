@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -70,7 +71,7 @@ func (f *fakeBackstage) launched() []map[string]any {
 // from testdata, with templates launched on a fake Backstage.
 func engineHarness(t *testing.T) (*harness, *fakeBackstage) {
 	t.Helper()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata")
 	bs := newFakeBackstage(t)
 	logger := slog.New(slog.DiscardHandler)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"os"
@@ -21,7 +22,7 @@ import (
 // TestLinkPreviewThroughGatewayHandler pastes portal links in gateway
 // messages and checks the embeds posted in reply, with the real engine.
 func TestLinkPreviewThroughGatewayHandler(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata")
 	router := commands.New(commands.Params{Store: st, PortalURL: "https://portal.example.com", Logger: slog.New(slog.DiscardHandler)})
 	h := newHarness(t, func(p *discord.Params) { p.Engine = router; p.Previews = router })

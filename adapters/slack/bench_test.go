@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -78,7 +78,7 @@ func BenchmarkSlashOwner(b *testing.B) {
 		}
 		n = v
 	}
-	st := catalogtest.Postgres(b)
+	st := sqlstoretest.OpenPostgres(b)
 	loadStart := time.Now()
 	names := loadSynthetic(b, st, n)
 	b.Logf("catalog: %d entities in Postgres, loaded in %v", n, time.Since(loadStart).Round(time.Millisecond))

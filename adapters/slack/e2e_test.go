@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +36,7 @@ func engineEnv(t *testing.T, st *sqlstore.Store) *testEnv {
 // TestSlashOwnerFromSyncedCatalog runs a signed /portal owner through the
 // real engine on a synced catalog, in SQLite and Postgres.
 func TestSlashOwnerFromSyncedCatalog(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			st := open(t)
 			catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")

@@ -3,6 +3,7 @@ package slack
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -262,7 +263,7 @@ func TestTemplateLaunchThroughSlack(t *testing.T) {
 		}
 		t.Skipf("Backstage corpus not present: %v", err)
 	}
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "examples", filepath.Join(corpusDir, "packages/catalog-model/examples"))
 	catalogtest.LoadDir(t, st, "cra", tplDir)
 	bs := newFakeScaffolder(t)

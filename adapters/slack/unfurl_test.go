@@ -2,6 +2,7 @@ package slack
 
 import (
 	"encoding/json"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,7 @@ import (
 // SQLite store holding testdata/catalog.
 func previewEnv(t *testing.T) *testEnv {
 	t.Helper()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
 	fs := newFakeSlack(t)
 	router := commands.New(commands.Params{Store: st, PortalURL: "https://portal.example.com", Logger: slog.New(slog.DiscardHandler)})

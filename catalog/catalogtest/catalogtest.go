@@ -1,6 +1,7 @@
-// Package catalogtest holds the cases every catalog.Store must pass, and
-// helpers that open real stores and load descriptor files into them for
-// other packages' tests.
+// Package catalogtest holds the cases every catalog.Store must pass (Run
+// takes the store's constructor) and helpers that load descriptor files
+// into a store for other packages' tests. It knows no store implementation:
+// real stores for tests come from catalog/sqlstore/sqlstoretest.
 package catalogtest
 
 import (
@@ -13,33 +14,7 @@ import (
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
-
-// SQLite returns a migrated store on a fresh SQLite file in tb.TempDir(),
-// closed in tb.Cleanup.
-func SQLite(tb testing.TB) *sqlstore.Store {
-	tb.Helper()
-	return sqlstore.OpenTestSQLite(tb)
-}
-
-// Postgres returns a migrated store on a fresh schema of the test Postgres
-// database (env PORTALBOT_TEST_POSTGRES, default
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable), dropped in
-// tb.Cleanup. An unreachable server fails the test when env CI is set and
-// skips it loudly otherwise.
-func Postgres(tb testing.TB) *sqlstore.Store {
-	tb.Helper()
-	return sqlstore.OpenTestPostgres(tb)
-}
-
-// Stores returns the store constructors to run a test on, by dialect name.
-func Stores() map[string]func(testing.TB) *sqlstore.Store {
-	return map[string]func(testing.TB) *sqlstore.Store{
-		"sqlite":   SQLite,
-		"postgres": Postgres,
-	}
-}
 
 // LoadDir parses every *.yaml file under dir (recursively) with
 // catalog.Parse and applies them to st as one full SyncBatch of source.

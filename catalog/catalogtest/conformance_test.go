@@ -1,6 +1,7 @@
 package catalogtest_test
 
 import (
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -8,5 +9,5 @@ import (
 )
 
 func TestSQLiteConformance(t *testing.T) {
-	catalogtest.Run(t, func(tb testing.TB) catalog.Store { return catalogtest.SQLite(tb) })
+	catalogtest.Run(t, func(tb testing.TB) catalog.Store { return sqlstoretest.OpenSQLite(tb) })
 }

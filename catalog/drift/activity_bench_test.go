@@ -3,13 +3,13 @@ package drift_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/ingest"
 )
@@ -57,7 +57,7 @@ func (h syntheticHistory) Commits(ctx context.Context, src catalog.Source, since
 func BenchmarkActivity(b *testing.B) {
 	now := time.Now()
 	b.Run("rule", func(b *testing.B) {
-		st := catalogtest.SQLite(b)
+		st := sqlstoretest.OpenSQLite(b)
 		n := loadBenchCatalog(b, st, benchEntities)
 		ctx := context.Background()
 		opt := drift.LoadOptions{Since: now, Activity: drift.ActivityOptions{History: syntheticHistory{now: now}, Now: now}}

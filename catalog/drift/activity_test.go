@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -19,7 +20,6 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/ingest"
 )
@@ -341,7 +341,7 @@ func activityReport(t *testing.T, c *drift.Cache) []drift.Finding {
 func TestActivityOwnerMismatchPrecisionRecall(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
-			st := catalogtest.SQLite(t)
+			st := sqlstoretest.OpenSQLite(t)
 			g, cases, aliases := loadActivityCatalog(t, st, seed)
 			hr := ingest.NewHistoryReader(t.TempDir())
 			cache := drift.NewCache(st, nil).WithActivity(drift.ActivityOptions{History: hr, Aliases: aliases, Now: activityNow})

@@ -3,12 +3,12 @@ package drift_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
@@ -133,7 +133,7 @@ func loadBenchCatalog(tb testing.TB, st catalog.Store, n int) int {
 // target is a second per report.
 func BenchmarkReport(b *testing.B) {
 	for _, name := range []string{"sqlite", "postgres"} {
-		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": catalogtest.SQLite, "postgres": catalogtest.Postgres}[name]
+		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": sqlstoretest.OpenSQLite, "postgres": sqlstoretest.OpenPostgres}[name]
 		b.Run(name, func(b *testing.B) {
 			st := open(b)
 			start := time.Now()

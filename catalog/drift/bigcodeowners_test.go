@@ -3,6 +3,7 @@ package drift_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"regexp"
 	"slices"
 	"strconv"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
@@ -117,7 +117,7 @@ func TestReportLargeCodeOwners(t *testing.T) {
 		t.Fatalf("generated %d mismatches, want a test that can fail", len(want))
 	}
 	for _, name := range []string{"sqlite", "postgres"} {
-		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": catalogtest.SQLite, "postgres": catalogtest.Postgres}[name]
+		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": sqlstoretest.OpenSQLite, "postgres": sqlstoretest.OpenPostgres}[name]
 		t.Run(name, func(t *testing.T) {
 			st := open(t)
 			syncRepo(t, st, repo)
@@ -141,7 +141,7 @@ func first(s []string) []string { return s[:min(len(s), 4)] }
 func BenchmarkReportLargeCodeOwners(b *testing.B) {
 	repo, want := bigCodeOwnersRepo(b, 100_000)
 	for _, name := range []string{"sqlite", "postgres"} {
-		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": catalogtest.SQLite, "postgres": catalogtest.Postgres}[name]
+		open := map[string]func(testing.TB) *sqlstore.Store{"sqlite": sqlstoretest.OpenSQLite, "postgres": sqlstoretest.OpenPostgres}[name]
 		b.Run(name, func(b *testing.B) {
 			st := open(b)
 			start := time.Now()

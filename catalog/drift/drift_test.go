@@ -3,15 +3,14 @@ package drift_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 // row is the part of a finding the fixture's expectations pin.
@@ -55,7 +54,7 @@ func report(t *testing.T, st drift.Reader, since time.Time, f drift.Filter) []dr
 }
 
 func TestReportFindsInjectedDrift(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			st := open(t)
 			loadFixture(t, st, "c1", nil)
@@ -91,7 +90,7 @@ func TestReportFindsInjectedDrift(t *testing.T) {
 }
 
 func TestReportLocatesFiles(t *testing.T) {
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixture(t, st, "c1", nil)
 	got := report(t, st, time.Time{}, drift.Filter{Rules: []string{drift.RuleCodeOwnersMismatch}})
 	if len(got) == 0 {
@@ -123,7 +122,7 @@ func TestReportLocatesFiles(t *testing.T) {
 }
 
 func TestReportFilters(t *testing.T) {
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixture(t, st, "c1", nil)
 	tests := []struct {
 		name string
@@ -212,7 +211,7 @@ func TestFileURL(t *testing.T) {
 }
 
 func TestCacheReloadsOnSync(t *testing.T) {
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadFixture(t, st, "c1", nil)
 	ctx := context.Background()
 	c := drift.NewCache(st, fixtureMapping)

@@ -3,12 +3,12 @@ package drift_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/drift"
 )
 
@@ -43,7 +43,7 @@ func loadRootCauses(tb testing.TB, st catalog.Store) {
 }
 
 func TestIssuesOneLinePerRootCause(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	loadRootCauses(t, st)
 	fs := report(t, st, time.Time{}, drift.Filter{})
 	if len(fs) != 45 {

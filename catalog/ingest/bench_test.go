@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -63,7 +64,7 @@ func BenchmarkSync(b *testing.B) {
 	for _, db := range []struct {
 		name string
 		open func(testing.TB) *sqlstore.Store
-	}{{"sqlite", sqlstore.OpenTestSQLite}, {"postgres", sqlstore.OpenTestPostgres}} {
+	}{{"sqlite", sqlstoretest.OpenSQLite}, {"postgres", sqlstoretest.OpenPostgres}} {
 		b.Run(db.name, func(b *testing.B) {
 			dbb := b // stores shared by sub-benchmarks live as long as this one
 			for i, l := range layouts {

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ spec:
 		s := ingest.New(st, ingest.Options{Sources: sources, AlphaModel: true})
 		return mustSync(t, s, sources[0])
 	}
-	lite, pg := sqlstore.OpenTestSQLite(t), sqlstore.OpenTestPostgres(t)
+	lite, pg := sqlstoretest.OpenSQLite(t), sqlstoretest.OpenPostgres(t)
 	rl, rp := run(lite), run(pg)
 	if diff := cmp.Diff(dump(t, lite), dump(t, pg)); diff != "" {
 		t.Errorf("SQLite and Postgres differ (-sqlite +postgres):\n%s", diff)

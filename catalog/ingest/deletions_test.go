@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
@@ -14,8 +15,8 @@ import (
 // dialects runs f once with an opener of fresh SQLite stores and once with
 // one of fresh Postgres schemas, for tests that need two databases.
 func dialects(t *testing.T, f func(t *testing.T, open func(testing.TB) *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, sqlstore.OpenTestSQLite) })
-	t.Run("postgres", func(t *testing.T) { f(t, sqlstore.OpenTestPostgres) })
+	t.Run("sqlite", func(t *testing.T) { f(t, sqlstoretest.OpenSQLite) })
+	t.Run("postgres", func(t *testing.T) { f(t, sqlstoretest.OpenPostgres) })
 }
 
 // stateless hides the store's sync state, as a store written by a version

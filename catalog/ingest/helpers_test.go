@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"sort"
 	"strings"
 	"testing"
@@ -16,8 +17,8 @@ import (
 // stores runs f once on a fresh SQLite store and once on a fresh Postgres
 // schema.
 func stores(t *testing.T, f func(t *testing.T, st *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, sqlstore.OpenTestSQLite(t)) })
-	t.Run("postgres", func(t *testing.T) { f(t, sqlstore.OpenTestPostgres(t)) })
+	t.Run("sqlite", func(t *testing.T) { f(t, sqlstoretest.OpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { f(t, sqlstoretest.OpenPostgres(t)) })
 }
 
 // newRepo creates a bare repository in t.TempDir() with one commit.

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -251,7 +252,7 @@ func BenchmarkHostilePlaceholders(b *testing.B) {
 			b.ReportAllocs()
 			peak := 0.0
 			for b.Loop() {
-				st := sqlstore.OpenTestSQLite(b)
+				st := sqlstoretest.OpenSQLite(b)
 				s := ingest.New(st, ingest.Options{CacheDir: b.TempDir()})
 				resetPeakRSS()
 				res, err := s.Sync(context.Background(), ingest.Source{Name: "hostile", Repo: dir})

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"runtime"
 	"strings"
 	"testing"
@@ -72,9 +73,9 @@ spec:
 	for _, procs := range []int{1, 2, 4} {
 		runtime.GOMAXPROCS(procs)
 		for range 2 {
-			check(t, sqlstore.OpenTestSQLite(t))
+			check(t, sqlstoretest.OpenSQLite(t))
 		}
-		check(t, sqlstore.OpenTestPostgres(t))
+		check(t, sqlstoretest.OpenPostgres(t))
 	}
 }
 

@@ -2,12 +2,12 @@ package ingest_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"io/fs"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog/ingest"
-	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 // TestSourceFSReadsContent reads a synced commit's files through SourceFS
@@ -20,7 +20,7 @@ func TestSourceFSReadsContent(t *testing.T) {
 		"templates/svc/skeleton/catalog.yaml":  skeleton,
 		"templates/svc/skeleton/docs/index.md": "# Docs\n",
 	})
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	s := ingest.New(st, ingest.Options{CacheDir: t.TempDir()})
 	mustSync(t, s, ingest.Source{Name: "acme/catalog", Repo: repo})
 	e := entity(t, st, "component:default/a")

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
@@ -35,8 +36,8 @@ func TestStreamedSameAsBatch(t *testing.T) {
 		store catalog.Store
 		raw   *sqlstore.Store
 	}
-	stream := sqlstore.OpenTestSQLite(t)
-	batch := sqlstore.OpenTestSQLite(t)
+	stream := sqlstoretest.OpenSQLite(t)
+	batch := sqlstoretest.OpenSQLite(t)
 	targets := []target{{"stream", stream, stream}, {"batch", batchOnly{batch}, batch}}
 	if _, ok := targets[1].store.(catalog.SyncStreamer); ok {
 		t.Fatal("batchOnly still streams")

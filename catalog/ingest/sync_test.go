@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 	"time"
@@ -150,7 +151,7 @@ func TestGeneratedSameInBothStores(t *testing.T) {
 			}
 		}
 	}
-	lite, pg := sqlstore.OpenTestSQLite(t), sqlstore.OpenTestPostgres(t)
+	lite, pg := sqlstoretest.OpenSQLite(t), sqlstoretest.OpenPostgres(t)
 	sync(lite)
 	sync(pg)
 	counts, err := lite.Counts(context.Background())
@@ -176,7 +177,7 @@ func TestOneFileChangeIsIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	s := ingest.New(st, ingest.Options{CacheDir: t.TempDir()})
 	src := ingest.Source{Name: "synth", Repo: repos[0]}
 	full := mustSync(t, s, src)
@@ -210,7 +211,7 @@ func TestFileURLSourceUsesCache(t *testing.T) {
 		"groups.yaml":                      groups,
 		"services/alpha/catalog-info.yaml": service("alpha", "team-a"),
 	})
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	s := ingest.New(st, ingest.Options{CacheDir: t.TempDir()})
 	src := ingest.Source{Name: "remote", Repo: "file://" + repo, Branch: "main"}
 	if res := mustSync(t, s, src); res.Added != 4 {
@@ -255,7 +256,7 @@ spec:
 		"teams/escape/z/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: escape\nspec:\n  target: ../../../../etc/passwd\n",
 		"teams/remote/r/catalog-info.yaml": "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\nspec:\n  type: url\n  target: https://github.com/nobody/nothing/blob/main/catalog-info.yaml\n",
 	})
-	st := sqlstore.OpenTestSQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	res := mustSync(t, ingest.New(st, ingest.Options{}), ingest.Source{Name: "rules", Repo: repo})
 	for _, ref := range []string{"location:a", "group:team-a", "component:xray"} {
 		entity(t, st, ref)

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"os"
 	"strconv"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
@@ -154,7 +154,7 @@ func measure(b *testing.B, m *cpuMeter, fn func(i int)) {
 func BenchmarkApplySync(b *testing.B) {
 	ctx := context.Background()
 	for _, dialect := range []string{"sqlite", "postgres"} {
-		open := catalogtest.Stores()[dialect]
+		open := sqlstoretest.Stores()[dialect]
 		for _, n := range []int{10_000, 100_000} {
 			batch := synthBatch(b, n, "c1")
 			name := fmt.Sprintf("%s/%dk", dialect, n/1000)

@@ -4,18 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 // eachStore runs fn on a fresh store of each dialect.
 func eachStore(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, open(t))

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -62,7 +63,7 @@ func takeSnapshot(t *testing.T, st catalog.Store) snapshot {
 // TestDialectsAgree loads the same descriptor files, good and broken, into
 // SQLite and Postgres and compares everything the stores answer.
 func TestDialectsAgree(t *testing.T) {
-	lite, pg := catalogtest.SQLite(t), catalogtest.Postgres(t)
+	lite, pg := sqlstoretest.OpenSQLite(t), sqlstoretest.OpenPostgres(t)
 	for _, st := range []catalog.Store{lite, pg} {
 		catalogtest.LoadDir(t, st, "valid", "../testdata/valid")
 		catalogtest.LoadDir(t, st, "broken", "../testdata/broken")

@@ -2,12 +2,12 @@ package sqlstore_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 )
 
 // wrongKinds names, in each reference field, an entity of a kind the field
@@ -101,7 +101,7 @@ func TestRelationsToWrongKinds(t *testing.T) {
 		},
 		"user:bob": {"user:default/bob childOf group:default/team", "user:default/bob hasMember user:default/ada"},
 	}
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)

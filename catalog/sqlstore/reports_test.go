@@ -2,15 +2,15 @@ package sqlstore_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"testing"
 	"time"
 
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
 func TestReportRuns(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			st := open(t)
 			ctx := context.Background()

@@ -2,11 +2,11 @@ package sqlstore_test
 
 import (
 	"context"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 )
 
 // served builds an entity as a Backstage API serves it: uid, etag and
@@ -35,7 +35,7 @@ func relStrings(rels []catalog.Relation) []string {
 // derived inverses still reach a portal entity, and that Etags reports
 // what the portal source holds.
 func TestServedRelations(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			catalogtest.Run(t, func(tb testing.TB) catalog.Store { return open(tb) })
 		})

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"net/url"
 	"sync"
 	"testing"
@@ -20,7 +21,7 @@ func openReplica(t *testing.T, st *sqlstore.Store) *sqlstore.Store {
 	if err := st.DB().Get(&schema, "SELECT current_schema()"); err != nil {
 		t.Fatal(err)
 	}
-	u, err := url.Parse(sqlstore.TestPostgresDSN(t))
+	u, err := url.Parse(sqlstoretest.PostgresDSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func begin(ctx context.Context, st *sqlstore.Store, source string, files ...cata
 // phase at the same time: a sync no longer holds a database-wide lock from
 // BeginSync on, only for its writes.
 func TestSyncsOfSourcesOverlap(t *testing.T) {
-	st := sqlstore.OpenTestPostgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	other := openReplica(t, st)
 	ctx := context.Background()
 	for _, src := range []string{"a", "b"} {
@@ -117,7 +118,7 @@ func generationOf(t *testing.T, st *sqlstore.Store) int64 {
 // (serve and a `portalbot sync` run, say) still never overlap: the second
 // waits for the first and starts from what it wrote.
 func TestSyncsOfOneSourceSerialise(t *testing.T) {
-	st := sqlstore.OpenTestPostgres(t)
+	st := sqlstoretest.OpenPostgres(t)
 	other := openReplica(t, st)
 	ctx := context.Background()
 	sw1, err := begin(ctx, st, "a", parseFile(t, "a.yaml", comp("svc-a", "team-1"), false))

@@ -4,17 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 )
 
 // TestSyncState saves and reads a source's sync state on both dialects: a
 // state is kept only for the source's stored commit, so a replica that
 // saves late cannot replace the state of a sync committed after its own.
 func TestSyncState(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/ingest/portal"
 	"github.com/portalbot/portalbot/catalog/ingest/portal/portaltest"
 )
@@ -181,7 +181,7 @@ func BenchmarkPull(b *testing.B) {
 			b.ReportAllocs()
 			for range b.N {
 				b.StopTimer()
-				st := catalogtest.SQLite(b)
+				st := sqlstoretest.OpenSQLite(b)
 				sy := portal.New(st, portal.Options{Getenv: getenv, Limits: portal.Limits{PageSize: pageSize}})
 				b.StartTimer()
 				res, err := sy.Sync(context.Background(), src)
@@ -192,7 +192,7 @@ func BenchmarkPull(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("%d/noop-sqlite", n), func(b *testing.B) {
 			b.ReportAllocs()
-			st := catalogtest.SQLite(b)
+			st := sqlstoretest.OpenSQLite(b)
 			sy := portal.New(st, portal.Options{Getenv: getenv, Limits: portal.Limits{PageSize: pageSize}})
 			if _, err := sy.Sync(context.Background(), src); err != nil {
 				b.Fatal(err)

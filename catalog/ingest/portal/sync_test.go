@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"net/http"
 	"reflect"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
-	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/ingest/portal"
 	"github.com/portalbot/portalbot/catalog/ingest/portal/portaltest"
 )
@@ -106,7 +106,7 @@ func diffViews(t *testing.T, got, want map[string][]string) {
 // backend and requires the same entities and relations, with Backstage's
 // uid, etag, annotations and links, on both stores.
 func TestSyncRecorded(t *testing.T) {
-	for name, open := range catalogtest.Stores() {
+	for name, open := range sqlstoretest.Stores() {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			st := open(t)
@@ -199,7 +199,7 @@ func setRelations(e map[string]any, rels ...string) {
 // unregistered entity, the next sync fetches only those and follows both.
 func TestSyncIncremental(t *testing.T) {
 	ctx := context.Background()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	ents := portaltest.Recorded(t)
 	srv := portaltest.NewServer(t, token, ents)
 	sy := newSyncer(st, token)
@@ -315,7 +315,7 @@ func TestSyncFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := catalogtest.SQLite(t)
+			st := sqlstoretest.OpenSQLite(t)
 			ents := portaltest.Recorded(t)
 			srv := portaltest.NewServer(t, token, ents)
 			src := portal.Source{Name: "portal", URL: srv.URL}
@@ -360,7 +360,7 @@ func TestSyncFailures(t *testing.T) {
 // TestSyncRetries: a 503 and then an answer is a successful sync, after
 // one wait.
 func TestSyncRetries(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	srv := portaltest.NewServer(t, token, portaltest.Recorded(t))
 	srv.FailNext(byQuery, 503)
 	var waits []time.Duration
@@ -380,7 +380,7 @@ func TestSyncRetries(t *testing.T) {
 // and the portal's sync reports the conflict naming both.
 func TestSyncConflict(t *testing.T) {
 	ctx := context.Background()
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	git := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component", Metadata: catalog.Metadata{Name: "payments-api"},
 		Spec: map[string]any{"type": "service", "lifecycle": "production", "owner": "platform"}}
 	if _, err := st.ApplySync(ctx, catalog.SyncBatch{Source: catalog.Source{Name: "acme/services", Repo: "acme/services"}, Full: true,
@@ -483,7 +483,7 @@ func TestFakeMatchesRecorded(t *testing.T) {
 // entity holding a "nextCursor" key after it, makes that guess wrong, and
 // the sync must follow the decoded cursor instead.
 func TestSyncCursorGuess(t *testing.T) {
-	st := catalogtest.SQLite(t)
+	st := sqlstoretest.OpenSQLite(t)
 	srv := portaltest.NewServer(t, token, nil)
 	entity := func(name string) string {
 		return `{"apiVersion":"backstage.io/v1alpha1","kind":"Group","metadata":{"name":"` + name +

@@ -1,7 +1,7 @@
-// Package sqlstoretest has helpers for tests of stores on a real database
-// server: a TCP proxy that freezes the link to it, as a stopped server or a
-// black-holed network would, while the server keeps running for others.
 package sqlstoretest
+
+// The proxy freezes the link to a real database server, as a stopped server
+// or a black-holed network would, while the server keeps running for others.
 
 import (
 	"net"

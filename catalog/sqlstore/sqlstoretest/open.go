@@ -1,4 +1,9 @@
-package sqlstore
+// Package sqlstoretest opens real stores for tests: a migrated SQLite file
+// in the test's temporary directory, a fresh Postgres schema dropped at the
+// end, and a TCP proxy that can cut or freeze the connection to Postgres. It
+// is imported only by tests; production code never imports it (nor
+// "testing" through it).
+package sqlstoretest
 
 import (
 	"context"
@@ -11,17 +16,19 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/portalbot/portalbot/catalog/sqlstore"
 )
 
-// DefaultTestPostgres is the DSN Postgres tests use when the environment
+// DefaultPostgres is the DSN Postgres tests use when the environment
 // variable PORTALBOT_TEST_POSTGRES is empty.
-const DefaultTestPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+const DefaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
-// OpenTestSQLite opens a store on a fresh SQLite file in tb.TempDir(),
+// OpenSQLite opens a store on a fresh SQLite file in tb.TempDir(),
 // migrated, and closes it in tb.Cleanup.
-func OpenTestSQLite(tb testing.TB) *Store {
+func OpenSQLite(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	s, err := Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "catalog.db"))
+	s, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(tb.TempDir(), "catalog.db"))
 	if err != nil {
 		tb.Fatalf("open sqlite store: %v", err)
 	}
@@ -29,13 +36,13 @@ func OpenTestSQLite(tb testing.TB) *Store {
 	return s
 }
 
-// OpenTestPostgres opens a store on a fresh schema of the Postgres database
-// named by PORTALBOT_TEST_POSTGRES (DefaultTestPostgres when empty), migrated
+// OpenPostgres opens a store on a fresh schema of the Postgres database
+// named by PORTALBOT_TEST_POSTGRES (DefaultPostgres when empty), migrated
 // and dropped in tb.Cleanup. When the server does not answer, the test fails
 // if the environment variable CI is set and is skipped, loudly, otherwise.
-func OpenTestPostgres(tb testing.TB) *Store {
+func OpenPostgres(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	dsn := TestPostgresDSN(tb)
+	dsn := PostgresDSN(tb)
 	schema := "test_" + randomHex(tb, 8)
 	admin := sqlx.MustOpen("postgres", dsn)
 	tb.Cleanup(func() { admin.Close() })
@@ -54,7 +61,7 @@ func OpenTestPostgres(tb testing.TB) *Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	s, err := Open(context.Background(), u.String())
+	s, err := sqlstore.Open(context.Background(), u.String())
 	if err != nil {
 		tb.Fatalf("open postgres store: %v", err)
 	}
@@ -62,13 +69,13 @@ func OpenTestPostgres(tb testing.TB) *Store {
 	return s
 }
 
-// TestPostgresDSN returns the DSN of the test Postgres server after checking
+// PostgresDSN returns the DSN of the test Postgres server after checking
 // that it answers, failing (CI set) or skipping the test when it does not.
-func TestPostgresDSN(tb testing.TB) string {
+func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv("PORTALBOT_TEST_POSTGRES")
 	if dsn == "" {
-		dsn = DefaultTestPostgres
+		dsn = DefaultPostgres
 	}
 	db, err := sqlx.Open("postgres", dsn)
 	if err == nil {
@@ -82,9 +89,9 @@ func TestPostgresDSN(tb testing.TB) string {
 			"`docker run -d -p 5432:5432 -e POSTGRES_HOST_AUTH_METHOD=trust -e POSTGRES_DB=test postgres:16`, " +
 			"or point PORTALBOT_TEST_POSTGRES at a database you may create schemas in."
 		if os.Getenv("CI") != "" {
-			tb.Fatalf(msg, Redact(dsn), err)
+			tb.Fatalf(msg, sqlstore.Redact(dsn), err)
 		}
-		tb.Skipf("SKIPPING POSTGRES TEST: "+msg, Redact(dsn), err)
+		tb.Skipf("SKIPPING POSTGRES TEST: "+msg, sqlstore.Redact(dsn), err)
 	}
 	return dsn
 }
@@ -95,4 +102,12 @@ func randomHex(tb testing.TB, n int) string {
 		tb.Fatal(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// Stores returns the store constructors to run a test on, by dialect name.
+func Stores() map[string]func(testing.TB) *sqlstore.Store {
+	return map[string]func(testing.TB) *sqlstore.Store{
+		"sqlite":   OpenSQLite,
+		"postgres": OpenPostgres,
+	}
 }
