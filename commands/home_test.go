@@ -62,7 +62,7 @@ func TestHome(t *testing.T) {
 	if rep.Title != "Hello, Alice Moreau" {
 		t.Errorf("Home(alice).Title = %q, want Hello, Alice Moreau", rep.Title)
 	}
-	want := []string{"Your team Payments Team (group:payments)", "Ownership drift for your teams", "group:default/payments (1 finding)",
+	want := []string{"Your team Payments Team (group:payments)", "Ownership drift for your teams", "payments (group:default/payments): 1 issue, 1 finding",
 		"Templates you may launch", "Go service for Alice@Example.com"}
 	if got := sectionTitles(rep); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("Home(alice) sections = %q, want %q", got, want)
