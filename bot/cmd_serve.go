@@ -121,7 +121,7 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		logger.Info("shutting down", "grace", shutdownGrace)
+		logger.Info("shutting down", "grace_s", shutdownGrace.Seconds())
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(gctx), shutdownGrace)
 		defer cancel()
 		return srv.Shutdown(sctx)
@@ -217,7 +217,7 @@ func openWhenReachable(ctx context.Context, dbURL string, logger *slog.Logger) (
 			return nil, err
 		}
 		logger.WarnContext(ctx, "database unreachable; retrying", "db", redactDB(dbURL),
-			"attempt", attempt, "retry_in", wait, "err", err)
+			"attempt", attempt, "retry_in_s", wait.Seconds(), "err", err)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -321,7 +321,7 @@ func withRequestLog(next http.Handler, logger *slog.Logger) http.Handler {
 			return
 		}
 		logger.InfoContext(r.Context(), "http request", "request_id", id, "method", r.Method,
-			"path", r.URL.Path, "status", rw.status, "took", time.Since(start))
+			"path", r.URL.Path, "status", rw.status, "took_s", time.Since(start).Seconds())
 	})
 }
 

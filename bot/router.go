@@ -18,7 +18,7 @@ func newRouter(a *App) (*commands.Router, func()) {
 	p := commands.Params{
 		Store:     a.Store,
 		PortalURL: a.Config.PortalURL,
-		Logger:    a.Logger.With("component", "commands"),
+		Logger:    a.Logger, // commands scopes it with its component
 		Templates: svc,
 		Drift:     newDriftSource(a),
 		OnCall:    newOnCall(a),
@@ -34,7 +34,7 @@ func newRouter(a *App) (*commands.Router, func()) {
 
 // newTemplates builds the template service and its launcher.
 func newTemplates(a *App) (*scaffolder.Service, func()) {
-	logger := a.Logger.With("component", "scaffolder")
+	logger := a.Logger // scaffolder scopes it with its component
 	params := scaffolder.Params{
 		Store:     a.Store,
 		Audit:     a.Store,

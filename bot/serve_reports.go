@@ -66,7 +66,7 @@ func reportsParts(ctx context.Context, a *App) ([]Part, error) {
 		select {
 		case <-c.Stop().Done():
 		case <-time.After(reportGrace):
-			logger.Warn("report scheduler stop timed out", "grace", reportGrace)
+			logger.Warn("report scheduler stop timed out", "grace_s", reportGrace.Seconds())
 		}
 		return nil
 	}

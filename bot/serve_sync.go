@@ -418,7 +418,7 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 		select {
 		case <-c.Stop().Done():
 		case <-time.After(syncGrace):
-			logger.Warn("sync scheduler stop timed out", "grace", syncGrace)
+			logger.Warn("sync scheduler stop timed out", "grace_s", syncGrace.Seconds())
 		}
 		return nil
 	}

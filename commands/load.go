@@ -143,7 +143,7 @@ func (h *handlers) warmSnapshot(ctx context.Context, s *snapshot) {
 		h.logger.WarnContext(ctx, "cache warm-up stopped", "generation", s.gen, "entities", n, "err", err)
 		return
 	}
-	h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took", time.Since(start))
+	h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took_s", time.Since(start).Seconds())
 }
 
 // warm loads the warmKinds at generation gen into the cache, until the

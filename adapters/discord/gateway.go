@@ -125,7 +125,7 @@ func (a *Adapter) holdGateway(ctx context.Context, lost <-chan struct{}) error {
 			break
 		}
 		a.apiError("gateway_open")
-		a.logger.WarnContext(ctx, "discord gateway open failed", "err", scrub(err), "retry_in", backoff)
+		a.logger.WarnContext(ctx, "discord gateway open failed", "err", scrub(err), "retry_in_s", backoff.Seconds())
 		a.onConnection(ConnRetrying, scrub(err), backoff)
 		select {
 		case <-ctx.Done():

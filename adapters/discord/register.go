@@ -154,7 +154,7 @@ func (a *Adapter) RunRegister(ctx context.Context) error {
 		if !retryable(err) {
 			return err
 		}
-		a.logger.WarnContext(ctx, "discord command registration failed; retrying", "err", err, "attempt", attempt, "retry_in", backoff)
+		a.logger.WarnContext(ctx, "discord command registration failed; retrying", "err", err, "attempt", attempt, "retry_in_s", backoff.Seconds())
 		select {
 		case <-ctx.Done():
 			return nil

@@ -43,7 +43,7 @@ func (a *Adapter) connectionEvent(ctx context.Context, ev socketmode.Event) bool
 			}
 			attempt, retryIn = ce.Attempt, ce.Backoff
 		}
-		a.logger.WarnContext(ctx, "slack socket mode connection failed", "err", err, "attempt", attempt, "retry_in", retryIn)
+		a.logger.WarnContext(ctx, "slack socket mode connection failed", "err", err, "attempt", attempt, "retry_in_s", retryIn.Seconds())
 		a.onConnection(ConnRetrying, err, retryIn)
 	case socketmode.EventTypeInvalidAuth:
 		err := errors.New("slack refused the app-level token (SLACK_APP_TOKEN)")

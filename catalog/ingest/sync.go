@@ -287,7 +287,7 @@ func (s *Syncer) finish(ctx context.Context, res Result, start time.Time) (Resul
 	}
 	res.Duration = time.Since(start)
 	s.logger.InfoContext(ctx, "sync finished", "source", res.Source, "commit", res.Commit, "noop", res.NoOp, "full", res.Full,
-		"files", res.Files, "added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors), "took", res.Duration)
+		"files", res.Files, "added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors), "took_s", res.Duration.Seconds())
 	for _, w := range res.Warnings {
 		s.logger.WarnContext(ctx, "sync warning", "source", res.Source, "file", w.Path, "err", w.Message)
 	}

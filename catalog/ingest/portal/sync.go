@@ -211,7 +211,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (ingest.Result, error) {
 	res.Duration = time.Since(start)
 	s.logger.InfoContext(ctx, "sync finished", "source", name, "url", shown, "noop", res.NoOp, "fetched", res.Files,
 		"added", res.Added, "updated", res.Updated, "removed", res.Removed, "errors", len(res.Errors),
-		"fetch_took", fetchTook, "took", res.Duration)
+		"fetch_took_s", fetchTook.Seconds(), "took_s", res.Duration.Seconds())
 	return res, nil
 }
 
