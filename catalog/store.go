@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -70,31 +71,9 @@ type ProcessingError struct {
 // String formats the error as path:line: message.
 func (p ProcessingError) String() string {
 	if p.Line > 0 {
-		return p.Path + ":" + itoa(p.Line) + ": " + p.Message
+		return p.Path + ":" + strconv.Itoa(p.Line) + ": " + p.Message
 	}
 	return p.Path + ": " + p.Message
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // OwnershipChange records one change of an entity's spec.owner.
