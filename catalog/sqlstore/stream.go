@@ -291,6 +291,9 @@ func (st *stream) Commit(ctx context.Context, src catalog.Source, full bool) (ca
 	if st.w.bumped {
 		st.s.countsChanged(st.w.gen, st.w.kinds)
 	}
+	// The sync's connection goes back to the pool first: ANALYZE takes
+	// one, and with a pool of one it would wait for this one forever.
+	st.Rollback()
 	st.s.analyzeIfBig(ctx, st.res)
 	return st.res, nil
 }

@@ -98,6 +98,8 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	if w.bumped {
 		s.countsChanged(w.gen, w.kinds)
 	}
+	// As in stream.Commit: the connection goes back before ANALYZE.
+	conn.Close()
 	s.analyzeIfBig(ctx, res)
 	return res, nil
 }
@@ -444,7 +446,11 @@ const analyzeAfter = 10000
 // changed at least analyzeAfter entities. It runs after the commit, so a
 // failure only costs speed: it is logged by nobody and returned to no one.
 func (s *Store) analyzeIfBig(ctx context.Context, res catalog.SyncResult) {
-	if s.dialect != migrations.Postgres || res.Added+res.Updated+res.Removed < analyzeAfter {
+	after := analyzeAfter
+	if s.analyzeAfter > 0 {
+		after = s.analyzeAfter
+	}
+	if s.dialect != migrations.Postgres || res.Added+res.Updated+res.Removed < after {
 		return
 	}
 	// Statistics are an optimisation; the sync itself has succeeded.
