@@ -104,8 +104,12 @@ type entityRow struct {
 }
 
 // encodeEntity builds the row for e read from source. spec.definition, when
-// a string, is moved out of the document into definitions.
-func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
+// a string, is moved out of the document into definitions. doc, when not
+// nil, is e's Document as stamped (catalog.FileResult.Documents): it is
+// stored as is when e has no definition to move out, which saves encoding
+// the entity a second time. It lacks the uid and etag, which reads take
+// from their columns (storedEntity.decode).
+func encodeEntity(e *catalog.Entity, source string, doc []byte) (entityRow, error) {
 	c := *e
 	c.Relations = nil
 	if c.Metadata.Etag == "" || c.Metadata.UID == "" {
@@ -141,7 +145,12 @@ func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
 		}
 		row.tags = string(b)
 	}
-	if def, ok := c.Spec["definition"].(string); ok {
+	def, hasDef := c.Spec["definition"].(string)
+	if doc != nil && !hasDef && e.Metadata.Etag != "" {
+		row.doc = string(doc)
+		return row, nil
+	}
+	if hasDef {
 		sum := sha256.Sum256([]byte(def))
 		row.defHash, row.definition = hex.EncodeToString(sum[:]), def
 		spec := make(map[string]any, len(c.Spec)-1)
@@ -152,11 +161,11 @@ func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
 		}
 		c.Spec = spec
 	}
-	doc, err := json.Marshal(&c)
+	enc, err := json.Marshal(&c)
 	if err != nil {
 		return entityRow{}, err
 	}
-	row.doc = string(doc)
+	row.doc = string(enc)
 	return row, nil
 }
 

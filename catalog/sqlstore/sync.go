@@ -107,6 +107,7 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 // candidate is an entity of a good file that this sync may write.
 type candidate struct {
 	e                *catalog.Entity
+	doc              []byte // e's stamped Document when the file gave it, or nil
 	ref, path, owner string
 	line             int
 	update           bool
@@ -196,7 +197,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				}
 				e = &c
 			}
-			c := candidate{e: e, ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			c := candidate{e: e, doc: f.Documents[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
 			// An entity stored under another file of the batch is that
 			// file's while it still defines it, whatever the batch's order
 			// (as BeginSync's writer decides it): decided after the others.
@@ -377,7 +378,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			defs    [][]any
 		)
 		for _, c := range chunk {
-			row, err := encodeEntity(c.e, src)
+			row, err := encodeEntity(c.e, src, c.doc)
 			if err != nil {
 				return fmt.Errorf("encode %s: %w", c.ref, err)
 			}
