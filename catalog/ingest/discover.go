@@ -255,7 +255,7 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		}
 	} else {
 		res := catalog.ParseFile(bytes.NewReader(data), it.path)
-		p.ents, p.errs, p.fatal, p.failed = res.Entities, res.Errors, res.Fatal, res.Failed
+		p.ents, p.errs, p.fatal, p.failed, p.docs = res.Entities, res.Errors, res.Fatal, res.Failed, res.Documents
 	}
 	d.rejectAlphaOnly(&p)
 	key := it.key()
@@ -264,17 +264,23 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		p.errs[i].Source = d.own.name
 	}
 	commit := it.t.snap.commit.Hash.String()
-	p.docs = make(map[*catalog.Entity][]byte, len(p.ents))
+	if p.docs == nil {
+		p.docs = make(map[*catalog.Entity][]byte, len(p.ents))
+	}
 	for _, e := range p.ents {
 		e.Origin = catalog.Origin{Source: d.own.name, Path: key, Line: e.Origin.Line, Commit: commit}
-		// Stamping (a JSON encoding and a hash per entity) runs here, on
-		// the parse workers in parallel, rather than in the store's write
-		// transaction, and the store writes the document stamped rather
-		// than encode the entity again (issue 19). An entity it fails on
-		// is left unstamped for the store, which stamps it again and
-		// records the error. Relations are not derived here: the store
-		// derives what it writes, and a batch of 100,000 entities holding
-		// theirs would cost ~100 MB.
+		// Stamping (a JSON encoding and a hash per entity) runs on the
+		// parse workers in parallel, in ParseFile, rather than in the
+		// store's write transaction, and the store writes the document
+		// stamped rather than encode the entity again (issue 19): the
+		// origin set here is not part of the document. Entities from
+		// resolved placeholders are stamped here. An entity stamping
+		// fails on is left unstamped for the store, which stamps it again
+		// and records the error. Relations are not derived here: the
+		// store derives what it writes.
+		if _, ok := p.docs[e]; ok && e.Metadata.Etag != "" {
+			continue
+		}
 		doc, err := e.StampDocument()
 		if err != nil {
 			e.Metadata.Etag, e.Metadata.UID = "", ""
