@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -218,8 +217,13 @@ func (r relationRow) relation() catalog.Relation {
 // from the row (see Relations), so it is never stored on its own.
 func forwardRelations(rels []catalog.Relation, self string) [][]any {
 	out := make([][]any, 0, len(rels))
-	for _, rel := range rels {
-		if rel.Source.String() != self {
+	// Each source's text is needed once per other relation below.
+	srcs := make([]string, len(rels))
+	for i, r := range rels {
+		srcs[i] = r.Source.String()
+	}
+	for i, rel := range rels {
+		if srcs[i] != self {
 			continue
 		}
 		dst := rel.TargetRef
@@ -228,10 +232,17 @@ func forwardRelations(rels []catalog.Relation, self string) [][]any {
 		}
 		dst = strings.ToLower(dst)
 		inv := catalog.Inverse(rel.Type)
-		if inv != "" && !slices.ContainsFunc(rels, func(r catalog.Relation) bool {
-			return r.Type == inv && r.Source.String() == dst && r.Target.String() == self
-		}) {
-			inv = ""
+		if inv != "" {
+			found := false
+			for j, r := range rels {
+				if r.Type == inv && srcs[j] == dst && r.Target.String() == self {
+					found = true
+					break
+				}
+			}
+			if !found {
+				inv = ""
+			}
 		}
 		out = append(out, []any{self, rel.Type, dst, inv})
 	}
