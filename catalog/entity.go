@@ -150,14 +150,22 @@ func (e *Entity) Document() ([]byte, error) {
 // Stamp sets the entity's uid (derived from its ref, so it is stable across
 // syncs and replicas) and etag (a hash of its document).
 func (e *Entity) Stamp() error {
+	_, err := e.StampDocument()
+	return err
+}
+
+// StampDocument is Stamp that also returns the document it hashed, which
+// a store may write as the entity's stored document rather than encode
+// the entity again (FileResult.Documents).
+func (e *Entity) StampDocument() ([]byte, error) {
 	doc, err := e.Document()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sum := sha256.Sum256(doc)
 	e.Metadata.Etag = hex.EncodeToString(sum[:12])
 	u := sha256.Sum256([]byte("portalbot-uid:" + e.Ref().String()))
 	h := hex.EncodeToString(u[:16])
 	e.Metadata.UID = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
-	return nil
+	return doc, nil
 }

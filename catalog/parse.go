@@ -45,6 +45,9 @@ type ParseResult struct {
 	// metadata.name) but have problems, so a caller can keep the entity's
 	// last good version, as Backstage does when processing fails.
 	Failed []Ref
+	// Documents are the Entities' documents as stamped (FileResult.Documents),
+	// so that a sync encodes each entity once.
+	Documents map[*Entity][]byte
 }
 
 // Parse reads the YAML descriptor documents in r, which names path in its
@@ -119,7 +122,8 @@ func ParseFile(r io.Reader, path string) ParseResult {
 		}
 		if e != nil {
 			e.Origin = Origin{Path: path, Line: root.Line}
-			if err := e.Stamp(); err != nil {
+			doc, err := e.StampDocument()
+			if err != nil {
 				problems = append(problems, located{line: root.Line, msg: "encode: " + err.Error()})
 			}
 			key := e.Ref().String()
@@ -129,6 +133,10 @@ func ParseFile(r io.Reader, path string) ParseResult {
 			if len(problems) == 0 {
 				seen[key] = root.Line
 				res.Entities = append(res.Entities, e)
+				if res.Documents == nil {
+					res.Documents = map[*Entity][]byte{}
+				}
+				res.Documents[e] = doc
 			}
 		}
 		for _, p := range problems {

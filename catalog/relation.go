@@ -56,12 +56,13 @@ func DeriveRelations(e *Entity) []Relation {
 	var out []Relation
 	seen := make(map[string]bool)
 	add := func(typ string, src, dst Ref) {
-		key := typ + " " + src.String() + " " + dst.String()
+		d := dst.String()
+		key := typ + " " + src.String() + " " + d
 		if seen[key] {
 			return
 		}
 		seen[key] = true
-		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: dst.String()})
+		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: d})
 	}
 	for _, rf := range ks.refsFor(e.Spec) {
 		for _, s := range refValues(e.Spec, rf) {

@@ -100,6 +100,11 @@ type FileResult struct {
 	Warnings []ProcessingError
 	// Removed marks a file that no longer exists (partial syncs only).
 	Removed bool
+	// Documents, optional, holds entities' Document encodings as
+	// StampDocument returned them, so that the store writes them without
+	// encoding the entities again (issue 19). An entity changed after it
+	// was stamped must not be in it; one absent is encoded by the store.
+	Documents map[*Entity][]byte
 }
 
 // SyncBatch is everything one sync of one source writes.

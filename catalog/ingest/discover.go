@@ -57,6 +57,8 @@ type parsed struct {
 	fatal bool
 	// failed are the refs of documents that failed on their own.
 	failed []catalog.Ref
+	// docs are the entities' stamped documents (catalog.FileResult.Documents).
+	docs map[*catalog.Entity][]byte
 }
 
 // discovery walks a source from its root descriptor through Location
@@ -77,6 +79,9 @@ type discovery struct {
 	// first error stops discovery (sinkErr).
 	sink    func(context.Context, catalog.FileResult) error
 	sinkErr error
+	// flushSink, when set, waits until sink has written every file it
+	// took (it may write behind discovery) and returns its error.
+	flushSink func() error
 	// handled counts the files handled.
 	handled int
 	// stored are the source's stored Location entities by file, read
@@ -130,6 +135,11 @@ func (d *discovery) run(ctx context.Context, root string) ([]catalog.FileResult,
 	d.enqueue(item{t: d.own, path: root, typ: rootType, explicit: true})
 	if err := d.parseAll(ctx, d.handle); err != nil {
 		return nil, err
+	}
+	if d.flushSink != nil {
+		if err := d.flushSink(); err != nil {
+			return nil, err
+		}
 	}
 	return d.files, nil
 }
@@ -245,7 +255,7 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		}
 	} else {
 		res := catalog.ParseFile(bytes.NewReader(data), it.path)
-		p.ents, p.errs, p.fatal, p.failed = res.Entities, res.Errors, res.Fatal, res.Failed
+		p.ents, p.errs, p.fatal, p.failed, p.docs = res.Entities, res.Errors, res.Fatal, res.Failed, res.Documents
 	}
 	d.rejectAlphaOnly(&p)
 	key := it.key()
@@ -254,17 +264,29 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		p.errs[i].Source = d.own.name
 	}
 	commit := it.t.snap.commit.Hash.String()
+	if p.docs == nil {
+		p.docs = make(map[*catalog.Entity][]byte, len(p.ents))
+	}
 	for _, e := range p.ents {
 		e.Origin = catalog.Origin{Source: d.own.name, Path: key, Line: e.Origin.Line, Commit: commit}
-		// Stamping (a JSON encoding and a hash per entity) runs here, on
-		// the parse workers in parallel, rather than in the store's write
-		// transaction. An entity it fails on is left unstamped for the
-		// store, which stamps it again and records the error. Relations
-		// are not derived here: the store derives what it writes, and a
-		// batch of 100,000 entities holding theirs would cost ~100 MB.
-		if e.Stamp() != nil {
-			e.Metadata.Etag, e.Metadata.UID = "", ""
+		// Stamping (a JSON encoding and a hash per entity) runs on the
+		// parse workers in parallel, in ParseFile, rather than in the
+		// store's write transaction, and the store writes the document
+		// stamped rather than encode the entity again (issue 19): the
+		// origin set here is not part of the document. Entities from
+		// resolved placeholders are stamped here. An entity stamping
+		// fails on is left unstamped for the store, which stamps it again
+		// and records the error. Relations are not derived here: the
+		// store derives what it writes.
+		if _, ok := p.docs[e]; ok && e.Metadata.Etag != "" {
+			continue
 		}
+		doc, err := e.StampDocument()
+		if err != nil {
+			e.Metadata.Etag, e.Metadata.UID = "", ""
+			continue
+		}
+		p.docs[e] = doc
 	}
 	return p
 }
@@ -272,7 +294,7 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 // handle records a parsed file and follows its Location entities.
 func (d *discovery) handle(ctx context.Context, p parsed) {
 	key := p.it.key()
-	fr := &catalog.FileResult{Path: key, Errors: p.errs}
+	fr := &catalog.FileResult{Path: key, Errors: p.errs, Documents: p.docs}
 	st := fileState{Type: p.it.typ, Explicit: p.it.explicit, Deps: p.deps}
 	if p.it.t.foreign {
 		st.Source, st.Path = p.it.t.name, p.it.path

@@ -196,13 +196,29 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 				return fail(err)
 			}
 			defer sw.Rollback()
-			d.sink = sw.Add
+			// The writer runs beside discovery; the pipe is waited for
+			// before sw is committed or rolled back (and so before the
+			// deferred Rollback, registered first).
+			pp := startPipe(ctx, sw.Add)
+			waited := false
+			wait := func() error {
+				if waited {
+					return nil
+				}
+				waited = true
+				return pp.wait()
+			}
+			defer wait()
+			d.sink = pp.add
+			d.flushSink = wait
 			streamed = true
 		}
 		files, err := d.run(ctx, src.root())
 		if err != nil {
 			d.close()
 			if sw != nil {
+				// Its error, if any, is err or follows from it.
+				_ = d.flushSink()
 				// Before fail records the error: on SQLite the open write
 				// transaction would block it.
 				sw.Rollback()
@@ -400,7 +416,7 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	}
 	var ferr error
 	err = d.parseAll(ctx, func(ctx context.Context, p parsed) {
-		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs}
+		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs, Documents: p.docs}
 		d.settle(ctx, p, &fr, p.failed)
 		st := next.Files[fr.Path]
 		st.Deps = p.deps

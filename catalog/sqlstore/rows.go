@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -104,8 +103,12 @@ type entityRow struct {
 }
 
 // encodeEntity builds the row for e read from source. spec.definition, when
-// a string, is moved out of the document into definitions.
-func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
+// a string, is moved out of the document into definitions. doc, when not
+// nil, is e's Document as stamped (catalog.FileResult.Documents): it is
+// stored as is when e has no definition to move out, which saves encoding
+// the entity a second time. It lacks the uid and etag, which reads take
+// from their columns (storedEntity.decode).
+func encodeEntity(e *catalog.Entity, source string, doc []byte) (entityRow, error) {
 	c := *e
 	c.Relations = nil
 	if c.Metadata.Etag == "" || c.Metadata.UID == "" {
@@ -141,7 +144,12 @@ func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
 		}
 		row.tags = string(b)
 	}
-	if def, ok := c.Spec["definition"].(string); ok {
+	def, hasDef := c.Spec["definition"].(string)
+	if doc != nil && !hasDef && e.Metadata.Etag != "" {
+		row.doc = string(doc)
+		return row, nil
+	}
+	if hasDef {
 		sum := sha256.Sum256([]byte(def))
 		row.defHash, row.definition = hex.EncodeToString(sum[:]), def
 		spec := make(map[string]any, len(c.Spec)-1)
@@ -152,11 +160,11 @@ func encodeEntity(e *catalog.Entity, source string) (entityRow, error) {
 		}
 		c.Spec = spec
 	}
-	doc, err := json.Marshal(&c)
+	enc, err := json.Marshal(&c)
 	if err != nil {
 		return entityRow{}, err
 	}
-	row.doc = string(doc)
+	row.doc = string(enc)
 	return row, nil
 }
 
@@ -209,8 +217,13 @@ func (r relationRow) relation() catalog.Relation {
 // from the row (see Relations), so it is never stored on its own.
 func forwardRelations(rels []catalog.Relation, self string) [][]any {
 	out := make([][]any, 0, len(rels))
-	for _, rel := range rels {
-		if rel.Source.String() != self {
+	// Each source's text is needed once per other relation below.
+	srcs := make([]string, len(rels))
+	for i, r := range rels {
+		srcs[i] = r.Source.String()
+	}
+	for i, rel := range rels {
+		if srcs[i] != self {
 			continue
 		}
 		dst := rel.TargetRef
@@ -219,10 +232,17 @@ func forwardRelations(rels []catalog.Relation, self string) [][]any {
 		}
 		dst = strings.ToLower(dst)
 		inv := catalog.Inverse(rel.Type)
-		if inv != "" && !slices.ContainsFunc(rels, func(r catalog.Relation) bool {
-			return r.Type == inv && r.Source.String() == dst && r.Target.String() == self
-		}) {
-			inv = ""
+		if inv != "" {
+			found := false
+			for j, r := range rels {
+				if r.Type == inv && srcs[j] == dst && r.Target.String() == self {
+					found = true
+					break
+				}
+			}
+			if !found {
+				inv = ""
+			}
 		}
 		out = append(out, []any{self, rel.Type, dst, inv})
 	}

@@ -40,6 +40,10 @@ type Store struct {
 	countsMu  sync.Mutex
 	counts    map[string]int // Counts at generation countsGen; nil until first counted; guarded by countsMu
 	countsGen int64          // guarded by countsMu
+
+	// analyzeAfter overrides the package's analyzeAfter when positive
+	// (tests).
+	analyzeAfter int
 }
 
 // sqliteParams are the connection settings of every SQLite connection: WAL

@@ -150,7 +150,7 @@ func (st *stream) Add(ctx context.Context, f catalog.FileResult) error {
 			}
 			e = &c
 		}
-		c := candidate{e: e, ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+		c := candidate{e: e, doc: f.Documents[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
 		if holder, ok := st.claimed[c.ref]; ok {
 			st.fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
 			continue
@@ -291,6 +291,9 @@ func (st *stream) Commit(ctx context.Context, src catalog.Source, full bool) (ca
 	if st.w.bumped {
 		st.s.countsChanged(st.w.gen, st.w.kinds)
 	}
+	// The sync's connection goes back to the pool first: ANALYZE takes
+	// one, and with a pool of one it would wait for this one forever.
+	st.Rollback()
 	st.s.analyzeIfBig(ctx, st.res)
 	return st.res, nil
 }

@@ -98,6 +98,8 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 	if w.bumped {
 		s.countsChanged(w.gen, w.kinds)
 	}
+	// As in stream.Commit: the connection goes back before ANALYZE.
+	conn.Close()
 	s.analyzeIfBig(ctx, res)
 	return res, nil
 }
@@ -105,6 +107,7 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 // candidate is an entity of a good file that this sync may write.
 type candidate struct {
 	e                *catalog.Entity
+	doc              []byte // e's stamped Document when the file gave it, or nil
 	ref, path, owner string
 	line             int
 	update           bool
@@ -194,7 +197,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				}
 				e = &c
 			}
-			c := candidate{e: e, ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			c := candidate{e: e, doc: f.Documents[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
 			// An entity stored under another file of the batch is that
 			// file's while it still defines it, whatever the batch's order
 			// (as BeginSync's writer decides it): decided after the others.
@@ -375,7 +378,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			defs    [][]any
 		)
 		for _, c := range chunk {
-			row, err := encodeEntity(c.e, src)
+			row, err := encodeEntity(c.e, src, c.doc)
 			if err != nil {
 				return fmt.Errorf("encode %s: %w", c.ref, err)
 			}
@@ -444,7 +447,11 @@ const analyzeAfter = 10000
 // changed at least analyzeAfter entities. It runs after the commit, so a
 // failure only costs speed: it is logged by nobody and returned to no one.
 func (s *Store) analyzeIfBig(ctx context.Context, res catalog.SyncResult) {
-	if s.dialect != migrations.Postgres || res.Added+res.Updated+res.Removed < analyzeAfter {
+	after := analyzeAfter
+	if s.analyzeAfter > 0 {
+		after = s.analyzeAfter
+	}
+	if s.dialect != migrations.Postgres || res.Added+res.Updated+res.Removed < after {
 		return
 	}
 	// Statistics are an optimisation; the sync itself has succeeded.

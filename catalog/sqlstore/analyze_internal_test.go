@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/portalbot/portalbot/catalog"
+)
+
+// TestCommitReleasesConnBeforeAnalyze syncs enough entities to trigger
+// analyzeIfBig through a pool of one connection. The sync's own connection
+// must be back in the pool by then: before, Commit held it through the
+// ANALYZE, which waited for a connection until the context ended (the
+// ingest benchmark, which pins the pool to one connection, hung there).
+func TestCommitReleasesConnBeforeAnalyze(t *testing.T) {
+	s := OpenTestPostgres(t)
+	s.analyzeAfter = 3
+	s.db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ents []*catalog.Entity
+	for i := range 3 {
+		e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component",
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("svc-%d", i)},
+			Spec:     map[string]any{"type": "service", "owner": "team", "lifecycle": "production"}}
+		e.Origin.Line = i + 1
+		ents = append(ents, e)
+	}
+	sw, err := s.BeginSync(ctx, catalog.Source{Name: "src", Commit: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sw.Rollback()
+	if err := sw.Add(ctx, catalog.FileResult{Path: "catalog-info.yaml", Entities: ents}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sw.Commit(ctx, catalog.Source{Name: "src", Commit: "c1"}, true)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Commit: %v", err)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("Commit returned only when its context ended: %v", ctx.Err())
+		}
+	case <-ctx.Done():
+		t.Fatal("Commit did not return within 10 s with a one-connection pool")
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, "SELECT count(*) FROM entities"); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 {
+		t.Errorf("entities after Commit = %d, want 3", n)
+	}
+}

@@ -1,0 +1,52 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+)
+
+// TestStampedDocumentsStoreTheSame loads the same files into two stores of
+// each dialect, one given the entities' stamped documents
+// (FileResult.Documents, which a sync passes so that the store encodes
+// nothing again) and one left to encode them itself: every answer, and so
+// `portalbot export`, must be the same.
+func TestStampedDocumentsStoreTheSame(t *testing.T) {
+	for _, open := range []func(testing.TB) *sqlstore.Store{catalogtest.SQLite, catalogtest.Postgres} {
+		encoded, given := open(t), open(t)
+		withDocs := 0
+		for _, dir := range []string{"../testdata/valid", "../testdata/broken"} {
+			catalogtest.LoadDir(t, encoded, dir, dir)
+			files := catalogtest.ReadDir(t, dir, nil)
+			for i := range files {
+				f := &files[i]
+				f.Documents = map[*catalog.Entity][]byte{}
+				for _, e := range f.Entities {
+					doc, err := e.StampDocument()
+					if err != nil {
+						t.Fatalf("StampDocument(%s): %v", e.Ref(), err)
+					}
+					f.Documents[e] = doc
+					withDocs++
+				}
+			}
+			if _, err := given.ApplySync(context.Background(), catalog.SyncBatch{
+				Source: catalog.Source{Name: dir, Repo: dir, Commit: "loaddir"}, Full: true, Files: files,
+			}); err != nil {
+				t.Fatalf("ApplySync(%s) with documents: %v", dir, err)
+			}
+		}
+		a, b := takeSnapshot(t, encoded), takeSnapshot(t, given)
+		if withDocs == 0 || len(a.Entities) == 0 {
+			t.Fatalf("fixtures gave %d documents, %d entities; want some", withDocs, len(a.Entities))
+		}
+		if diff := cmp.Diff(a, b); diff != "" {
+			t.Errorf("stores disagree (-encoded +given documents):\n%s", diff)
+		}
+	}
+}
