@@ -9,6 +9,7 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 )
 
 // TestStampedDocumentsStoreTheSame loads the same files into two stores of
@@ -17,7 +18,7 @@ import (
 // nothing again) and one left to encode them itself: every answer, and so
 // `portalbot export`, must be the same.
 func TestStampedDocumentsStoreTheSame(t *testing.T) {
-	for _, open := range []func(testing.TB) *sqlstore.Store{catalogtest.SQLite, catalogtest.Postgres} {
+	for _, open := range []func(testing.TB) *sqlstore.Store{sqlstoretest.OpenSQLite, sqlstoretest.OpenPostgres} {
 		encoded, given := open(t), open(t)
 		withDocs := 0
 		for _, dir := range []string{"../testdata/valid", "../testdata/broken"} {

@@ -1,4 +1,4 @@
-package sqlstore
+package sqlstore_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 )
 
 // TestCommitReleasesConnBeforeAnalyze syncs enough entities to trigger
@@ -15,9 +17,9 @@ import (
 // ANALYZE, which waited for a connection until the context ended (the
 // ingest benchmark, which pins the pool to one connection, hung there).
 func TestCommitReleasesConnBeforeAnalyze(t *testing.T) {
-	s := OpenTestPostgres(t)
-	s.analyzeAfter = 3
-	s.db.SetMaxOpenConns(1)
+	s := sqlstoretest.OpenPostgres(t)
+	sqlstore.SetAnalyzeAfter(s, 3)
+	s.DB().SetMaxOpenConns(1)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var ents []*catalog.Entity
@@ -53,7 +55,7 @@ func TestCommitReleasesConnBeforeAnalyze(t *testing.T) {
 		t.Fatal("Commit did not return within 10 s with a one-connection pool")
 	}
 	var n int
-	if err := s.db.GetContext(ctx, &n, "SELECT count(*) FROM entities"); err != nil {
+	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM entities"); err != nil {
 		t.Fatal(err)
 	}
 	if n != 3 {
