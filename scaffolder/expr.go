@@ -438,7 +438,11 @@ func (p *parser) concat() (any, error) {
 		if op == "+" && aok && bok && !vs && !ws {
 			v = a + b
 		} else {
-			v = toString(v) + toString(w)
+			l, r := toString(v), toString(w)
+			if len(l)+len(r) > maxRenderedBytes {
+				return nil, fmt.Errorf("value larger than %d bytes", maxRenderedBytes)
+			}
+			v = l + r
 		}
 	}
 	return v, nil
@@ -482,6 +486,9 @@ func (p *parser) filtered() (any, error) {
 		}
 		if v, err = applyFilter(name.text, v, args); err != nil {
 			return nil, err
+		}
+		if s, ok := v.(string); ok && len(s) > maxRenderedBytes {
+			return nil, fmt.Errorf("%s: value larger than %d bytes", name.text, maxRenderedBytes)
 		}
 	}
 	return v, nil
@@ -735,7 +742,13 @@ func applyFilter(name string, v any, args []any) (any, error) {
 	case "trim":
 		return strings.TrimSpace(toString(v)), nil
 	case "replace":
-		return strings.ReplaceAll(toString(v), toString(arg(0)), toString(arg(1))), nil
+		// Checked before building: "x | replace('', x)" would otherwise
+		// allocate len(x) squared bytes before any size check ran.
+		s, old, new := toString(v), toString(arg(0)), toString(arg(1))
+		if n := strings.Count(s, old); len(new) > len(old) && n > 0 && (len(new)-len(old)) > (maxRenderedBytes-len(s))/n {
+			return nil, fmt.Errorf("replace: value larger than %d bytes", maxRenderedBytes)
+		}
+		return strings.ReplaceAll(s, old, new), nil
 	case "join":
 		sep := ","
 		if len(args) > 0 {

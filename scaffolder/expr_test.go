@@ -1,6 +1,7 @@
 package scaffolder_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -184,6 +185,25 @@ func TestEvalShortCircuit(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("Eval(%q) = %#v, want %#v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestEvalBoundsValueSize checks that no expression builds a value past
+// the render limit, whatever the size of the values it starts from.
+func TestEvalBoundsValueSize(t *testing.T) {
+	big := strings.Repeat("a", 600<<10)
+	scope := scaffolder.Scope{"parameters": map[string]any{"big": big, "k": strings.Repeat("a", 2000)}}
+	for _, in := range []string{
+		"parameters.big ~ parameters.big",
+		"parameters.big + parameters.big",
+		"parameters.k | replace('a', parameters.k)",
+		"parameters.k | replace('', parameters.k)",
+		"[parameters.big, parameters.big] | join('')",
+	} {
+		v, err := scaffolder.Eval(in, scope)
+		if err == nil || !strings.Contains(err.Error(), "larger than") {
+			t.Errorf("Eval(%q) = %d bytes, %v, want a size error", in, len(fmt.Sprint(v)), err)
 		}
 	}
 }
