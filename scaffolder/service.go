@@ -137,6 +137,8 @@ func (s *Service) List(ctx context.Context, req *commands.Request, query string)
 			continue
 		}
 		sec := commands.Section{Title: t.Title, Text: abbrevN(strings.TrimSpace(e.Metadata.Description), 280)}
+		// The title is what people read, the name what they type.
+		sec.Fields = append(sec.Fields, commands.Field{Name: "To launch, type", Value: "create " + t.Ref.Display()})
 		if o, ok := e.Owner(); ok {
 			sec.Fields = append(sec.Fields, commands.Field{Name: "Owner", Value: o.Display(), URL: entityURL(s.portal, o.String())})
 		}
@@ -188,17 +190,15 @@ func (s *Service) template(ctx context.Context, name string) (*Template, error) 
 	if err != nil {
 		return nil, err
 	}
-	var close []string
+	names := make([]string, 0, len(ents))
 	for _, e := range ents {
 		if strings.EqualFold(e.Metadata.Name, name) || strings.EqualFold(e.Metadata.Title, name) {
 			return FromEntity(e)
 		}
-		if strings.Contains(strings.ToLower(e.Metadata.Name), strings.ToLower(name)) {
-			close = append(close, e.Metadata.Name)
-		}
+		names = append(names, e.Metadata.Name)
 	}
-	if len(close) > 0 && len(close) <= 5 {
-		return nil, commands.Userf("No template %q; did you mean %s?", abbrevN(name, 60), strings.Join(close, ", "))
+	if near := commands.Nearest(name, names, 3); len(near) > 0 {
+		return nil, commands.Userf("No template %q; did you mean %s?", abbrevN(name, 60), strings.Join(near, ", "))
 	}
 	return nil, commands.Userf("No template %q. Try templates to list them.", abbrevN(name, 60))
 }

@@ -41,8 +41,8 @@ func TestListAndOpen(t *testing.T) {
 	if len(sec.Buttons) != 1 || sec.Buttons[0].Action != commands.ActionTemplateLaunch || sec.Buttons[0].Value != "template:default/new-service" {
 		t.Errorf("templates go: buttons = %+v, want Launch template:default/new-service", sec.Buttons)
 	}
-	if got := sec.Fields; len(got) != 2 || got[0].Value != "team-a" || got[1].Value != "go, recommended" {
-		t.Errorf("templates go: fields = %+v, want owner team-a and tags", got)
+	if got := sec.Fields; len(got) != 3 || got[0].Value != "create new-service" || got[1].Value != "team-a" || got[2].Value != "go, recommended" {
+		t.Errorf("templates go: fields = %+v, want the command to type, owner team-a and tags", got)
 	}
 
 	// The Launch button and "create <name>" open the same first step.
@@ -79,9 +79,11 @@ func TestListAndOpen(t *testing.T) {
 		}
 	}
 
-	rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create new-serv"})
-	if rep.Form != nil || !strings.Contains(rep.Text, "did you mean new-service") {
-		t.Errorf("create new-serv = %q, want a did-you-mean", rep.Text)
+	for _, typed := range []string{"new-serv", "new-servce", "nwe-service", "New-Servise"} {
+		rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create " + typed})
+		if rep.Form != nil || !strings.Contains(rep.Text, "did you mean new-service?") {
+			t.Errorf("create %s = %q, want a did-you-mean naming new-service", typed, rep.Text)
+		}
 	}
 }
 
