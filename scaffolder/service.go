@@ -214,6 +214,14 @@ func (s *Service) Open(ctx context.Context, req *commands.Request, name string) 
 	} else if !ok {
 		return commands.Reply{}, commands.Userf("You are not allowed to launch %s.", t.Title)
 	}
+	if pf, ok := s.launcher.(Preflighter); ok {
+		var se *SetupError
+		if err := pf.Preflight(t); errors.As(err, &se) {
+			return commands.Reply{}, commands.Userf("%s", se.Msg)
+		} else if err != nil {
+			return commands.Reply{}, err
+		}
+	}
 	st := formState{Template: t.Ref.String(), Values: map[string]any{}}
 	step := -1
 	if len(t.Params) > 0 {
