@@ -541,8 +541,14 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 			}
 			return commands.Reply{}, commands.Userf("The scaffolder refused the values: %s", strings.TrimPrefix(inv.Error(), "invalid values: "))
 		}
-		s.logger.WarnContext(ctx, "template launch failed", "template", t.Ref.String(), "user", u.String(), "err", err)
-		return commands.Reply{}, commands.Userf("Could not launch %s: %v", t.Title, err)
+		var se *SetupError
+		if errors.As(err, &se) {
+			return commands.Reply{}, commands.Userf("%s", se.Msg)
+		}
+		// The raw error can name hosts, paths and status bodies: it goes
+		// to the log, and the user gets the key to find it there.
+		s.logger.WarnContext(ctx, "template launch failed", "template", t.Ref.String(), "user", u.String(), "launch_key", run.Key, "err", err)
+		return commands.Reply{}, commands.Userf("Could not launch %s: the scaffolder did not accept the run. The error is in the bot's log; try again later or ask an admin.", t.Title)
 	}
 	if err := s.audit.FinishLaunch(ctx, run.Key, taskID, StatusStarted, ""); err != nil {
 		s.logger.ErrorContext(ctx, "record launch task", "template", t.Ref.String(), "task_id", taskID, "err", err)
@@ -613,7 +619,8 @@ func (s *Service) follow(ctx context.Context, f Follower, followup func(context.
 		status, detail := res.Status, res.Error
 		if err != nil {
 			status, detail = StatusFailed, "follow: "+err.Error()
-			post(commands.Reply{Text: fmt.Sprintf("Lost track of %s (task %s): %v", t.Title, taskID, err)})
+			s.logger.WarnContext(fctx, "follow template run", "task_id", taskID, "err", err)
+			post(commands.Reply{Text: fmt.Sprintf("Lost track of %s (task %s); it may still be running. The error is in the bot's log.", t.Title, taskID)})
 		} else {
 			r := commands.Reply{Title: t.Title + ": " + res.Status, InChannel: true, Links: links(s.portal, res.Links)}
 			switch res.Status {

@@ -321,3 +321,34 @@ func TestPermissions(t *testing.T) {
 		t.Errorf("Open(escape) as anyone: %v", err)
 	}
 }
+
+// TestLaunchErrorIsNotShown checks that a launcher's raw error (here a
+// refused connection naming the Backstage host) reaches the log, not the
+// chat user.
+func TestLaunchErrorIsNotShown(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	svc := scaffolder.New(scaffolder.Params{
+		Store: st, Audit: st, PortalURL: testPortal, Logger: logger,
+		Launcher: scaffolder.NewBackstage("http://127.0.0.1:1", "test-token", nil, logger),
+	})
+	t.Cleanup(svc.Close)
+	r := commands.New(commands.Params{Store: st, PortalURL: testPortal, Logger: slog.New(slog.DiscardHandler), Templates: svc})
+	open := r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create new-service"})
+	if open.Form == nil {
+		t.Fatalf("create new-service = %+v, want a form", open)
+	}
+	s2 := r.Serve(ctx, submitReq("alice", "", open.Form.State, "k1", step1(), nil))
+	if s2.Form == nil {
+		t.Fatalf("step 1 = %+v, want step 2", s2)
+	}
+	done := r.Serve(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), nil))
+	if !strings.Contains(done.Text, "Could not launch New Go service") || strings.Contains(done.Text, "127.0.0.1") || strings.Contains(done.Text, "refused") {
+		t.Errorf("launch against a closed port = %q, want a short message without the raw error", done.Text)
+	}
+	if !strings.Contains(logs.String(), "127.0.0.1:1") {
+		t.Errorf("log = %q, want the raw error logged", logs.String())
+	}
+}
