@@ -286,7 +286,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 	}
 	if f.Conditional {
 		in.Required = false
-		in.Hint = strings.TrimSpace(in.Hint + " (only needed for some answers)")
+		in.Hint = addHint(in.Hint, "Needed only for some answers.")
 	}
 	switch {
 	case f.UIField == fieldRepoURL:
@@ -298,7 +298,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 			in.Kind = commands.InputMultiSelect
 			if len(entityOpts) > maxStaticOptions {
 				in.Kind, in.Options = commands.InputMultiline, nil
-				in.Hint = strings.TrimSpace(in.Hint + " Entity refs, one per line.")
+				in.Hint = addHint(in.Hint, "One entity reference per line, such as group:default/my-team.")
 			}
 		case len(entityOpts) > maxStaticOptions:
 			in.Kind, in.Options, in.Source = commands.InputExternalSelect, nil, source
@@ -307,11 +307,11 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		}
 		if len(entityOpts) == 0 {
 			in.Kind = commands.InputText
-			in.Hint = strings.TrimSpace(in.Hint + " Entity ref, e.g. group:default/my-team.")
+			in.Hint = addHint(in.Hint, "An entity reference, such as group:default/my-team.")
 		}
 		return []commands.Input{in}
 	case !f.known():
-		in.Hint = strings.TrimSpace(in.Hint + fmt.Sprintf(" (The portal shows a %s here; type the value.)", f.UIField))
+		in.Hint = addHint(in.Hint, fmt.Sprintf("The portal shows a %s here; type the value.", f.UIField))
 	}
 	switch f.Type {
 	case "boolean":
@@ -330,7 +330,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		} else {
 			in.Kind = commands.InputMultiline
 			if items, _ := f.Schema["items"].(map[string]any); items["type"] == "object" || items["properties"] != nil {
-				in.Hint = strings.TrimSpace(in.Hint + " A YAML or JSON list.")
+				in.Hint = addHint(in.Hint, "A YAML or JSON list.")
 				in.Default = nil
 				if d := f.Schema["default"]; d != nil {
 					if b, err := json.Marshal(d); err == nil {
@@ -338,7 +338,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 					}
 				}
 			} else {
-				in.Hint = strings.TrimSpace(in.Hint + " One per line.")
+				in.Hint = addHint(in.Hint, "One per line.")
 				in.Default = []string{strings.Join(in.Default, "\n")}
 				if in.Default[0] == "" {
 					in.Default = nil
@@ -348,7 +348,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		return []commands.Input{in}
 	case "object":
 		in.Kind = commands.InputMultiline
-		in.Hint = strings.TrimSpace(in.Hint + " A YAML or JSON object.")
+		in.Hint = addHint(in.Hint, "A YAML or JSON object.")
 		in.Default = nil
 		return []commands.Input{in}
 	}
@@ -356,7 +356,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		if len(f.Options) <= maxStaticOptions {
 			in.Kind, in.Options = commands.InputSelect, f.Options
 		} else {
-			in.Hint = strings.TrimSpace(in.Hint + " One of: " + optionValues(f.Options, 20) + ".")
+			in.Hint = addHint(in.Hint, "One of: "+optionValues(f.Options, 20)+".")
 		}
 	} else if f.Type == "string" || f.Type == "" {
 		if f.Widget == "textarea" {
@@ -373,11 +373,11 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 			in.Placeholder = "https://…"
 		}
 		if f.UIField == fieldEntityName {
-			in.Hint = strings.TrimSpace(in.Hint + " Letters, digits and - _ . (up to 63).")
+			in.Hint = addHint(in.Hint, "Use letters, digits, hyphens, underscores and dots, up to 63 characters.")
 		}
 		if f.UIField == fieldEntityTags {
 			in.Kind = commands.InputMultiline
-			in.Hint = strings.TrimSpace(in.Hint + " One tag per line.")
+			in.Hint = addHint(in.Hint, "One tag per line.")
 		}
 	}
 	if f.UIField == fieldEntityTags && f.Type == "" {
