@@ -106,7 +106,8 @@ func TestRunnerCreatesRepositoryAndRegisters(t *testing.T) {
 	if s2.Form == nil {
 		t.Fatalf("step 1 = %+v, want step 2", s2)
 	}
-	done := r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	rev := r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	done := r.Serve(ctx, launchReq(t, rev, "alice", "alice@example.com", "k3", rec))
 	if !strings.HasPrefix(done.Text, "Launched New Go service (task run-") {
 		t.Fatalf("step 2 = %+v, want a launch", done)
 	}
@@ -205,7 +206,11 @@ func TestRunnerRefusesPathEscapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := newRecorder()
-			rep, err := e.svc.Submit(ctx, submitReq("u", "", open.Form.State, "k", map[string][]string{"dir": {tt.dir}, "skeleton": {tt.skeleton}}, rec))
+			rev, err := e.svc.Submit(ctx, submitReq("u", "", open.Form.State, "k", map[string][]string{"dir": {tt.dir}, "skeleton": {tt.skeleton}}, rec))
+			if err != nil {
+				t.Fatalf("Submit: %v (%+v)", err, rev)
+			}
+			rep, err := e.svc.Submit(ctx, launchReq(t, rev, "u", "", "k2", rec))
 			if err != nil {
 				t.Fatalf("Submit: %v (%+v)", err, rep)
 			}

@@ -187,15 +187,41 @@ func TestLaunchOnBackstage(t *testing.T) {
 		t.Fatalf("Submit(step 1) = %+v, %v", s2, err)
 	}
 
-	// A repository the scaffolder refuses comes back next to the field.
-	taken, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:taken", step2("taken"), rec))
-	if err != nil || taken.FieldErrors["repoUrl.repo"] != "repository already exists" {
-		t.Fatalf("Submit(taken repo) = %+v, %v; want the scaffolder's error on repoUrl.repo", taken, err)
+	// A repository the scaffolder refuses is named in the answer to the
+	// review (whose form has no repository input to attach it to).
+	takenReview, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:taken", step2("taken"), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Submit(ctx, launchReq(t, takenReview, "alice", "alice@example.com", "R:taken", rec))
+	var ue *commands.UserError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "repository already exists") {
+		t.Fatalf("launch(taken repo) error = %v; want the scaffolder's message", err)
 	}
 
-	rep, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:ok", step2("my-svc"), rec))
+	// The review shows the values as the template receives them, secrets
+	// by name only; Edit reopens the first step with them.
+	review, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:ok", step2("my-svc"), rec))
 	if err != nil {
 		t.Fatalf("Submit(step 2): %v", err)
+	}
+	intro := review.Form.Intro
+	for _, want := range []string{"• repoUrl: git.example.com?owner=acme&repo=my-svc", "• replicas: 3", `• features: ["metrics","grpc"]`, "• deployToken: (secret, not shown)", "• dbPassword: (secret, not shown)"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("review intro lacks %q:\n%s", want, intro)
+		}
+	}
+	if strings.Contains(intro, "s3cret") || strings.Contains(intro, "hunter2") {
+		t.Errorf("review intro shows a secret:\n%s", intro)
+	}
+	edit, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", review.Form.State, "R:edit", map[string][]string{"edit": {"true"}}, rec))
+	if err != nil || edit.Form == nil || edit.Form.Step != 1 || !reflect.DeepEqual(input(t, edit.Form, "name").Default, []string{"my-svc"}) {
+		t.Fatalf("review with edit = %+v, %v; want step 1 with the name filled in", edit.Form, err)
+	}
+
+	rep, err := svc.Submit(ctx, launchReq(t, review, "alice", "alice@example.com", "R:ok", rec))
+	if err != nil {
+		t.Fatalf("launch: %v", err)
 	}
 	if !strings.Contains(rep.Text, "task-1") || len(rep.Links) != 1 || rep.Links[0].URL != testPortal+"/create/tasks/task-1" {
 		t.Errorf("Submit(step 2) = %+v, want the task and its link", rep)
@@ -222,8 +248,13 @@ func TestLaunchOnBackstage(t *testing.T) {
 
 	// The same submission again (a retry), and the same values under a new
 	// key (a double click on a re-opened form), launch nothing.
-	for _, key := range []string{"V2:ok", "V3:other"} {
-		again, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, key, step2("my-svc"), nil))
+	review2, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V3:other", step2("my-svc"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*commands.Request{launchReq(t, review, "alice", "alice@example.com", "R:ok", nil), launchReq(t, review2, "alice", "alice@example.com", "R:other", nil)} {
+		key := req.Action.Form.Key
+		again, err := svc.Submit(ctx, req)
 		if err != nil || !strings.Contains(again.Text, "already") {
 			t.Errorf("Submit(again, key %s) = %+v, %v; want a duplicate notice", key, again, err)
 		}
@@ -344,7 +375,8 @@ func TestLaunchErrorIsNotShown(t *testing.T) {
 	if s2.Form == nil {
 		t.Fatalf("step 1 = %+v, want step 2", s2)
 	}
-	done := r.Serve(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), nil))
+	rev := r.Serve(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), nil))
+	done := r.Serve(ctx, launchReq(t, rev, "alice", "", "k3", nil))
 	if !strings.Contains(done.Text, "Could not launch New Go service") || strings.Contains(done.Text, "127.0.0.1") || strings.Contains(done.Text, "refused") {
 		t.Errorf("launch against a closed port = %q, want a short message without the raw error", done.Text)
 	}

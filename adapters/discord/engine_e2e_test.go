@@ -201,7 +201,19 @@ func TestTemplateLaunchThroughDiscordModals(t *testing.T) {
 		t.Fatalf("step 2 modal = %+v, want the repository's host, owner and name", step2)
 	}
 	last := modalSubmit(t, resp.Data.CustomID, byLabel(t, step2, map[string]string{"Repository: host": "github.com", "Repository: owner": "acme", "Repository: repository": "my-service"})...)
+	// The review comes as a message whose button opens it: a modal cannot
+	// answer a modal. Its one input, left empty, launches.
 	resp = h.interact(t, last)
+	if resp.Data == nil || len(resp.Data.Embeds) != 1 || !strings.Contains(resp.Data.Embeds[0].Description, "• repoUrl: github.com?owner=acme") {
+		t.Fatalf("answer to step 2 = %+v, want the review listing the values", resp.Data)
+	}
+	resp = h.interact(t, click(t, button(t, resp)))
+	review := modalInputs(t, resp)
+	if len(review) != 1 || review[0].Label != "Change something first" {
+		t.Fatalf("review modal = %+v, want one Change something first input", review)
+	}
+	launch := modalSubmit(t, resp.Data.CustomID, "")
+	resp = h.interact(t, launch)
 	if resp.Data == nil || !strings.Contains(resp.Data.Content, "Launched Go service (task task-1)") {
 		t.Fatalf("launch answer = %+v, want the task", resp.Data)
 	}
@@ -217,7 +229,7 @@ func TestTemplateLaunchThroughDiscordModals(t *testing.T) {
 	}
 
 	// Discord retries the same modal submission: nothing more is launched.
-	resp = h.interact(t, last)
+	resp = h.interact(t, launch)
 	if resp.Data == nil || !strings.Contains(resp.Data.Content, "already") {
 		t.Errorf("repeated submission answer = %+v, want a note that it was launched", resp.Data)
 	}

@@ -208,6 +208,11 @@ func filled(t *testing.T, v slackgo.View, id, hash string, values map[string]str
 			}
 		case *slackgo.NumberInputBlockElement:
 			act = slackgo.BlockAction{ActionID: el.ActionID, Type: "number_input", Value: val}
+		case *slackgo.CheckboxGroupsBlockElement:
+			act = slackgo.BlockAction{ActionID: el.ActionID, Type: "checkboxes", SelectedOptions: []slackgo.OptionBlockObject{}}
+			if val == "true" {
+				act.SelectedOptions = append(act.SelectedOptions, *el.Options[0])
+			}
 		default:
 			t.Fatalf("block %s: element %T not handled by the test", ib.BlockID, ib.Element)
 		}
@@ -321,9 +326,19 @@ func TestTemplateLaunchThroughSlack(t *testing.T) {
 	if meta := decodeMeta(step2.PrivateMetadata); meta.Channel != "C1" || meta.Thread != thread {
 		t.Errorf("step 2 metadata = %+v, want the same conversation", meta)
 	}
-	final := filled(t, step2, "V1", "1700000004.c", map[string]string{"repoUrl.host": "github.com", "repoUrl.owner": "acme", "repoUrl.repo": "web-app"})
+	vr = e.submitView(filled(t, step2, "V1", "1700000004.c", map[string]string{"repoUrl.host": "github.com", "repoUrl.owner": "acme", "repoUrl.repo": "web-app"}))
+	if vr.ResponseAction != slackgo.RAUpdate || vr.View == nil {
+		t.Fatalf("step 2 answer = %+v, want response_action update with the review", vr)
+	}
+	// The review lists the values as the template receives them; launching
+	// it closes the modal.
+	review := asView(t, vr.View)
+	if blocks, _ := json.Marshal(review.Blocks); !strings.Contains(string(blocks), "• repoUrl: github.com?owner=acme") {
+		t.Errorf("review view lacks the repoUrl value:\n%s", blocks)
+	}
+	final := filled(t, review, "V1", "1700000005.d", map[string]string{})
 	if vr := e.submitView(final); vr.ResponseAction != slackgo.RAClear {
-		t.Fatalf("step 2 answer = %+v, want response_action clear", vr)
+		t.Fatalf("review answer = %+v, want response_action clear", vr)
 	}
 
 	// The run's progress (ephemeral) and result (in the thread, for all).
