@@ -10,9 +10,12 @@ import (
 
 // Following a launched run in the background and posting its progress.
 
-// follow reports the run's progress through followup in the background,
-// bounded by the follow timeout and Close, and records the result.
-func (s *Service) follow(ctx context.Context, f Follower, followup func(context.Context, commands.Reply) error, t *Template, key, taskID string) {
+// follow reports the run's progress in the background, bounded by the
+// follow timeout and Close, and records the result. Finished steps update
+// one message through progress when the transport can edit one (Slack
+// allows a response_url only 5 posts, PLATFORM.md), else each is posted
+// through followup; the result is always a followup of its own.
+func (s *Service) follow(ctx context.Context, f Follower, followup, progress func(context.Context, commands.Reply) error, t *Template, key, taskID string) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 	stopCancel := context.AfterFunc(s.stop, cancel)
 	post := func(r commands.Reply) {
@@ -22,6 +25,19 @@ func (s *Service) follow(ctx context.Context, f Follower, followup func(context.
 		if err := followup(fctx, r); err != nil {
 			s.logger.WarnContext(fctx, "post template progress", "task_id", taskID, "err", err)
 		}
+	}
+	var steps []string // finished steps so far; only Follow's goroutine touches it
+	report := func(e Event) {
+		line := fmt.Sprintf("%s %s", stepName(t, e.StepID), e.Status)
+		if progress != nil {
+			steps = append(steps, line)
+			err := progress(fctx, commands.Reply{Title: t.Title + " (task " + taskID + ")", Text: strings.Join(steps, "\n")})
+			if err == nil {
+				return
+			}
+			s.logger.WarnContext(fctx, "update template progress", "task_id", taskID, "err", err)
+		}
+		post(commands.Reply{Text: fmt.Sprintf("%s: %s", t.Title, line)})
 	}
 	s.wg.Add(1)
 	go func() {
@@ -34,7 +50,7 @@ func (s *Service) follow(ctx context.Context, f Follower, followup func(context.
 			}
 			switch e.Status {
 			case "completed", "failed", "skipped":
-				post(commands.Reply{Text: fmt.Sprintf("%s: %s %s", t.Title, stepName(t, e.StepID), e.Status)})
+				report(e)
 			}
 		})
 		status, detail := res.Status, res.Error

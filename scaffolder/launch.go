@@ -112,7 +112,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 	}
 	if f, ok := s.launcher.(Follower); ok {
 		rep.Text += " I'll post its progress here."
-		s.follow(ctx, f, req.Followup, t, run.Key, taskID)
+		s.follow(ctx, f, req.Followup, req.Progress, t, run.Key, taskID)
 	}
 	return rep, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog/sqlstore"
@@ -382,5 +383,51 @@ func TestLaunchErrorIsNotShown(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "127.0.0.1:1") {
 		t.Errorf("log = %q, want the raw error logged", logs.String())
+	}
+}
+
+// TestProgressUpdatesOneMessage checks that finished steps go to the
+// request's one progress message when the transport can edit it, and not
+// as a follow-up each.
+func TestProgressUpdatesOneMessage(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	fake := newFakeBackstage(t)
+	svc := newBackstageService(t, st, fake, nil)
+	open, err := svc.Open(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U-alice"}, "new-service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	s2, err := svc.Submit(ctx, submitReq("alice", "", open.Form.State, "k1", step1(), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := svc.Submit(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var updates []commands.Reply
+	req := launchReq(t, rev, "alice", "", "k3", rec)
+	req.Progress = func(_ context.Context, r commands.Reply) error {
+		mu.Lock()
+		defer mu.Unlock()
+		updates = append(updates, r)
+		return nil
+	}
+	if _, err := svc.Submit(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if final := rec.wait(t); final.Title != "New Go service: completed" {
+		t.Errorf("final follow-up = %+v, want completed", final)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(updates) != 1 || updates[0].Title != "New Go service (task task-1)" || updates[0].Text != "Render skeleton completed" {
+		t.Errorf("progress updates = %+v, want one naming the finished step", updates)
+	}
+	if all := rec.all(); len(all) != 1 {
+		t.Errorf("follow-ups = %+v, want only the result", all)
 	}
 }

@@ -112,6 +112,7 @@ func (a *Adapter) modalSubmit(ctx context.Context, i *discordgo.Interaction, res
 func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, req *commands.Request, respond respondFunc, formKey string) {
 	start := a.now()
 	req.Followup = a.followup(i, start)
+	req.Progress = a.progress(i, start)
 	done := make(chan commands.Reply, 1)
 	go func() { done <- a.engine.Serve(ctx, req) }()
 	timer := time.NewTimer(a.deferAfter)
