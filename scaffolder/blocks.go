@@ -374,7 +374,7 @@ func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
 					if err != nil {
 						return err
 					}
-					if !Truthy(c) {
+					if !truthy(c) {
 						continue
 					}
 				}

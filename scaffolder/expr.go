@@ -238,7 +238,7 @@ func (p *parser) ternary() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		ok := Truthy(cond)
+		ok := truthy(cond)
 		var alt any
 		if p.isWord("else") {
 			p.next()
@@ -259,7 +259,7 @@ func (p *parser) ternary() (any, error) {
 		return v, err
 	case p.isOp("?"):
 		p.next()
-		ok := Truthy(v)
+		ok := truthy(v)
 		a, err := p.lazy(ok, p.ternary)
 		if err != nil {
 			return nil, err
@@ -325,7 +325,7 @@ func (p *parser) or() (any, error) {
 	}
 	for p.isWord("or") || p.isOp("||") {
 		p.next()
-		taken := !Truthy(v)
+		taken := !truthy(v)
 		w, err := p.lazy(taken, p.and)
 		if err != nil {
 			return nil, err
@@ -344,7 +344,7 @@ func (p *parser) and() (any, error) {
 	}
 	for p.isWord("and") || p.isOp("&&") {
 		p.next()
-		taken := Truthy(v)
+		taken := truthy(v)
 		w, err := p.lazy(taken, p.not)
 		if err != nil {
 			return nil, err
@@ -364,7 +364,7 @@ func (p *parser) not() (any, error) {
 		}
 		defer func() { p.depth-- }()
 		v, err := p.not()
-		return !Truthy(v), err
+		return !truthy(v), err
 	}
 	return p.compare()
 }
@@ -599,9 +599,9 @@ func member(v any, key string) any {
 	return nil
 }
 
-// Truthy reports whether v counts as true in a condition, as in
+// truthy reports whether v counts as true in a condition, as in
 // JavaScript: false, nil, 0, "" and NaN are false.
-func Truthy(v any) bool {
+func truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -722,7 +722,7 @@ func applyFilter(name string, v any, args []any) (any, error) {
 	case "pick":
 		return member(v, toString(arg(0))), nil
 	case "default", "d":
-		if v == nil || (len(args) > 1 && Truthy(args[1]) && !Truthy(v)) {
+		if v == nil || (len(args) > 1 && truthy(args[1]) && !truthy(v)) {
 			return arg(0), nil
 		}
 		return v, nil

@@ -62,9 +62,9 @@ type Field struct {
 	Conditional bool
 }
 
-// StepFields flattens one form step into fields, ordered by ui:order when
+// stepFields flattens one form step into fields, ordered by ui:order when
 // given, then required fields in their listed order, then by name.
-func StepFields(schema map[string]any) []Field {
+func stepFields(schema map[string]any) []Field {
 	var out []Field
 	collect(&out, nil, "", schema, false, 0)
 	return out
@@ -247,8 +247,8 @@ func staticOptions(s map[string]any) []commands.Option {
 	return opts
 }
 
-// IsEntityPicker reports whether the field's options come from the catalog.
-func (f *Field) IsEntityPicker() bool {
+// isEntityPicker reports whether the field's options come from the catalog.
+func (f *Field) isEntityPicker() bool {
 	switch f.UIField {
 	case fieldOwner, fieldEntity, fieldMultiEntity, fieldOwnedEntity, fieldMyGroups:
 		return true
@@ -262,7 +262,7 @@ func (f *Field) known() bool {
 	case "", fieldEntityName, fieldRepoURL, fieldSecret, fieldEntityTags:
 		return true
 	}
-	return f.IsEntityPicker()
+	return f.isEntityPicker()
 }
 
 // repoInputs are the parts a RepoUrlPicker is asked as.
@@ -291,7 +291,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 	switch {
 	case f.UIField == fieldRepoURL:
 		return f.repoInputs(in)
-	case f.IsEntityPicker():
+	case f.isEntityPicker():
 		in.Options = entityOpts
 		switch {
 		case f.UIField == fieldMultiEntity || f.Type == "array":
@@ -424,8 +424,8 @@ func (f *Field) repoInputs(base commands.Input) []commands.Input {
 	return []commands.Input{host, owner, repo}
 }
 
-// ErrorInput is the input a validation error on this field is shown next to.
-func (f *Field) ErrorInput() string {
+// errorInput is the input a validation error on this field is shown next to.
+func (f *Field) errorInput() string {
 	if f.UIField == fieldRepoURL {
 		return f.Name + ".repo"
 	}

@@ -24,9 +24,9 @@ func (s *Service) Open(ctx context.Context, req *commands.Request, name string) 
 	} else if !ok {
 		return commands.Reply{}, commands.Userf("You are not allowed to launch %s.", t.Title)
 	}
-	if pf, ok := s.launcher.(Preflighter); ok {
-		var se *SetupError
-		if err := pf.Preflight(t); errors.As(err, &se) {
+	if pf, ok := s.launcher.(preflighter); ok {
+		var se *setupError
+		if err := pf.preflight(t); errors.As(err, &se) {
 			return commands.Reply{}, commands.Userf("%s", se.Msg)
 		} else if err != nil {
 			return commands.Reply{}, err
@@ -35,7 +35,7 @@ func (s *Service) Open(ctx context.Context, req *commands.Request, name string) 
 	st := formState{Template: t.Ref.String(), Values: map[string]any{}}
 	step := -1
 	if len(t.Params) > 0 {
-		step = t.NextStep(-1, st.Values)
+		step = t.nextStep(-1, st.Values)
 	}
 	f, err := s.form(ctx, t, step, st)
 	if err != nil {
@@ -59,15 +59,15 @@ func (s *Service) form(ctx context.Context, t *Template, step int, st formState)
 		f.Intro = strings.TrimSpace(t.Entity.Metadata.Description + "\n\nThis template asks for nothing; submit to launch it.")
 		return f, nil
 	}
-	if t.NextStep(step, st.Values) < 0 {
+	if t.nextStep(step, st.Values) < 0 {
 		f.SubmitLabel = "Review"
 	}
 	ps := t.Params[step]
 	f.Intro = strings.TrimSpace(ps.Title + "\n" + ps.Description)
 	var sums []catalog.Summary
-	for _, fd := range StepFields(ps.Schema) {
+	for _, fd := range stepFields(ps.Schema) {
 		var opts []commands.Option
-		if fd.IsEntityPicker() {
+		if fd.isEntityPicker() {
 			if sums == nil {
 				if sums, err = s.store.Summaries(ctx); err != nil {
 					return nil, err
@@ -98,7 +98,7 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 	} else if err != nil {
 		return commands.Reply{}, err
 	}
-	t, err := FromEntity(e)
+	t, err := fromEntity(e)
 	if err != nil {
 		return commands.Reply{}, err
 	}
@@ -110,7 +110,7 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 	if st.Review {
 		if edit := sub.Values[reviewEdit]; len(edit) > 0 && edit[0] == "true" {
 			st.Review = false
-			f, err := s.form(ctx, t, t.NextStep(-1, st.Values), st)
+			f, err := s.form(ctx, t, t.nextStep(-1, st.Values), st)
 			if err != nil {
 				return commands.Reply{}, err
 			}
@@ -131,14 +131,14 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 		st.Secrets = map[string]string{}
 	}
 	if st.Step >= 0 {
-		fields := StepFields(t.Params[st.Step].Schema)
+		fields := stepFields(t.Params[st.Step].Schema)
 		errs := map[string]string{}
 		for i := range fields {
 			f := &fields[i]
 			v, present, msg := f.Parse(sub.Values)
 			switch {
 			case msg != "":
-				errs[f.ErrorInput()] = msg
+				errs[f.errorInput()] = msg
 			case present:
 				set(st.Values, f.Path, v)
 			default:
@@ -168,7 +168,7 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 				}
 			}
 		}
-		if next := t.NextStep(st.Step, st.Values); next >= 0 {
+		if next := t.nextStep(st.Step, st.Values); next >= 0 {
 			f, err := s.form(ctx, t, next, st)
 			if err != nil {
 				return commands.Reply{}, err
@@ -229,7 +229,7 @@ func inputErrors(byPath map[string]string, fields []Field) map[string]string {
 	firstVisible := ""
 	for i := range fields {
 		if !fields[i].Hidden {
-			firstVisible = fields[i].ErrorInput()
+			firstVisible = fields[i].errorInput()
 			break
 		}
 	}
@@ -244,7 +244,7 @@ func inputErrors(byPath map[string]string, fields []Field) map[string]string {
 			}
 			if f.Name == p || strings.HasPrefix(p, f.Name+".") {
 				if len(f.Name) > best {
-					target, best = f.ErrorInput(), len(f.Name)
+					target, best = f.errorInput(), len(f.Name)
 				}
 			}
 		}
@@ -281,8 +281,8 @@ func deletePath(m map[string]any, path []string) {
 func allFields(t *Template, values map[string]any) []Field {
 	var out []Field
 	for i := range t.Params {
-		if t.Active(i, values) {
-			out = append(out, StepFields(t.Params[i].Schema)...)
+		if t.active(i, values) {
+			out = append(out, stepFields(t.Params[i].Schema)...)
 		}
 	}
 	return out

@@ -17,10 +17,10 @@ import (
 func (s *Service) revalidate(ctx context.Context, t *Template, st formState) error {
 	values := cloneMap(st.Values)
 	for i := range t.Params {
-		if !t.Active(i, values) {
+		if !t.active(i, values) {
 			continue
 		}
-		fields := StepFields(t.Params[i].Schema)
+		fields := stepFields(t.Params[i].Schema)
 		for _, f := range fields {
 			if f.UIField == fieldSecret {
 				if v, ok := st.Secrets[f.Name]; ok {
@@ -91,7 +91,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 			}
 			return commands.Reply{}, commands.Userf("The scaffolder refused the values: %s", strings.TrimPrefix(inv.Error(), "invalid values: "))
 		}
-		var se *SetupError
+		var se *setupError
 		if errors.As(err, &se) {
 			return commands.Reply{}, commands.Userf("%s", se.Msg)
 		}
@@ -124,7 +124,7 @@ func stepErrors(t *Template, step int, byPath map[string]string) map[string]stri
 	if step < 0 || step >= len(t.Params) || len(byPath) == 0 {
 		return nil
 	}
-	fields := StepFields(t.Params[step].Schema)
+	fields := stepFields(t.Params[step].Schema)
 	for p := range byPath {
 		found := false
 		for i := range fields {

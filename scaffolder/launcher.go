@@ -56,21 +56,21 @@ type Launcher interface {
 	Launch(ctx context.Context, run Run) (taskID string, err error)
 }
 
-// A Preflighter is a Launcher that can tell, before a form opens, that it
+// A preflighter is a Launcher that can tell, before a form opens, that it
 // cannot run a template at all, so that nobody fills in a form for nothing.
-type Preflighter interface {
-	// Preflight returns a *SetupError saying what is missing, or nil.
-	Preflight(t *Template) error
+type preflighter interface {
+	// preflight returns a *setupError saying what is missing, or nil.
+	preflight(t *Template) error
 }
 
-// SetupError says why this bot cannot launch a template as it is set up.
+// setupError says why this bot cannot launch a template as it is set up.
 // Its message is written for the chat user and names the setting an admin
 // would change.
-type SetupError struct {
+type setupError struct {
 	Msg string
 }
 
-func (e *SetupError) Error() string { return e.Msg }
+func (e *setupError) Error() string { return e.Msg }
 
 // A Follower reports the progress of a launched run until it ends. Both
 // launchers in this package implement it. progress is called from Follow's

@@ -27,7 +27,7 @@ func (s *Service) List(ctx context.Context, req *commands.Request, query string)
 	var rep commands.Reply
 	n := 0
 	for _, e := range ents {
-		t, err := FromEntity(e)
+		t, err := fromEntity(e)
 		if err != nil {
 			continue
 		}
@@ -89,7 +89,7 @@ func (s *Service) template(ctx context.Context, name string) (*Template, error) 
 	if ref, err := catalog.ParseRef(name, catalog.KindTemplate, ""); err == nil && strings.EqualFold(ref.Kind, catalog.KindTemplate) {
 		e, err := s.store.Entity(ctx, ref)
 		if err == nil {
-			return FromEntity(e)
+			return fromEntity(e)
 		}
 		if !errors.Is(err, catalog.ErrNotFound) {
 			return nil, err
@@ -102,7 +102,7 @@ func (s *Service) template(ctx context.Context, name string) (*Template, error) 
 	names := make([]string, 0, len(ents))
 	for _, e := range ents {
 		if strings.EqualFold(e.Metadata.Name, name) || strings.EqualFold(e.Metadata.Title, name) {
-			return FromEntity(e)
+			return fromEntity(e)
 		}
 		names = append(names, e.Metadata.Name)
 	}

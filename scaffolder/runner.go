@@ -108,18 +108,18 @@ func (t *task) emit(e Event) {
 // finishedTaskTTL is how long a finished run stays followable.
 const finishedTaskTTL = time.Hour
 
-// Preflight implements Preflighter: it names the actions this runner
+// preflight implements preflighter: it names the actions this runner
 // lacks and the settings it needs (PublishBase for publish:git, a skeleton
 // source for fetch:template) among the steps that will run whatever the
 // values; steps whose if depends on the values are checked at launch.
-func (r *Runner) Preflight(t *Template) error {
+func (r *Runner) preflight(t *Template) error {
 	return r.check(t, func(st ActionStep) bool {
 		b, ok := st.If.(bool)
 		return st.If != nil && (!ok || !b)
 	})
 }
 
-// check returns a *SetupError for the steps of t that skip does not rule
+// check returns a *setupError for the steps of t that skip does not rule
 // out, or nil.
 func (r *Runner) check(t *Template, skip func(ActionStep) bool) error {
 	var bad []string
@@ -150,12 +150,12 @@ func (r *Runner) check(t *Template, skip func(ActionStep) bool) error {
 	if len(why) == 0 {
 		return nil
 	}
-	return &SetupError{Msg: fmt.Sprintf("This bot cannot launch %s yet: %s.", t.Title, strings.Join(why, ". Also, "))}
+	return &setupError{Msg: fmt.Sprintf("This bot cannot launch %s yet: %s.", t.Title, strings.Join(why, ". Also, "))}
 }
 
 // Launch checks that every action of the template is supported and set
 // up, then starts the run in the background. A template using other
-// actions fails at once with a *SetupError naming them, before anything is
+// actions fails at once with a *setupError naming them, before anything is
 // created.
 func (r *Runner) Launch(ctx context.Context, run Run) (string, error) {
 	if err := r.check(run.Template, func(st ActionStep) bool { return skipped(st, run) }); err != nil {
@@ -206,7 +206,7 @@ func skipped(st ActionStep, run Run) bool {
 		return !c
 	case string:
 		v, err := RenderString(c, Scope{"parameters": run.Values})
-		return err == nil && !Truthy(v)
+		return err == nil && !truthy(v)
 	}
 	return false
 }
@@ -285,8 +285,8 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 	}
 	for _, step := range run.Template.Steps {
 		if step.If != nil {
-			c, err := RenderValue(step.If, st.scope)
-			if err == nil && !Truthy(c) {
+			c, err := renderValue(step.If, st.scope)
+			if err == nil && !truthy(c) {
 				t.emit(Event{Type: "log", StepID: step.ID, Status: "skipped", Message: step.Name + ": skipped"})
 				continue
 			}
@@ -309,7 +309,7 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 }
 
 func (r *Runner) step(ctx context.Context, st *runState, step ActionStep, t *task) (map[string]any, error) {
-	rendered, err := RenderValue(step.Input, st.scope)
+	rendered, err := renderValue(step.Input, st.scope)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -374,8 +374,8 @@ func outputIf(m map[string]any, scope Scope) bool {
 	if !ok {
 		return true
 	}
-	v, err := RenderValue(c, scope)
-	return err == nil && Truthy(v)
+	v, err := renderValue(c, scope)
+	return err == nil && truthy(v)
 }
 
 func abbrevN(s string, n int) string {
