@@ -115,6 +115,8 @@ func TestBuiltinRunnerThroughConsole(t *testing.T) {
 		"Go version":                  "",
 		"HTTP port":                   "9090",
 		"Needs a PostgreSQL database": "yes",
+		// The review after the last step: no change, so it launches.
+		"Change something first": "no",
 	}
 	pos := waitOutput(t, out, 0, "portal> ")
 	say("create go-service")

@@ -233,7 +233,7 @@ func Nearest(q string, names []string, max int) []string {
 			lower = append(lower, l)
 		}
 	}
-	out := nearest(strings.ToLower(q), lower, max)
+	out := nearest(strings.ToLower(strings.TrimSpace(q)), lower, max)
 	for i, n := range out {
 		out[i] = orig[n]
 	}

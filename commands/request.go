@@ -27,6 +27,12 @@ type Request struct {
 	// is nil where the transport cannot (one-shot console ask).
 	Followup func(ctx context.Context, r Reply) error
 
+	// Progress, when set, shows r as this request's one progress message:
+	// the first call posts it, later calls replace it, so a long run takes
+	// one message rather than one per step. It is nil where the transport
+	// cannot edit a message; callers then use Followup.
+	Progress func(ctx context.Context, r Reply) error
+
 	// Action is set for interactions (button click, select, form
 	// submission) instead of Text.
 	Action *Action

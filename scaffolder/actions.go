@@ -140,7 +140,7 @@ func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target strin
 			render = false
 		}
 		if render {
-			s, err := RenderText(string(data), scope)
+			s, err := renderTemplate(ctx, string(data), scope)
 			if err != nil {
 				return fmt.Errorf("skeleton %s: %w", p, err)
 			}

@@ -43,11 +43,15 @@ func TestCorpusTemplateLaunch(t *testing.T) {
 	if err != nil || s2.Form == nil {
 		t.Fatalf("Submit(step 1) = %+v, %v", s2, err)
 	}
-	done, err := svc.Submit(ctx, submitReq("u", "", s2.Form.State, "view-1", map[string][]string{"repoUrl.host": {"github.com"}, "repoUrl.owner": {"acme"}, "repoUrl.repo": {"web-app"}}, nil))
+	rev, err := svc.Submit(ctx, submitReq("u", "", s2.Form.State, "view-1", map[string][]string{"repoUrl.host": {"github.com"}, "repoUrl.owner": {"acme"}, "repoUrl.repo": {"web-app"}}, nil))
+	if err != nil {
+		t.Fatalf("Submit(step 2): %v", err)
+	}
+	done, err := svc.Submit(ctx, launchReq(t, rev, "u", "", "view-1", nil))
 	if err != nil || !strings.Contains(done.Text, "task-1") {
 		t.Fatalf("Submit(step 2) = %+v, %v", done, err)
 	}
-	again, _ := svc.Submit(ctx, submitReq("u", "", s2.Form.State, "view-1", map[string][]string{"repoUrl.host": {"github.com"}, "repoUrl.owner": {"acme"}, "repoUrl.repo": {"web-app"}}, nil))
+	again, _ := svc.Submit(ctx, launchReq(t, rev, "u", "", "view-1", nil))
 	tasks := fake.tasks()
 	if len(tasks) != 1 || !strings.Contains(again.Text, "already") {
 		t.Fatalf("tasks = %d after a repeated submission (%q), want 1", len(tasks), again.Text)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Template expressions are the ${{ … }} parts of a template (Backstage
@@ -112,10 +113,25 @@ func lex(s string) ([]token, error) {
 			}
 			out = append(out, token{kind: tNum, text: s[i:j], num: n})
 			i = j
-		case c == '_' || c == '$' || unicode.IsLetter(rune(c)):
+		case c == '_' || c == '$' || c >= utf8.RuneSelf || unicode.IsLetter(rune(c)):
+			// Identifiers may hold any Unicode letter, as in Nunjucks. The
+			// scan decodes whole runes and must consume at least the first
+			// one: a start byte the loop below would not accept used to
+			// leave i unchanged and spin forever.
 			j := i
-			for j < len(s) && (s[j] == '$' || isIdentByte(s[j])) {
-				j++
+			for j < len(s) {
+				r, size := utf8.DecodeRuneInString(s[j:])
+				if !isIdentRune(r, size) {
+					break
+				}
+				j += size
+			}
+			if j == i {
+				return nil, fmt.Errorf("unexpected character %q", s[i:i+1])
+			}
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsDigit(r) {
+				return nil, fmt.Errorf("unexpected character %q", string(r))
 			}
 			out = append(out, token{kind: tIdent, text: s[i:j]})
 			i = j
@@ -137,8 +153,13 @@ func lex(s string) ([]token, error) {
 	return append(out, token{kind: tEOF}), nil
 }
 
-func isIdentByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+// isIdentRune reports whether r, decoded from size bytes, may appear in an
+// identifier. Invalid UTF-8 (RuneError of size 1) may not.
+func isIdentRune(r rune, size int) bool {
+	if r == utf8.RuneError && size <= 1 {
+		return false
+	}
+	return r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
 type parser struct {
@@ -146,6 +167,9 @@ type parser struct {
 	pos   int
 	depth int
 	scope Scope
+	// skip counts the enclosing branches that are parsed but not taken;
+	// while it is above zero no filter runs.
+	skip int
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -185,12 +209,25 @@ func (p *parser) enter() error {
 }
 
 // ternary := or ( "if" or ( "else" ternary )? | "?" ternary ":" ternary )?
+//
+// Only the branch taken is evaluated, as in Nunjucks: templates guard a
+// filter that fails on a missing value with "x | f if x else y". The
+// Python-style form names its value before its condition, so the value is
+// first parsed without being evaluated, then parsed again if the condition
+// holds.
 func (p *parser) ternary() (any, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer func() { p.depth-- }()
-	v, err := p.or()
+	start := p.pos
+	var v any
+	var err error
+	if p.lookaheadIf() {
+		v, err = p.lazy(false, p.or)
+	} else {
+		v, err = p.or()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -201,36 +238,84 @@ func (p *parser) ternary() (any, error) {
 		if err != nil {
 			return nil, err
 		}
+		ok := truthy(cond)
 		var alt any
 		if p.isWord("else") {
 			p.next()
-			if alt, err = p.ternary(); err != nil {
+			if alt, err = p.lazy(!ok, p.ternary); err != nil {
 				return nil, err
 			}
 		}
-		if Truthy(cond) {
-			return v, nil
+		if !ok {
+			return alt, nil
 		}
-		return alt, nil
+		if p.skip > 0 {
+			return nil, nil
+		}
+		end := p.pos
+		p.pos = start
+		v, err = p.or()
+		p.pos = end
+		return v, err
 	case p.isOp("?"):
 		p.next()
-		a, err := p.ternary()
+		ok := truthy(v)
+		a, err := p.lazy(ok, p.ternary)
 		if err != nil {
 			return nil, err
 		}
 		if err := p.expect(":"); err != nil {
 			return nil, err
 		}
-		b, err := p.ternary()
+		b, err := p.lazy(!ok, p.ternary)
 		if err != nil {
 			return nil, err
 		}
-		if Truthy(v) {
+		if ok {
 			return a, nil
 		}
 		return b, nil
 	}
 	return v, nil
+}
+
+// lookaheadIf reports whether the or-expression starting here is followed
+// by "if" at the same nesting level, so that it is the value of a
+// Python-style conditional.
+func (p *parser) lookaheadIf() bool {
+	level := 0
+	for i := p.pos; i < len(p.toks); i++ {
+		t := p.toks[i]
+		switch {
+		case t.kind == tEOF:
+			return false
+		case t.kind == tOp && (t.text == "(" || t.text == "["):
+			level++
+		case t.kind == tOp && (t.text == ")" || t.text == "]"):
+			if level == 0 {
+				return false
+			}
+			level--
+		case level == 0 && t.kind == tOp && (t.text == "," || t.text == "?" || t.text == ":"):
+			return false
+		case level == 0 && t.kind == tIdent && (t.text == "else"):
+			return false
+		case level == 0 && t.kind == tIdent && t.text == "if":
+			return true
+		}
+	}
+	return false
+}
+
+// lazy runs f, evaluating for real only when eval is true; otherwise f
+// only parses (filters are checked by name but not run) and its value is
+// meaningless.
+func (p *parser) lazy(eval bool, f func() (any, error)) (any, error) {
+	if !eval {
+		p.skip++
+		defer func() { p.skip-- }()
+	}
+	return f()
 }
 
 func (p *parser) or() (any, error) {
@@ -240,11 +325,12 @@ func (p *parser) or() (any, error) {
 	}
 	for p.isWord("or") || p.isOp("||") {
 		p.next()
-		w, err := p.and()
+		taken := !truthy(v)
+		w, err := p.lazy(taken, p.and)
 		if err != nil {
 			return nil, err
 		}
-		if !Truthy(v) {
+		if taken {
 			v = w
 		}
 	}
@@ -258,11 +344,12 @@ func (p *parser) and() (any, error) {
 	}
 	for p.isWord("and") || p.isOp("&&") {
 		p.next()
-		w, err := p.not()
+		taken := truthy(v)
+		w, err := p.lazy(taken, p.not)
 		if err != nil {
 			return nil, err
 		}
-		if Truthy(v) {
+		if taken {
 			v = w
 		}
 	}
@@ -277,7 +364,7 @@ func (p *parser) not() (any, error) {
 		}
 		defer func() { p.depth-- }()
 		v, err := p.not()
-		return !Truthy(v), err
+		return !truthy(v), err
 	}
 	return p.compare()
 }
@@ -351,7 +438,11 @@ func (p *parser) concat() (any, error) {
 		if op == "+" && aok && bok && !vs && !ws {
 			v = a + b
 		} else {
-			v = toString(v) + toString(w)
+			l, r := toString(v), toString(w)
+			if len(l)+len(r) > maxRenderedBytes {
+				return nil, fmt.Errorf("value larger than %d bytes", maxRenderedBytes)
+			}
+			v = l + r
 		}
 	}
 	return v, nil
@@ -386,8 +477,18 @@ func (p *parser) filtered() (any, error) {
 			}
 			p.next()
 		}
+		if p.skip > 0 {
+			if !knownFilter(name.text) {
+				return nil, fmt.Errorf("unknown filter %q", name.text)
+			}
+			v = nil
+			continue
+		}
 		if v, err = applyFilter(name.text, v, args); err != nil {
 			return nil, err
+		}
+		if s, ok := v.(string); ok && len(s) > maxRenderedBytes {
+			return nil, fmt.Errorf("%s: value larger than %d bytes", name.text, maxRenderedBytes)
 		}
 	}
 	return v, nil
@@ -498,9 +599,9 @@ func member(v any, key string) any {
 	return nil
 }
 
-// Truthy reports whether v counts as true in a condition, as in
+// truthy reports whether v counts as true in a condition, as in
 // JavaScript: false, nil, 0, "" and NaN are false.
-func Truthy(v any) bool {
+func truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -621,7 +722,7 @@ func applyFilter(name string, v any, args []any) (any, error) {
 	case "pick":
 		return member(v, toString(arg(0))), nil
 	case "default", "d":
-		if v == nil || (len(args) > 1 && Truthy(args[1]) && !Truthy(v)) {
+		if v == nil || (len(args) > 1 && truthy(args[1]) && !truthy(v)) {
 			return arg(0), nil
 		}
 		return v, nil
@@ -630,15 +731,24 @@ func applyFilter(name string, v any, args []any) (any, error) {
 	case "upper":
 		return strings.ToUpper(toString(v)), nil
 	case "capitalize":
-		s := strings.ToLower(toString(v))
-		if s == "" {
+		// Nunjucks upper-cases the first character and lower-cases the
+		// rest; a character is a rune here, never a byte of one.
+		s := toString(v)
+		r, size := utf8.DecodeRuneInString(s)
+		if size == 0 {
 			return s, nil
 		}
-		return strings.ToUpper(s[:1]) + s[1:], nil
+		return string(unicode.ToUpper(r)) + strings.ToLower(s[size:]), nil
 	case "trim":
 		return strings.TrimSpace(toString(v)), nil
 	case "replace":
-		return strings.ReplaceAll(toString(v), toString(arg(0)), toString(arg(1))), nil
+		// Checked before building: "x | replace('', x)" would otherwise
+		// allocate len(x) squared bytes before any size check ran.
+		s, old, new := toString(v), toString(arg(0)), toString(arg(1))
+		if n := strings.Count(s, old); len(new) > len(old) && n > 0 && (len(new)-len(old)) > (maxRenderedBytes-len(s))/n {
+			return nil, fmt.Errorf("replace: value larger than %d bytes", maxRenderedBytes)
+		}
+		return strings.ReplaceAll(s, old, new), nil
 	case "join":
 		sep := ","
 		if len(args) > 0 {
@@ -697,4 +807,16 @@ func applyFilter(name string, v any, args []any) (any, error) {
 		return c, nil
 	}
 	return nil, fmt.Errorf("unknown filter %q", name)
+}
+
+// knownFilter reports whether applyFilter knows name; a branch not taken
+// still refuses an unknown filter, as Nunjucks does when it compiles.
+func knownFilter(name string) bool {
+	switch name {
+	case "parseRepoUrl", "projectSlug", "pick", "default", "d", "lower", "upper",
+		"capitalize", "trim", "replace", "join", "length", "first", "last",
+		"dump", "json", "string", "int", "urlencode", "sort":
+		return true
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package scaffolder
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,9 +63,9 @@ type Field struct {
 	Conditional bool
 }
 
-// StepFields flattens one form step into fields, ordered by ui:order when
+// stepFields flattens one form step into fields, ordered by ui:order when
 // given, then required fields in their listed order, then by name.
-func StepFields(schema map[string]any) []Field {
+func stepFields(schema map[string]any) []Field {
 	var out []Field
 	collect(&out, nil, "", schema, false, 0)
 	return out
@@ -100,7 +101,7 @@ func collect(out *[]Field, prefix []string, labelPrefix string, schema map[strin
 				continue
 			}
 		}
-		*out = append(*out, newField(path, label, ps, contains(required, name), conditional))
+		*out = append(*out, newField(path, label, ps, slices.Contains(required, name), conditional))
 		seen[full] = true
 	}
 	// Conditional schema parts: render their extra properties as optional
@@ -247,8 +248,8 @@ func staticOptions(s map[string]any) []commands.Option {
 	return opts
 }
 
-// IsEntityPicker reports whether the field's options come from the catalog.
-func (f *Field) IsEntityPicker() bool {
+// isEntityPicker reports whether the field's options come from the catalog.
+func (f *Field) isEntityPicker() bool {
 	switch f.UIField {
 	case fieldOwner, fieldEntity, fieldMultiEntity, fieldOwnedEntity, fieldMyGroups:
 		return true
@@ -262,7 +263,7 @@ func (f *Field) known() bool {
 	case "", fieldEntityName, fieldRepoURL, fieldSecret, fieldEntityTags:
 		return true
 	}
-	return f.IsEntityPicker()
+	return f.isEntityPicker()
 }
 
 // repoInputs are the parts a RepoUrlPicker is asked as.
@@ -286,19 +287,19 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 	}
 	if f.Conditional {
 		in.Required = false
-		in.Hint = strings.TrimSpace(in.Hint + " (only needed for some answers)")
+		in.Hint = addHint(in.Hint, "Needed only for some answers.")
 	}
 	switch {
 	case f.UIField == fieldRepoURL:
 		return f.repoInputs(in)
-	case f.IsEntityPicker():
+	case f.isEntityPicker():
 		in.Options = entityOpts
 		switch {
 		case f.UIField == fieldMultiEntity || f.Type == "array":
 			in.Kind = commands.InputMultiSelect
 			if len(entityOpts) > maxStaticOptions {
 				in.Kind, in.Options = commands.InputMultiline, nil
-				in.Hint = strings.TrimSpace(in.Hint + " Entity refs, one per line.")
+				in.Hint = addHint(in.Hint, "One entity reference per line, such as group:default/my-team.")
 			}
 		case len(entityOpts) > maxStaticOptions:
 			in.Kind, in.Options, in.Source = commands.InputExternalSelect, nil, source
@@ -307,11 +308,11 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		}
 		if len(entityOpts) == 0 {
 			in.Kind = commands.InputText
-			in.Hint = strings.TrimSpace(in.Hint + " Entity ref, e.g. group:default/my-team.")
+			in.Hint = addHint(in.Hint, "An entity reference, such as group:default/my-team.")
 		}
 		return []commands.Input{in}
 	case !f.known():
-		in.Hint = strings.TrimSpace(in.Hint + fmt.Sprintf(" (The portal shows a %s here; type the value.)", f.UIField))
+		in.Hint = addHint(in.Hint, fmt.Sprintf("The portal shows a %s here; type the value.", f.UIField))
 	}
 	switch f.Type {
 	case "boolean":
@@ -330,7 +331,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		} else {
 			in.Kind = commands.InputMultiline
 			if items, _ := f.Schema["items"].(map[string]any); items["type"] == "object" || items["properties"] != nil {
-				in.Hint = strings.TrimSpace(in.Hint + " A YAML or JSON list.")
+				in.Hint = addHint(in.Hint, "A YAML or JSON list.")
 				in.Default = nil
 				if d := f.Schema["default"]; d != nil {
 					if b, err := json.Marshal(d); err == nil {
@@ -338,7 +339,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 					}
 				}
 			} else {
-				in.Hint = strings.TrimSpace(in.Hint + " One per line.")
+				in.Hint = addHint(in.Hint, "One per line.")
 				in.Default = []string{strings.Join(in.Default, "\n")}
 				if in.Default[0] == "" {
 					in.Default = nil
@@ -348,7 +349,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		return []commands.Input{in}
 	case "object":
 		in.Kind = commands.InputMultiline
-		in.Hint = strings.TrimSpace(in.Hint + " A YAML or JSON object.")
+		in.Hint = addHint(in.Hint, "A YAML or JSON object.")
 		in.Default = nil
 		return []commands.Input{in}
 	}
@@ -356,7 +357,7 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 		if len(f.Options) <= maxStaticOptions {
 			in.Kind, in.Options = commands.InputSelect, f.Options
 		} else {
-			in.Hint = strings.TrimSpace(in.Hint + " One of: " + optionValues(f.Options, 20) + ".")
+			in.Hint = addHint(in.Hint, "One of: "+optionValues(f.Options, 20)+".")
 		}
 	} else if f.Type == "string" || f.Type == "" {
 		if f.Widget == "textarea" {
@@ -373,11 +374,11 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 			in.Placeholder = "https://…"
 		}
 		if f.UIField == fieldEntityName {
-			in.Hint = strings.TrimSpace(in.Hint + " Letters, digits and - _ . (up to 63).")
+			in.Hint = addHint(in.Hint, "Use letters, digits, hyphens, underscores and dots, up to 63 characters.")
 		}
 		if f.UIField == fieldEntityTags {
 			in.Kind = commands.InputMultiline
-			in.Hint = strings.TrimSpace(in.Hint + " One tag per line.")
+			in.Hint = addHint(in.Hint, "One tag per line.")
 		}
 	}
 	if f.UIField == fieldEntityTags && f.Type == "" {
@@ -424,8 +425,8 @@ func (f *Field) repoInputs(base commands.Input) []commands.Input {
 	return []commands.Input{host, owner, repo}
 }
 
-// ErrorInput is the input a validation error on this field is shown next to.
-func (f *Field) ErrorInput() string {
+// errorInput is the input a validation error on this field is shown next to.
+func (f *Field) errorInput() string {
 	if f.UIField == fieldRepoURL {
 		return f.Name + ".repo"
 	}
@@ -651,15 +652,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func first(l []string) string {

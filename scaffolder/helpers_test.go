@@ -195,3 +195,13 @@ func step2(repo string) map[string][]string {
 		"dbPassword":    {"hunter2"},
 	}
 }
+
+// launchReq is the submission of rep's review form unchanged, as when a
+// user presses Launch on it; it fails the test when rep is not a review.
+func launchReq(t *testing.T, rep commands.Reply, user, email, key string, rec *recorder) *commands.Request {
+	t.Helper()
+	if rep.Form == nil || !strings.HasPrefix(rep.Form.Title, "Review: ") {
+		t.Fatalf("last step = %+v, want the review form", rep)
+	}
+	return submitReq(user, email, rep.Form.State, key, map[string][]string{"edit": {"false"}}, rec)
+}

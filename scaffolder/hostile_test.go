@@ -59,7 +59,8 @@ func runHostileValue(t *testing.T, e *runnerEnv, description, want string) {
 	if s2.Form == nil {
 		t.Fatalf("step 1 = %+v, want step 2", s2)
 	}
-	r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	rev := r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	r.Serve(ctx, launchReq(t, rev, "alice", "alice@example.com", "k3", rec))
 	final := rec.wait(t)
 	if final.Title != "New Go service: failed" || !strings.Contains(final.Text, want) {
 		t.Errorf("final follow-up = %+v, want failed saying %q", final, want)

@@ -56,6 +56,22 @@ type Launcher interface {
 	Launch(ctx context.Context, run Run) (taskID string, err error)
 }
 
+// A preflighter is a Launcher that can tell, before a form opens, that it
+// cannot run a template at all, so that nobody fills in a form for nothing.
+type preflighter interface {
+	// preflight returns a *setupError saying what is missing, or nil.
+	preflight(t *Template) error
+}
+
+// setupError says why this bot cannot launch a template as it is set up.
+// Its message is written for the chat user and names the setting an admin
+// would change.
+type setupError struct {
+	Msg string
+}
+
+func (e *setupError) Error() string { return e.Msg }
+
 // A Follower reports the progress of a launched run until it ends. Both
 // launchers in this package implement it. progress is called from Follow's
 // goroutine; Follow returns when the run ends or ctx is done.

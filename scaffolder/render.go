@@ -55,16 +55,16 @@ func RenderText(s string, scope Scope) (string, error) {
 	return toString(v), nil
 }
 
-// RenderValue renders every string inside v (maps and lists included),
+// renderValue renders every string inside v (maps and lists included),
 // returning a new value; v is not modified.
-func RenderValue(v any, scope Scope) (any, error) {
+func renderValue(v any, scope Scope) (any, error) {
 	switch x := v.(type) {
 	case string:
 		return RenderString(x, scope)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := RenderValue(e, scope)
+			r, err := renderValue(e, scope)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -74,7 +74,7 @@ func RenderValue(v any, scope Scope) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := RenderValue(e, scope)
+			r, err := renderValue(e, scope)
 			if err != nil {
 				return nil, fmt.Errorf("[%d]: %w", i, err)
 			}

@@ -108,18 +108,58 @@ func (t *task) emit(e Event) {
 // finishedTaskTTL is how long a finished run stays followable.
 const finishedTaskTTL = time.Hour
 
-// Launch checks that every action of the template is supported, then starts
-// the run in the background. A template using other actions fails at once
-// with an error naming them, before anything is created.
-func (r *Runner) Launch(ctx context.Context, run Run) (string, error) {
+// preflight implements preflighter: it names the actions this runner
+// lacks and the settings it needs (PublishBase for publish:git, a skeleton
+// source for fetch:template) among the steps that will run whatever the
+// values; steps whose if depends on the values are checked at launch.
+func (r *Runner) preflight(t *Template) error {
+	return r.check(t, func(st ActionStep) bool {
+		b, ok := st.If.(bool)
+		return st.If != nil && (!ok || !b)
+	})
+}
+
+// check returns a *setupError for the steps of t that skip does not rule
+// out, or nil.
+func (r *Runner) check(t *Template, skip func(ActionStep) bool) error {
 	var bad []string
-	for _, st := range run.Template.Steps {
-		if !builtinActions[st.Action] && !skipped(st, run) {
+	needPublish, needFiles := false, false
+	for _, st := range t.Steps {
+		if skip(st) {
+			continue
+		}
+		switch {
+		case !builtinActions[st.Action]:
 			bad = append(bad, fmt.Sprintf("%s (step %s)", st.Action, st.ID))
+		case st.Action == "publish:git" && r.p.PublishBase == "":
+			needPublish = true
+		case st.Action == "fetch:template" && r.p.Files == nil:
+			needFiles = true
 		}
 	}
+	var why []string
 	if len(bad) > 0 {
-		return "", fmt.Errorf("the built-in runner does not support %s; configure a Backstage scaffolder (PORTALBOT_BACKSTAGE_URL) to run this template", strings.Join(bad, ", "))
+		why = append(why, fmt.Sprintf("the built-in runner does not support %s; an admin can connect a Backstage scaffolder (PORTALBOT_BACKSTAGE_URL and PORTALBOT_BACKSTAGE_TOKEN) to run it", strings.Join(bad, ", ")))
+	}
+	if needPublish {
+		why = append(why, "the built-in runner has nowhere to publish repositories; an admin sets templates.publish_base")
+	}
+	if needFiles {
+		why = append(why, "the built-in runner has no catalog source to read skeleton files from; an admin configures the template's source for syncing")
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return &setupError{Msg: fmt.Sprintf("This bot cannot launch %s yet: %s.", t.Title, strings.Join(why, ". Also, "))}
+}
+
+// Launch checks that every action of the template is supported and set
+// up, then starts the run in the background. A template using other
+// actions fails at once with a *setupError naming them, before anything is
+// created.
+func (r *Runner) Launch(ctx context.Context, run Run) (string, error) {
+	if err := r.check(run.Template, func(st ActionStep) bool { return skipped(st, run) }); err != nil {
+		return "", err
 	}
 	var b [8]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -166,7 +206,7 @@ func skipped(st ActionStep, run Run) bool {
 		return !c
 	case string:
 		v, err := RenderString(c, Scope{"parameters": run.Values})
-		return err == nil && !Truthy(v)
+		return err == nil && !truthy(v)
 	}
 	return false
 }
@@ -245,8 +285,8 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 	}
 	for _, step := range run.Template.Steps {
 		if step.If != nil {
-			c, err := RenderValue(step.If, st.scope)
-			if err == nil && !Truthy(c) {
+			c, err := renderValue(step.If, st.scope)
+			if err == nil && !truthy(c) {
 				t.emit(Event{Type: "log", StepID: step.ID, Status: "skipped", Message: step.Name + ": skipped"})
 				continue
 			}
@@ -269,7 +309,7 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 }
 
 func (r *Runner) step(ctx context.Context, st *runState, step ActionStep, t *task) (map[string]any, error) {
-	rendered, err := RenderValue(step.Input, st.scope)
+	rendered, err := renderValue(step.Input, st.scope)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
 	}
@@ -334,8 +374,8 @@ func outputIf(m map[string]any, scope Scope) bool {
 	if !ok {
 		return true
 	}
-	v, err := RenderValue(c, scope)
-	return err == nil && Truthy(v)
+	v, err := renderValue(c, scope)
+	return err == nil && truthy(v)
 }
 
 func abbrevN(s string, n int) string {

@@ -106,7 +106,8 @@ func TestRunnerCreatesRepositoryAndRegisters(t *testing.T) {
 	if s2.Form == nil {
 		t.Fatalf("step 1 = %+v, want step 2", s2)
 	}
-	done := r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	rev := r.Serve(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "k2", step2("my-svc"), rec))
+	done := r.Serve(ctx, launchReq(t, rev, "alice", "alice@example.com", "k3", rec))
 	if !strings.HasPrefix(done.Text, "Launched New Go service (task run-") {
 		t.Fatalf("step 2 = %+v, want a launch", done)
 	}
@@ -205,7 +206,11 @@ func TestRunnerRefusesPathEscapes(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := newRecorder()
-			rep, err := e.svc.Submit(ctx, submitReq("u", "", open.Form.State, "k", map[string][]string{"dir": {tt.dir}, "skeleton": {tt.skeleton}}, rec))
+			rev, err := e.svc.Submit(ctx, submitReq("u", "", open.Form.State, "k", map[string][]string{"dir": {tt.dir}, "skeleton": {tt.skeleton}}, rec))
+			if err != nil {
+				t.Fatalf("Submit: %v (%+v)", err, rev)
+			}
+			rep, err := e.svc.Submit(ctx, launchReq(t, rev, "u", "", "k2", rec))
 			if err != nil {
 				t.Fatalf("Submit: %v (%+v)", err, rep)
 			}
@@ -222,24 +227,41 @@ func TestRunnerRefusesPathEscapes(t *testing.T) {
 	}
 }
 
+// TestRunnerUnsupportedAction checks that a template the built-in runner
+// cannot run is refused when the form would open, not after its last step.
 func TestRunnerUnsupportedAction(t *testing.T) {
 	ctx := context.Background()
 	e := newRunnerEnv(t)
-	open, err := e.svc.Open(ctx, &commands.Request{Platform: commands.PlatformConsole, UserID: "u"}, "github-only")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = e.svc.Submit(ctx, submitReq("u", "", open.Form.State, "k", map[string][]string{"name": {"x"}}, nil))
+	_, err := e.svc.Open(ctx, &commands.Request{Platform: commands.PlatformConsole, UserID: "u"}, "github-only")
 	var ue *commands.UserError
-	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "does not support publish:github (step publish)") {
-		t.Errorf("Submit(github-only) error = %v, want one naming publish:github", err)
+	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "does not support publish:github (step publish)") || !strings.Contains(ue.Msg, "PORTALBOT_BACKSTAGE_URL") {
+		t.Errorf("Open(github-only) error = %v, want one naming publish:github and PORTALBOT_BACKSTAGE_URL", err)
 	}
-	var status, detail string
-	if err := e.store.DB().QueryRowContext(ctx, "SELECT status, detail FROM template_launches").Scan(&status, &detail); err != nil {
-		t.Fatal(err)
+}
+
+// TestRunnerPreflightSetup checks that Open names the missing setting of
+// the built-in runner before the first form step.
+func TestRunnerPreflightSetup(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	tests := []struct {
+		name string
+		p    scaffolder.RunnerParams
+		want string
+	}{
+		{"no publish base", scaffolder.RunnerParams{Store: st, Files: newGitSource(t)}, "templates.publish_base"},
+		{"no skeleton source", scaffolder.RunnerParams{Store: st, PublishBase: t.TempDir()}, "skeleton"},
 	}
-	if status != "failed" || !strings.Contains(detail, "publish:github") {
-		t.Errorf("audit = %s %q, want failed naming the action", status, detail)
+	for _, tt := range tests {
+		runner := scaffolder.NewRunner(tt.p)
+		svc := scaffolder.New(scaffolder.Params{Store: st, Launcher: runner})
+		rep, err := svc.Open(ctx, &commands.Request{Platform: commands.PlatformConsole, UserID: "u"}, "new-service")
+		var ue *commands.UserError
+		if !errors.As(err, &ue) || !strings.Contains(ue.Msg, tt.want) || !strings.Contains(ue.Msg, "New Go service") {
+			t.Errorf("%s: Open(new-service) = %+v, %v, want an error naming %q", tt.name, rep.Form, err, tt.want)
+		}
+		svc.Close()
+		runner.Close()
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog/sqlstore"
@@ -41,8 +42,8 @@ func TestListAndOpen(t *testing.T) {
 	if len(sec.Buttons) != 1 || sec.Buttons[0].Action != commands.ActionTemplateLaunch || sec.Buttons[0].Value != "template:default/new-service" {
 		t.Errorf("templates go: buttons = %+v, want Launch template:default/new-service", sec.Buttons)
 	}
-	if got := sec.Fields; len(got) != 2 || got[0].Value != "team-a" || got[1].Value != "go, recommended" {
-		t.Errorf("templates go: fields = %+v, want owner team-a and tags", got)
+	if got := sec.Fields; len(got) != 3 || got[0].Value != "create new-service" || got[1].Value != "team-a" || got[2].Value != "go, recommended" {
+		t.Errorf("templates go: fields = %+v, want the command to type, owner team-a and tags", got)
 	}
 
 	// The Launch button and "create <name>" open the same first step.
@@ -79,9 +80,11 @@ func TestListAndOpen(t *testing.T) {
 		}
 	}
 
-	rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create new-serv"})
-	if rep.Form != nil || !strings.Contains(rep.Text, "did you mean new-service") {
-		t.Errorf("create new-serv = %q, want a did-you-mean", rep.Text)
+	for _, typed := range []string{"new-serv", "new-servce", "nwe-service", "New-Servise"} {
+		rep = r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create " + typed})
+		if rep.Form != nil || !strings.Contains(rep.Text, "did you mean new-service?") {
+			t.Errorf("create %s = %q, want a did-you-mean naming new-service", typed, rep.Text)
+		}
 	}
 }
 
@@ -185,15 +188,41 @@ func TestLaunchOnBackstage(t *testing.T) {
 		t.Fatalf("Submit(step 1) = %+v, %v", s2, err)
 	}
 
-	// A repository the scaffolder refuses comes back next to the field.
-	taken, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:taken", step2("taken"), rec))
-	if err != nil || taken.FieldErrors["repoUrl.repo"] != "repository already exists" {
-		t.Fatalf("Submit(taken repo) = %+v, %v; want the scaffolder's error on repoUrl.repo", taken, err)
+	// A repository the scaffolder refuses is named in the answer to the
+	// review (whose form has no repository input to attach it to).
+	takenReview, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:taken", step2("taken"), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Submit(ctx, launchReq(t, takenReview, "alice", "alice@example.com", "R:taken", rec))
+	var ue *commands.UserError
+	if !errors.As(err, &ue) || !strings.Contains(ue.Msg, "repository already exists") {
+		t.Fatalf("launch(taken repo) error = %v; want the scaffolder's message", err)
 	}
 
-	rep, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:ok", step2("my-svc"), rec))
+	// The review shows the values as the template receives them, secrets
+	// by name only; Edit reopens the first step with them.
+	review, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V2:ok", step2("my-svc"), rec))
 	if err != nil {
 		t.Fatalf("Submit(step 2): %v", err)
+	}
+	intro := review.Form.Intro
+	for _, want := range []string{"• repoUrl: git.example.com?owner=acme&repo=my-svc", "• replicas: 3", `• features: ["metrics","grpc"]`, "• deployToken: (secret, not shown)", "• dbPassword: (secret, not shown)"} {
+		if !strings.Contains(intro, want) {
+			t.Errorf("review intro lacks %q:\n%s", want, intro)
+		}
+	}
+	if strings.Contains(intro, "s3cret") || strings.Contains(intro, "hunter2") {
+		t.Errorf("review intro shows a secret:\n%s", intro)
+	}
+	edit, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", review.Form.State, "R:edit", map[string][]string{"edit": {"true"}}, rec))
+	if err != nil || edit.Form == nil || edit.Form.Step != 1 || !reflect.DeepEqual(input(t, edit.Form, "name").Default, []string{"my-svc"}) {
+		t.Fatalf("review with edit = %+v, %v; want step 1 with the name filled in", edit.Form, err)
+	}
+
+	rep, err := svc.Submit(ctx, launchReq(t, review, "alice", "alice@example.com", "R:ok", rec))
+	if err != nil {
+		t.Fatalf("launch: %v", err)
 	}
 	if !strings.Contains(rep.Text, "task-1") || len(rep.Links) != 1 || rep.Links[0].URL != testPortal+"/create/tasks/task-1" {
 		t.Errorf("Submit(step 2) = %+v, want the task and its link", rep)
@@ -220,8 +249,13 @@ func TestLaunchOnBackstage(t *testing.T) {
 
 	// The same submission again (a retry), and the same values under a new
 	// key (a double click on a re-opened form), launch nothing.
-	for _, key := range []string{"V2:ok", "V3:other"} {
-		again, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, key, step2("my-svc"), nil))
+	review2, err := svc.Submit(ctx, submitReq("alice", "alice@example.com", s2.Form.State, "V3:other", step2("my-svc"), nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []*commands.Request{launchReq(t, review, "alice", "alice@example.com", "R:ok", nil), launchReq(t, review2, "alice", "alice@example.com", "R:other", nil)} {
+		key := req.Action.Form.Key
+		again, err := svc.Submit(ctx, req)
 		if err != nil || !strings.Contains(again.Text, "already") {
 			t.Errorf("Submit(again, key %s) = %+v, %v; want a duplicate notice", key, again, err)
 		}
@@ -317,5 +351,83 @@ func TestPermissions(t *testing.T) {
 	// Templates no rule names stay open to everyone.
 	if _, err := svc.Open(ctx, &commands.Request{Platform: commands.PlatformDiscord, UserID: "D1"}, "escape"); err != nil {
 		t.Errorf("Open(escape) as anyone: %v", err)
+	}
+}
+
+// TestLaunchErrorIsNotShown checks that a launcher's raw error (here a
+// refused connection naming the Backstage host) reaches the log, not the
+// chat user.
+func TestLaunchErrorIsNotShown(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	svc := scaffolder.New(scaffolder.Params{
+		Store: st, Audit: st, PortalURL: testPortal, Logger: logger,
+		Launcher: scaffolder.NewBackstage("http://127.0.0.1:1", "test-token", nil, logger),
+	})
+	t.Cleanup(svc.Close)
+	r := commands.New(commands.Params{Store: st, PortalURL: testPortal, Logger: slog.New(slog.DiscardHandler), Templates: svc})
+	open := r.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U1", Text: "create new-service"})
+	if open.Form == nil {
+		t.Fatalf("create new-service = %+v, want a form", open)
+	}
+	s2 := r.Serve(ctx, submitReq("alice", "", open.Form.State, "k1", step1(), nil))
+	if s2.Form == nil {
+		t.Fatalf("step 1 = %+v, want step 2", s2)
+	}
+	rev := r.Serve(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), nil))
+	done := r.Serve(ctx, launchReq(t, rev, "alice", "", "k3", nil))
+	if !strings.Contains(done.Text, "Could not launch New Go service") || strings.Contains(done.Text, "127.0.0.1") || strings.Contains(done.Text, "refused") {
+		t.Errorf("launch against a closed port = %q, want a short message without the raw error", done.Text)
+	}
+	if !strings.Contains(logs.String(), "127.0.0.1:1") {
+		t.Errorf("log = %q, want the raw error logged", logs.String())
+	}
+}
+
+// TestProgressUpdatesOneMessage checks that finished steps go to the
+// request's one progress message when the transport can edit it, and not
+// as a follow-up each.
+func TestProgressUpdatesOneMessage(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	fake := newFakeBackstage(t)
+	svc := newBackstageService(t, st, fake, nil)
+	open, err := svc.Open(ctx, &commands.Request{Platform: commands.PlatformSlack, UserID: "U-alice"}, "new-service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	s2, err := svc.Submit(ctx, submitReq("alice", "", open.Form.State, "k1", step1(), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := svc.Submit(ctx, submitReq("alice", "", s2.Form.State, "k2", step2("my-svc"), rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var updates []commands.Reply
+	req := launchReq(t, rev, "alice", "", "k3", rec)
+	req.Progress = func(_ context.Context, r commands.Reply) error {
+		mu.Lock()
+		defer mu.Unlock()
+		updates = append(updates, r)
+		return nil
+	}
+	if _, err := svc.Submit(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if final := rec.wait(t); final.Title != "New Go service: completed" {
+		t.Errorf("final follow-up = %+v, want completed", final)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(updates) != 1 || updates[0].Title != "New Go service (task task-1)" || updates[0].Text != "Render skeleton completed" {
+		t.Errorf("progress updates = %+v, want one naming the finished step", updates)
+	}
+	if all := rec.all(); len(all) != 1 {
+		t.Errorf("follow-ups = %+v, want only the result", all)
 	}
 }

@@ -31,6 +31,9 @@ type formState struct {
 	Values   map[string]any `json:"v,omitempty"`
 	// Secrets are Secret field values; never inline.
 	Secrets map[string]string `json:"-"`
+	// Review is set on the review form shown after the last step: its
+	// submission launches (or, with reviewEdit ticked, reopens the form).
+	Review bool `json:"r,omitempty"`
 	// ID is set for state kept in memory.
 	ID string `json:"id,omitempty"`
 }

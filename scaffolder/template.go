@@ -40,10 +40,10 @@ type ActionStep struct {
 	If any
 }
 
-// FromEntity reads a Template entity. It fails only when the entity is not
+// fromEntity reads a Template entity. It fails only when the entity is not
 // a template or spec.parameters is neither an object nor a list of objects;
 // odd schemas are handled later, field by field.
-func FromEntity(e *catalog.Entity) (*Template, error) {
+func fromEntity(e *catalog.Entity) (*Template, error) {
 	if !strings.EqualFold(e.Kind, catalog.KindTemplate) {
 		return nil, fmt.Errorf("template %s: not a Template", e.Ref())
 	}
@@ -96,10 +96,10 @@ func paramStep(m map[string]any) ParamStep {
 	return s
 }
 
-// Active reports whether form step i applies given the values so far: a
+// active reports whether form step i applies given the values so far: a
 // step whose when condition evaluates to false is skipped. A condition that
 // cannot be evaluated keeps the step, so its validation still applies.
-func (t *Template) Active(i int, values map[string]any) bool {
+func (t *Template) active(i int, values map[string]any) bool {
 	w := t.Params[i].When
 	switch c := w.(type) {
 	case nil:
@@ -111,15 +111,15 @@ func (t *Template) Active(i int, values map[string]any) bool {
 		if err != nil {
 			return true
 		}
-		return Truthy(v)
+		return truthy(v)
 	}
 	return true
 }
 
-// NextStep returns the index of the first active form step after i, or -1.
-func (t *Template) NextStep(i int, values map[string]any) int {
+// nextStep returns the index of the first active form step after i, or -1.
+func (t *Template) nextStep(i int, values map[string]any) int {
 	for j := i + 1; j < len(t.Params); j++ {
-		if t.Active(j, values) {
+		if t.active(j, values) {
 			return j
 		}
 	}

@@ -165,7 +165,12 @@ func schemaErrors(s *jsonschema.Schema, values map[string]any) (map[string]strin
 func message1(k jsonschema.ErrorKind) string {
 	switch x := k.(type) {
 	case *kind.Pattern:
-		return fmt.Sprintf("Must match the pattern %s.", x.Want)
+		if d := describePattern(x.Want); d != "" {
+			return d
+		}
+		// The raw pattern means nothing to most people; the field's hint
+		// (its description) is what tells them the format.
+		return "Not in the format this field expects; see the field's hint."
 	case *kind.MinLength:
 		return fmt.Sprintf("At least %d characters.", x.Want)
 	case *kind.MaxLength:
@@ -175,7 +180,11 @@ func message1(k jsonschema.ErrorKind) string {
 	case *kind.Format:
 		return fmt.Sprintf("Not a valid %s.", x.Want)
 	case *kind.Type:
-		return fmt.Sprintf("Must be of type %s.", strings.Join(x.Want, " or "))
+		words := make([]string, len(x.Want))
+		for i, w := range x.Want {
+			words[i] = typeWords(w)
+		}
+		return sentence("Must be " + strings.Join(words, " or "))
 	}
 	s := k.LocalizedString(printer)
 	if s == "" {
@@ -315,4 +324,25 @@ func set(m map[string]any, path []string, v any) {
 		m = next
 	}
 	m[path[len(path)-1]] = v
+}
+
+// typeWords names a JSON Schema type as a form's reader would.
+func typeWords(t string) string {
+	switch t {
+	case "string":
+		return "text"
+	case "integer":
+		return "a whole number"
+	case "number":
+		return "a number"
+	case "boolean":
+		return "yes or no"
+	case "array":
+		return "a list"
+	case "object":
+		return "a set of named values"
+	case "null":
+		return "empty"
+	}
+	return t
 }

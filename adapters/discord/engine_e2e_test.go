@@ -52,6 +52,7 @@ func newFakeBackstage(t *testing.T) *fakeBackstage {
 	})
 	mux.HandleFunc("GET /api/scaffolder/v2/tasks/{id}/eventstream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprintf(w, "event: log\ndata: {\"id\":1,\"type\":\"log\",\"body\":{\"message\":\"Finished step Fetch\",\"stepId\":\"fetch\",\"status\":\"completed\"}}\n\n")
 		fmt.Fprintf(w, "event: log\ndata: {\"id\":1,\"type\":\"log\",\"body\":{\"message\":\"Finished step Publish\",\"stepId\":\"publish\",\"status\":\"completed\"}}\n\n")
 		fmt.Fprintf(w, "event: completion\ndata: {\"id\":2,\"type\":\"completion\",\"body\":{\"message\":\"done\",\"output\":{\"links\":[{\"title\":\"Repository\",\"url\":\"https://github.com/acme/my-service\"}]}}}\n\n")
 	})
@@ -202,23 +203,47 @@ func TestTemplateLaunchThroughDiscordModals(t *testing.T) {
 		t.Fatalf("step 2 modal = %+v, want the repository's host, owner and name", step2)
 	}
 	last := modalSubmit(t, resp.Data.CustomID, byLabel(t, step2, map[string]string{"Repository: host": "github.com", "Repository: owner": "acme", "Repository: repository": "my-service"})...)
+	// The review comes as a message whose button opens it: a modal cannot
+	// answer a modal. Its one input, left empty, launches.
 	resp = h.interact(t, last)
+	if resp.Data == nil || len(resp.Data.Embeds) != 1 || !strings.Contains(resp.Data.Embeds[0].Description, "• repoUrl: github.com?owner=acme") {
+		t.Fatalf("answer to step 2 = %+v, want the review listing the values", resp.Data)
+	}
+	resp = h.interact(t, click(t, button(t, resp)))
+	review := modalInputs(t, resp)
+	if len(review) != 1 || review[0].Label != "Change something first" {
+		t.Fatalf("review modal = %+v, want one Change something first input", review)
+	}
+	launch := modalSubmit(t, resp.Data.CustomID, "")
+	resp = h.interact(t, launch)
 	if resp.Data == nil || !strings.Contains(resp.Data.Content, "Launched Go service (task task-1)") {
 		t.Fatalf("launch answer = %+v, want the task", resp.Data)
 	}
-	// The completion comes as a follow-up of the interaction.
+	// Finished steps update one follow-up message; the completion comes as
+	// a follow-up of its own.
 	deadline := time.After(5 * time.Second)
+	var creates, edits []string
 	for done := false; !done; {
 		select {
 		case c := <-h.fake.calls:
-			done = c.Method == http.MethodPost && strings.HasPrefix(c.Path, "/api/v9/webhooks/"+testAppID+"/") && strings.Contains(string(c.Raw), "https://github.com/acme/my-service")
+			webhook := strings.HasPrefix(c.Path, "/api/v9/webhooks/"+testAppID+"/")
+			switch {
+			case webhook && c.Method == http.MethodPost && strings.Contains(string(c.Raw), "(task task-1)"):
+				creates = append(creates, string(c.Raw))
+			case webhook && c.Method == http.MethodPatch && strings.Contains(string(c.Raw), "(task task-1)"):
+				edits = append(edits, c.Path)
+			}
+			done = c.Method == http.MethodPost && webhook && strings.Contains(string(c.Raw), "https://github.com/acme/my-service")
 		case <-deadline:
 			t.Fatal("no follow-up with the output link within 5s")
 		}
 	}
+	if len(creates) != 1 || len(edits) != 1 || strings.HasSuffix(edits[0], "/@original") {
+		t.Errorf("progress = %d created %v, edited %v; want one follow-up created, then edited", len(creates), creates, edits)
+	}
 
 	// Discord retries the same modal submission: nothing more is launched.
-	resp = h.interact(t, last)
+	resp = h.interact(t, launch)
 	if resp.Data == nil || !strings.Contains(resp.Data.Content, "already") {
 		t.Errorf("repeated submission answer = %+v, want a note that it was launched", resp.Data)
 	}

@@ -117,6 +117,7 @@ func (a *Adapter) modalSubmit(ctx context.Context, i *discordgo.Interaction, res
 func (a *Adapter) run(ctx context.Context, i *discordgo.Interaction, req *commands.Request, respond respondFunc, formKey string) {
 	start := a.now()
 	req.Followup = a.followup(i, start)
+	req.Progress = a.progress(i, start)
 	// A Share button runs its command again for the whole channel.
 	shared := ""
 	if i.Type == discordgo.InteractionMessageComponent && req.Action == nil {

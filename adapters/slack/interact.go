@@ -105,6 +105,7 @@ func (a *Adapter) viewSubmission(ctx context.Context, cb *slackgo.InteractionCal
 	req.ChannelID, req.ThreadID = meta.Channel, meta.Thread
 	req.Action = &commands.Action{ID: cb.View.CallbackID, Form: submission(cb.View)}
 	req.Followup = a.followup(conv)
+	req.Progress = a.progress(conv)
 	rep, ok := a.serveWithin(ctx, req, a.budget-a.now().Sub(start), func(ctx context.Context, r commands.Reply) {
 		a.deliverLogged(ctx, conv, r)
 	})

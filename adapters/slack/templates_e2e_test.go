@@ -209,6 +209,11 @@ func filled(t *testing.T, v slackgo.View, id, hash string, values map[string]str
 			}
 		case *slackgo.NumberInputBlockElement:
 			act = slackgo.BlockAction{ActionID: el.ActionID, Type: "number_input", Value: val}
+		case *slackgo.CheckboxGroupsBlockElement:
+			act = slackgo.BlockAction{ActionID: el.ActionID, Type: "checkboxes", SelectedOptions: []slackgo.OptionBlockObject{}}
+			if val == "true" {
+				act.SelectedOptions = append(act.SelectedOptions, *el.Options[0])
+			}
 		default:
 			t.Fatalf("block %s: element %T not handled by the test", ib.BlockID, ib.Element)
 		}
@@ -322,18 +327,29 @@ func TestTemplateLaunchThroughSlack(t *testing.T) {
 	if meta := decodeMeta(step2.PrivateMetadata); meta.Channel != "C1" || meta.Thread != thread {
 		t.Errorf("step 2 metadata = %+v, want the same conversation", meta)
 	}
-	final := filled(t, step2, "V1", "1700000004.c", map[string]string{"repoUrl.host": "github.com", "repoUrl.owner": "acme", "repoUrl.repo": "web-app"})
+	vr = e.submitView(filled(t, step2, "V1", "1700000004.c", map[string]string{"repoUrl.host": "github.com", "repoUrl.owner": "acme", "repoUrl.repo": "web-app"}))
+	if vr.ResponseAction != slackgo.RAUpdate || vr.View == nil {
+		t.Fatalf("step 2 answer = %+v, want response_action update with the review", vr)
+	}
+	// The review lists the values as the template receives them; launching
+	// it closes the modal.
+	review := asView(t, vr.View)
+	if blocks, _ := json.Marshal(review.Blocks); !strings.Contains(string(blocks), "• repoUrl: github.com?owner=acme") {
+		t.Errorf("review view lacks the repoUrl value:\n%s", blocks)
+	}
+	final := filled(t, review, "V1", "1700000005.d", map[string]string{})
 	if vr := e.submitView(final); vr.ResponseAction != slackgo.RAClear {
-		t.Fatalf("step 2 answer = %+v, want response_action clear", vr)
+		t.Fatalf("review answer = %+v, want response_action clear", vr)
 	}
 
-	// The run's progress (ephemeral) and result (in the thread, for all).
+	// The run's progress (one message in the thread, updated per step) and
+	// its result (in the thread, for all).
 	var result call
 	deadline := time.After(5 * time.Second)
 	for result.Method == "" {
 		select {
 		case c := <-e.slack.signal:
-			if c.Method == "chat.postMessage" && strings.Contains(c.Form.Get("blocks"), "completed") {
+			if c.Method == "chat.postMessage" && strings.Contains(c.Form.Get("blocks"), "https://github.com/acme/web-app") {
 				result = c
 			}
 		case <-deadline:
@@ -348,16 +364,30 @@ func TestTemplateLaunchThroughSlack(t *testing.T) {
 			t.Errorf("result lacks output link %s:\n%s", want, result.Form.Get("blocks"))
 		}
 	}
-	var progress []string
+	var ephemeral, updates []string
+	posts := 0
+	updatedTS := map[string]bool{}
 	e.slack.mu.Lock()
 	for _, c := range e.slack.calls {
-		if c.Method == "chat.postEphemeral" && c.Form.Get("thread_ts") == thread {
-			progress = append(progress, c.Form.Get("text"))
+		switch {
+		case c.Method == "chat.postEphemeral" && c.Form.Get("thread_ts") == thread:
+			ephemeral = append(ephemeral, c.Form.Get("text"))
+		case c.Method == "chat.postMessage" && strings.Contains(c.Form.Get("blocks"), "(task b7e1c0de-0001)"):
+			posts++
+			if c.Form.Get("channel") != "C1" || c.Form.Get("thread_ts") != thread {
+				t.Errorf("progress posted to %s thread %q, want C1 thread %s", c.Form.Get("channel"), c.Form.Get("thread_ts"), thread)
+			}
+		case c.Method == "chat.update":
+			updates = append(updates, c.Form.Get("blocks"))
+			updatedTS[c.Form.Get("channel")+"/"+c.Form.Get("ts")] = true
 		}
 	}
 	e.slack.mu.Unlock()
-	if got := strings.Join(progress, "\n"); !strings.Contains(got, "Publish completed") || !strings.Contains(got, "Launched Create React App Template (task b7e1c0de-0001)") {
-		t.Errorf("progress in the thread = %q, want the launch and each finished step", got)
+	if got := strings.Join(ephemeral, "\n"); !strings.Contains(got, "Launched Create React App Template (task b7e1c0de-0001)") || strings.Contains(got, "completed") {
+		t.Errorf("ephemeral posts in the thread = %q, want the launch only", got)
+	}
+	if posts != 1 || len(updates) == 0 || len(updatedTS) != 1 || !strings.Contains(updates[len(updates)-1], "Publish completed") {
+		t.Errorf("progress = %d posts and updates %v of %v, want one message updated up to Publish completed", posts, updates, updatedTS)
 	}
 
 	// Slack retries the same submission: nothing more is launched.
