@@ -85,7 +85,7 @@ func TestSocketModeRefusedConnectionIsReported(t *testing.T) {
 		t.Errorf("retrying report = %+v, want the refused address and a wait", retrying)
 	}
 	out := logs.String()
-	if !strings.Contains(out, "slack socket mode connection failed") || !strings.Contains(out, "retry_in=") || !strings.Contains(out, "127.0.0.1:1") {
+	if !strings.Contains(out, "slack socket mode connection failed") || !strings.Contains(out, "retry_in_s=") || !strings.Contains(out, "127.0.0.1:1") {
 		t.Errorf("logs lack the failure, its reason and the next retry:\n%s", out)
 	}
 	if strings.Contains(out, "s3cr3t-ticket") || strings.Contains(retrying.err.Error(), "s3cr3t-ticket") {
