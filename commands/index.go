@@ -52,6 +52,7 @@ type snapshot struct {
 	names   []string         // distinct lower-case names, sorted
 	near    *nameIndex       // over names
 	text    textIndex        // over the searched fields of entries
+	words   wordIndex        // the words of the searched fields, for typos
 }
 
 // entry is one entity of the index with its search fields lower-cased once.
@@ -198,6 +199,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 	sort.Strings(s.names)
 	s.near = newNameIndex(s.names)
 	s.text = buildTextIndex(s.entries)
+	s.words = buildWordIndex(s.entries)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}

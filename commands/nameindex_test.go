@@ -76,12 +76,33 @@ func TestNameIndexMatchesScan(t *testing.T) {
 			queries = append(queries, mutate(n))
 		}
 	}
-	for _, q := range queries {
+	for qi, q := range queries {
 		for _, k := range []int{5, 15} {
 			want := nearest(q, names, k)
 			if got := x.nearest(q, k); !slices.Equal(got, want) {
 				t.Errorf("nameIndex.nearest(%q, %d) = %q, want %q (scan)", q, k, got, want)
 			}
+		}
+		if qi%3 != 0 {
+			continue // a third of the queries suffices for within, and keeps the test quick
+		}
+		// within finds every name within the limit, and no other.
+		limit := typoLimit(len([]rune(q)))
+		var want, got []string
+		for _, n := range names {
+			if q != "" && osaDistance(q, n, limit) <= limit {
+				want = append(want, n)
+			}
+		}
+		x.within(q, limit, func(id int32, d int) {
+			if d != osaDistance(q, names[id], limit) {
+				t.Errorf("nameIndex.within(%q) gave %q at distance %d, want %d", q, names[id], d, osaDistance(q, names[id], limit))
+			}
+			got = append(got, names[id])
+		})
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("nameIndex.within(%q, %d) = %q, want %q (scan)", q, limit, got, want)
 		}
 	}
 }

@@ -1,0 +1,90 @@
+package commands_test
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"strings"
+	"testing"
+
+	"github.com/portalbot/portalbot/bot/demo"
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/catalogtest"
+	"github.com/portalbot/portalbot/commands"
+)
+
+// loadDemo applies the demo catalog (Acme Shop, what `portalbot demo`
+// loads) to st as one full sync: the root Location's targets, each parsed.
+func loadDemo(tb testing.TB, st catalog.Store) {
+	tb.Helper()
+	fsys := demo.FS()
+	parse := func(p string) []*catalog.Entity {
+		f, err := fsys.Open(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer f.Close()
+		ents, errs := catalog.Parse(f, p)
+		if len(errs) > 0 {
+			tb.Fatalf("demo %s: %v", p, errs)
+		}
+		return ents
+	}
+	const root = "catalog-info.yaml"
+	files := []catalog.FileResult{{Path: root, Entities: parse(root)}}
+	targets, _ := files[0].Entities[0].Spec["targets"].([]any)
+	if len(targets) == 0 {
+		tb.Fatalf("demo %s: no targets", root)
+	}
+	for _, t := range targets {
+		p := path.Clean(strings.TrimPrefix(t.(string), "./"))
+		files = append(files, catalog.FileResult{Path: p, Entities: parse(p)})
+	}
+	co, err := fs.ReadFile(fsys, "CODEOWNERS")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := st.ApplySync(context.Background(), catalog.SyncBatch{
+		Source: catalog.Source{Name: "acme-shop/catalog", Repo: "demo", Commit: "d3m0", Status: "ok", CodeOwners: string(co)},
+		Full:   true, Files: files,
+	}); err != nil {
+		tb.Fatalf("ApplySync: %v", err)
+	}
+}
+
+// TestSearchTypos runs searches with misspelt words on the demo catalog: a
+// word one or two edits from a name, title, description word, tag or owner
+// finds the entity when nothing matches as typed, and the reply says which
+// words it took instead.
+func TestSearchTypos(t *testing.T) {
+	for dialect, open := range catalogtest.Stores() {
+		t.Run(dialect, func(t *testing.T) {
+			st := open(t)
+			loadDemo(t, st)
+			r := commands.New(commands.Params{Store: st, PortalURL: portal})
+			runCases(t, r, []replyCase{
+				{name: "name word", in: "search frued", want: []string{"component:fraud-detector — Fraud Detector", "fraud"}},
+				{name: "name", in: "search ledgr", want: []string{"component:ledger-service", "ledger"}},
+				{name: "whole name", in: "search fraud-detectr", want: []string{"component:fraud-detector"}},
+				{name: "title word", in: "search catalouge", want: []string{"component:product-catalog"}},
+				{name: "description word", in: "search paymnet risk", want: []string{"component:fraud-detector"}, not: []string{"component:checkout"}},
+				{name: "tag", in: "search pyhton", want: []string{"component:fraud-detector"}},
+				{name: "one exact one typo", in: "search fraud detectr", want: []string{"component:fraud-detector"}},
+				{name: "exact still wins", in: "search fraud", want: []string{"component:fraud-detector"}, not: []string{"near what you typed"}},
+				{name: "short words are not guessed", in: "search apj", want: []string{"Nothing in the catalog matches"}},
+				{name: "nothing near", in: "search qqqqzzzz", want: []string{"Nothing in the catalog matches"}},
+			})
+		})
+	}
+}
+
+// TestPlurals checks counted nouns in replies: "3 matches", "2 APIs".
+func TestPlurals(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	loadDemo(t, st)
+	r := commands.New(commands.Params{Store: st, PortalURL: portal})
+	runCases(t, r, []replyCase{
+		{name: "matches", in: "search fraud", want: []string{` matches for \"fraud\"`}, not: []string{"matchs"}},
+		{name: "kinds", in: "team payments", want: []string{" APIs"}, not: []string{" apis", " aPIs"}},
+	})
+}
