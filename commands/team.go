@@ -84,7 +84,7 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 		})
 		var parts []string
 		for _, k := range kinds {
-			parts = append(parts, strconv.Itoa(counts[k])+" "+strings.ToLower(plural(counts[k], k)))
+			parts = append(parts, strconv.Itoa(counts[k])+" "+plural(counts[k], kindNoun(k)))
 		}
 		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: strings.Join(parts, ", ")})
 		sec := Section{Title: "Owned entities"}
@@ -107,4 +107,13 @@ func titleSuffix(sm catalog.Summary) string {
 		return ""
 	}
 	return " — " + sm.Title
+}
+
+// kindNoun is a kind as a noun in a sentence: lower case, but "API"
+// stays an acronym.
+func kindNoun(kind string) string {
+	if strings.EqualFold(kind, catalog.KindAPI) {
+		return "API"
+	}
+	return strings.ToLower(kind)
 }
