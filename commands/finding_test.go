@@ -88,3 +88,26 @@ func TestPlurals(t *testing.T) {
 		{name: "kinds", in: "team payments", want: []string{" APIs"}, not: []string{" apis", " aPIs"}},
 	})
 }
+
+// TestTitlesAndPhrasing resolves entities by their title and by questions
+// in everyday words, on the demo catalog.
+func TestTitlesAndPhrasing(t *testing.T) {
+	for dialect, open := range catalogtest.Stores() {
+		t.Run(dialect, func(t *testing.T) {
+			st := open(t)
+			loadDemo(t, st)
+			r := commands.New(commands.Params{Store: st, PortalURL: portal})
+			runCases(t, r, []replyCase{
+				{name: "question with title", in: "who owns the payments api?", want: []string{`"title":"payments-api is owned by`}},
+				{name: "title, any case", in: "owner Fraud Detector", want: []string{`"title":"fraud-detector is owned by`}},
+				{name: "one-word title", in: "where are the docs for the ledger?", want: []string{portal + "/catalog/default/component/ledger-service"}},
+				{name: "longer title", in: "who owns the Payments REST API", want: []string{`"title":"payments-rest is owned by`}},
+				{name: "words of a name", in: "who owns fraud detector", want: []string{`"title":"fraud-detector is owned by`}},
+				{name: "maintains", in: "who maintains the product catalogue?", want: []string{`"title":"product-catalog is owned by`}},
+				{name: "responsible", in: "which team is responsible for fraud-detector?", want: []string{`"title":"fraud-detector is owned by`}},
+				{name: "title of a team", in: "team Payments Team", not: []string{"not an entity name"}},
+				{name: "words that name nothing", in: "who owns the moon base", want: []string{"search moon base"}},
+			})
+		})
+	}
+}

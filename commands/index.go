@@ -48,6 +48,7 @@ type snapshot struct {
 	entries []entry
 	byRef   map[string]int   // canonical ref -> entries index
 	byName  map[string][]int // lower-case name -> entries indexes
+	byTitle map[string][]int // lower-case title, spaces collapsed -> entries indexes
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
 	near    *nameIndex       // over names
@@ -163,6 +164,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 		entries: make([]entry, 0, len(sums)),
 		byRef:   make(map[string]int, len(sums)),
 		byName:  make(map[string][]int, len(sums)),
+		byTitle: map[string][]int{},
 		owned:   map[string][]int{},
 	}
 	for _, sm := range sums {
@@ -192,6 +194,9 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 			s.names = append(s.names, e.name)
 		}
 		s.byName[e.name] = append(s.byName[e.name], i)
+		if t := titleKey(e.title); t != "" {
+			s.byTitle[t] = append(s.byTitle[t], i)
+		}
 		if e.sum.Owner != "" {
 			s.owned[e.sum.Owner] = append(s.owned[e.sum.Owner], i)
 		}
@@ -241,3 +246,6 @@ func (s *snapshot) lookup(ref catalog.Ref) *entry {
 
 // has reports whether the catalog holds ref.
 func (s *snapshot) has(ref catalog.Ref) bool { return s.lookup(ref) != nil }
+
+// titleKey is how a title is looked up: lower case, runs of spaces as one.
+func titleKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
