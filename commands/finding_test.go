@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
@@ -110,4 +111,36 @@ func TestTitlesAndPhrasing(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestSuggestNearest checks that the names offered after a miss include
+// the nearest, not only names that extend what was typed: among
+// svc-000000 … svc-001999, "svc-00009" is one inserted digit from
+// svc-000009, as it is from svc-000090 … svc-000099.
+func TestSuggestNearest(t *testing.T) {
+	st := catalogtest.SQLite(t)
+	var ents []*catalog.Entity
+	for i := range 2000 {
+		e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: catalog.KindComponent,
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("svc-%06d", i), Namespace: "default"},
+			Spec:     map[string]any{"type": "service", "lifecycle": "production", "owner": "team-a"}}
+		e.Relations = catalog.DeriveRelations(e)
+		if err := e.Stamp(); err != nil {
+			t.Fatal(err)
+		}
+		ents = append(ents, e)
+	}
+	if _, err := st.ApplySync(context.Background(), catalog.SyncBatch{
+		Source: catalog.Source{Name: "gen/catalog", Repo: "gen", Commit: "g1", Status: "ok"},
+		Full:   true, Files: []catalog.FileResult{{Path: "all.yaml", Entities: ents}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := commands.New(commands.Params{Store: st, PortalURL: portal})
+	runCases(t, r, []replyCase{
+		{name: "padding", in: "owner svc-00009", want: []string{"Did you mean one of these: svc-000009,"}, buttons: []string{"owner component:default/svc-000009"}},
+		{name: "padding, other way", in: "owner svc-0000009", want: []string{"Did you mean one of these: svc-000009,"}},
+		{name: "substitution", in: "owner svc-000a09", buttons: []string{"owner component:default/svc-000009"}},
+		{name: "still extends", in: "owner svc-00019", want: []string{"svc-000190"}},
+	})
 }

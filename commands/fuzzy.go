@@ -177,7 +177,13 @@ func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 		// Among equally near names, one that extends what was typed
 		// (a missing last digit) beats a changed one.
 		sc := d * 4
-		if strings.HasPrefix(n, q) {
+		switch {
+		case samePadded(q, n):
+			// The same number with other zero padding (svc-00009 for
+			// svc-000009) is the name meant, before any that merely
+			// extends what was typed (svc-000090).
+			sc = -4
+		case strings.HasPrefix(n, q):
 			sc -= 2
 		}
 		return candidate{n, sc}, true
@@ -195,6 +201,36 @@ func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 		return candidate{n, 120}, true
 	}
 	return candidate{}, false
+}
+
+// samePadded reports whether a and b differ only in the leading zeros of
+// their numbers ("svc-0009" and "svc-009").
+func samePadded(a, b string) bool {
+	return a != b && unpad(a) == unpad(b)
+}
+
+// unpad drops the leading zeros of every run of digits of s (keeping a
+// lone 0).
+func unpad(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '0' && (i == 0 || s[i-1] < '0' || s[i-1] > '9') {
+			j := i
+			for j+1 < len(s) && s[j+1] == '0' {
+				j++
+			}
+			if j+1 < len(s) && s[j+1] >= '1' && s[j+1] <= '9' {
+				i = j
+				continue // leading zeros of a number
+			}
+			b.WriteByte('0') // the number is zero
+			i = j
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // rankCandidates returns the names of the best max candidates, best first.

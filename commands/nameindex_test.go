@@ -214,3 +214,14 @@ func TestNearestLongQuery(t *testing.T) {
 		}
 	}
 }
+
+func TestUnpad(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"svc-000009", "svc-9"}, {"svc-00009", "svc-9"}, {"svc-0", "svc-0"}, {"svc-000", "svc-0"},
+		{"a00b", "a0b"}, {"0", "0"}, {"007-x-0100", "7-x-100"}, {"x10", "x10"}, {"", ""}, {"é0001", "é1"},
+	} {
+		if got := unpad(tt.in); got != tt.want {
+			t.Errorf("unpad(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
