@@ -65,6 +65,7 @@ type entry struct {
 	desc  string
 	tags  []string
 	owner string // lower-case owner name (without kind and namespace)
+	rank  int    // rankOfKind of the kind, once: less runs for every hit of a search
 }
 
 func newIndex(store catalog.Store) *index {
@@ -177,6 +178,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 			name:  strings.ToLower(sm.Ref.Name),
 			title: strings.ToLower(sm.Title),
 			desc:  strings.ToLower(sm.Description),
+			rank:  rankOfKind(sm.Ref.Kind),
 		}
 		for _, t := range sm.Tags {
 			e.tags = append(e.tags, strings.ToLower(t))
@@ -227,8 +229,8 @@ func rankOfKind(k string) int {
 // less orders entries by kind rank, then name, then canonical ref.
 func (s *snapshot) less(a, b int) bool {
 	ea, eb := &s.entries[a], &s.entries[b]
-	if ra, rb := rankOfKind(ea.sum.Ref.Kind), rankOfKind(eb.sum.Ref.Kind); ra != rb {
-		return ra < rb
+	if ea.rank != eb.rank {
+		return ea.rank < eb.rank
 	}
 	if ea.name != eb.name {
 		return ea.name < eb.name

@@ -252,11 +252,16 @@ func (s *snapshot) findNear(terms []string, k int) ([]hit, int, []string) {
 	// typed, or a word near it. Read the smallest such set.
 	var cands [][]int32
 	best := -1
+	// asTyped[ti] is false when no entry can hold term ti as typed (it
+	// has a trigram no entry has): its score need not be computed.
+	asTyped := make([]bool, len(terms))
 	for ti, t := range terms {
+		asTyped[ti] = true
 		if len(t) < 3 {
 			continue // no trigram to narrow by, and too short to correct
 		}
 		exact, _ := s.text.candidates([]string{t})
+		asTyped[ti] = len(exact) > 0
 		if n := len(exact) + len(near[ti].ids); best < 0 || n < best {
 			cands, best = [][]int32{exact, near[ti].ids}, n
 		}
@@ -271,7 +276,10 @@ func (s *snapshot) findNear(terms []string, k int) ([]hit, int, []string) {
 			seen[id/64] |= 1 << (id % 64)
 			i, total := int(id), 0
 			for ti, t := range terms {
-				sc := s.entries[i].score(t)
+				sc := 0
+				if asTyped[ti] {
+					sc = s.entries[i].score(t)
+				}
 				if tn := &near[ti]; tn.score != nil && int(tn.score[i]) > sc {
 					sc = int(tn.score[i])
 				}
