@@ -143,6 +143,10 @@ func BenchmarkLongQuery(b *testing.B) {
 		{"search-name-990", "search " + strings.Repeat("service-00001-", 70)},
 		{"search-unicode-990", "search " + strings.Repeat("é日", 495)},
 		{"owner-990", "owner " + strings.Repeat("service-", 120)},
+		// Eight words, none found as typed: each is corrected against
+		// every index.
+		{"search-8-typos", "search frued ledgr paymnt servce synthetc numbr sytem tema"},
+		{"search-8-typos-long", "search " + strings.TrimSpace(strings.Repeat(strings.Repeat("q", 40)+" ", 8))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

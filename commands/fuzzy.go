@@ -204,34 +204,37 @@ func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 }
 
 // samePadded reports whether a and b differ only in the leading zeros of
-// their numbers ("svc-0009" and "svc-009").
+// their numbers ("svc-0009" and "svc-009"). It runs for every near name
+// of a miss, so it compares in place rather than build unpadded copies.
 func samePadded(a, b string) bool {
-	return a != b && unpad(a) == unpad(b)
+	if a == b {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		i, j = skipPad(a, i), skipPad(b, j)
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i, j = i+1, j+1
+	}
 }
 
-// unpad drops the leading zeros of every run of digits of s (keeping a
-// lone 0).
-func unpad(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '0' && (i == 0 || s[i-1] < '0' || s[i-1] > '9') {
-			j := i
-			for j+1 < len(s) && s[j+1] == '0' {
-				j++
-			}
-			if j+1 < len(s) && s[j+1] >= '1' && s[j+1] <= '9' {
-				i = j
-				continue // leading zeros of a number
-			}
-			b.WriteByte('0') // the number is zero
-			i = j
-			continue
+// skipPad returns i moved past the leading zeros of a number starting at
+// i in s (keeping the last digit: "000" is 0), or i unchanged.
+func skipPad(s string, i int) int {
+	if i < len(s) && s[i] == '0' && (i == 0 || !isDigit(s[i-1])) {
+		for i+1 < len(s) && s[i] == '0' && isDigit(s[i+1]) {
+			i++
 		}
-		b.WriteByte(c)
 	}
-	return b.String()
+	return i
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // rankCandidates returns the names of the best max candidates, best first.
 func rankCandidates(cands []candidate, max int) []string {

@@ -215,13 +215,18 @@ func TestNearestLongQuery(t *testing.T) {
 	}
 }
 
-func TestUnpad(t *testing.T) {
-	for _, tt := range []struct{ in, want string }{
-		{"svc-000009", "svc-9"}, {"svc-00009", "svc-9"}, {"svc-0", "svc-0"}, {"svc-000", "svc-0"},
-		{"a00b", "a0b"}, {"0", "0"}, {"007-x-0100", "7-x-100"}, {"x10", "x10"}, {"", ""}, {"é0001", "é1"},
+func TestSamePadded(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"svc-00009", "svc-000009", true}, {"svc-0000009", "svc-000009", true}, {"svc-000", "svc-0", true},
+		{"007-x-0100", "7-x-100", true}, {"a00b", "a0b", true}, {"é0001", "é1", true},
+		{"svc-9", "svc-9", false}, {"svc-90", "svc-9", false}, {"svc-000090", "svc-00009", false},
+		{"x10", "x010", true}, {"x10", "x1", false}, {"a00b", "ab", false}, {"", "0", false}, {"0", "", false},
 	} {
-		if got := unpad(tt.in); got != tt.want {
-			t.Errorf("unpad(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := samePadded(tt.a, tt.b); got != tt.want {
+			t.Errorf("samePadded(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }
