@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -19,8 +20,13 @@ func main() {
 	defer stop()
 
 	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	level, err := logLevel(os.Getenv("PORTALBOT_LOG_LEVEL"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "portalbot: %v\n", err)
+		os.Exit(bot.ExitUsage)
+	}
 	var h slog.Handler
-	opts := &slog.HandlerOptions{Level: logLevel()}
+	opts := &slog.HandlerOptions{Level: level}
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		h = slog.NewTextHandler(os.Stderr, opts)
 	} else {
@@ -40,10 +46,15 @@ func main() {
 	os.Exit(code)
 }
 
-func logLevel() slog.Level {
+// logLevel parses PORTALBOT_LOG_LEVEL's value v: empty is info; a value
+// slog does not know is refused rather than quietly taken as info.
+func logLevel(v string) (slog.Level, error) {
 	var l slog.Level
-	if err := l.UnmarshalText([]byte(os.Getenv("PORTALBOT_LOG_LEVEL"))); err != nil {
-		return slog.LevelInfo
+	if v == "" {
+		return slog.LevelInfo, nil
 	}
-	return l
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		return 0, fmt.Errorf("PORTALBOT_LOG_LEVEL %q: want debug, info, warn or error", v)
+	}
+	return l, nil
 }

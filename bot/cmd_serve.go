@@ -95,6 +95,15 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load(), a.Connections) })
 	a.Mux.Handle("GET /metrics", a.Metrics.Handler())
 
+	// Either runs, but answers no one or from an empty catalog: say so
+	// at start rather than leave the operator to wonder.
+	if env.getenv("SLACK_BOT_TOKEN") == "" && env.getenv("DISCORD_BOT_TOKEN") == "" {
+		logger.WarnContext(ctx, "no chat platform configured: set SLACK_BOT_TOKEN (Slack) or DISCORD_BOT_TOKEN (Discord); until then only the HTTP endpoints answer")
+	}
+	if len(cfg.Sources) == 0 {
+		logger.WarnContext(ctx, "no catalog sources configured: nothing is synced; list sources: in the config file (PORTALBOT_CONFIG), or run portalbot sync --repo")
+	}
+
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -70,9 +72,12 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 
 	opts := cfg.ingestOptions(env)
 	opts.Sources = append(cfg.ingestSources(), sources...)
+	var line *progressLine
 	if env.Terminal {
-		opts.Progress = func(p ingest.Progress) {
-			fmt.Fprintf(env.Stderr, "\r\033[K%s: %s %d files", p.Source, p.Phase, p.Files)
+		line = &progressLine{w: env.Stderr, of: len(sources)}
+		opts.Progress = line.show
+		if opts.Logger != nil {
+			opts.Logger = slog.New(lineEnder{opts.Logger.Handler(), line})
 		}
 	}
 	syncer := ingest.New(st, opts)
@@ -91,12 +96,19 @@ func runSync(ctx context.Context, env *Env, args []string) int {
 	start := time.Now()
 	var results []ingest.Result
 	var failed []string
-	for _, j := range jobs {
+	if line != nil {
+		line.of = len(jobs)
+	}
+	for i, j := range jobs {
+		if line != nil {
+			line.next(i + 1)
+		}
 		res, err := j.sync(ctx, j.src)
-		if env.Terminal {
-			fmt.Fprint(env.Stderr, "\r\033[K")
+		if line != nil {
+			line.clear()
 		}
 		if err != nil {
+			// Said here, on stderr, once; the summary only counts it.
 			failed = append(failed, err.Error())
 			fmt.Fprintf(env.Stderr, "portalbot sync: %v\n", err)
 			continue
@@ -264,7 +276,92 @@ func (s syncSummaryData) print(w io.Writer) {
 	}
 	sort.Strings(kinds)
 	fmt.Fprintf(w, "catalog: %d entities (%s); took %s\n", total, strings.Join(kinds, ", "), s.took.Round(time.Millisecond))
-	for _, f := range s.failed {
-		fmt.Fprintf(w, "failed: %s\n", f)
+	if n := len(s.failed); n > 0 {
+		fmt.Fprintf(w, "failed: %d of %d sources (the errors are above, on stderr)\n", n, n+len(s.results))
 	}
+}
+
+// progressLine is sync's progress on a terminal: one line, rewritten in
+// place, naming the source (and which of how many), the phase, and the
+// files done, of how many and the percentage when a total is known.
+// Logs end the line first (see lineEnder), so a record never starts in
+// the middle of it. It is safe for concurrent use.
+type progressLine struct {
+	w      io.Writer
+	of     int // sources in this run
+	mu     sync.Mutex
+	n      int  // the source being synced, from 1
+	active bool // a progress line is on screen and not ended
+}
+
+// phaseNames says each ingest phase as an activity.
+var phaseNames = map[string]string{"fetch": "fetching", "discover": "discovering", "apply": "writing", "": "discovering"}
+
+func (l *progressLine) next(n int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n = n
+}
+
+func (l *progressLine) show(p ingest.Progress) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, "\r\033[K%s", progressText(l.n, l.of, p))
+	l.active = true
+}
+
+// progressText is the text of one progress line.
+func progressText(n, of int, p ingest.Progress) string {
+	phase := phaseNames[p.Phase]
+	if phase == "" {
+		phase = p.Phase
+	}
+	s := fmt.Sprintf("[%d/%d] %s: %s", n, of, p.Source, phase)
+	switch {
+	case p.Total > 0 && p.Files < p.Total:
+		s += fmt.Sprintf(" %d of ~%d files (%d%%)", p.Files, p.Total, p.Files*100/p.Total)
+	case p.Files > 0:
+		s += fmt.Sprintf(" %d files", p.Files)
+	}
+	return s
+}
+
+// end finishes a progress line on screen with a newline, keeping it.
+func (l *progressLine) end() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active {
+		fmt.Fprintln(l.w)
+		l.active = false
+	}
+}
+
+// clear erases a progress line on screen.
+func (l *progressLine) clear() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.active {
+		fmt.Fprint(l.w, "\r\033[K")
+		l.active = false
+	}
+}
+
+// lineEnder is a slog.Handler that ends the progress line before each
+// record it passes on.
+type lineEnder struct {
+	slog.Handler
+	line *progressLine
+}
+
+func (h lineEnder) Handle(ctx context.Context, r slog.Record) error {
+	h.line.end()
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h lineEnder) WithAttrs(as []slog.Attr) slog.Handler {
+	return lineEnder{h.Handler.WithAttrs(as), h.line}
+}
+
+func (h lineEnder) WithGroup(name string) slog.Handler {
+	return lineEnder{h.Handler.WithGroup(name), h.line}
 }

@@ -80,7 +80,8 @@ func largeCatalog(tb testing.TB, st catalog.Store) {
 // 100,000-entity catalog, after the index is built (it is rebuilt only when
 // a sync changes the catalog): a different service each time (one point
 // lookup; its team, members and system come from the cache), the same one
-// again (no query), a typo and a search. Run with:
+// again (no query), a typo, a search, and searches that match only with
+// typos corrected. Run with:
 //
 //	go test ./commands -run '^$' -bench Owner -benchtime 2000x
 func BenchmarkOwner(b *testing.B) {
@@ -99,6 +100,8 @@ func BenchmarkOwner(b *testing.B) {
 				{"hot", "owner service-00042"}, // the same entity again: from the cache
 				{"typo", "owner servce-%05d"},
 				{"search", "search service-%03d"},
+				{"search-typo", "search servce-%05d"},         // nothing as typed: near names
+				{"search-typo-word", "search synthetc numbr"}, // near words of every description
 			} {
 				b.Run(bc.name, func(b *testing.B) {
 					b.ReportAllocs()
@@ -140,6 +143,10 @@ func BenchmarkLongQuery(b *testing.B) {
 		{"search-name-990", "search " + strings.Repeat("service-00001-", 70)},
 		{"search-unicode-990", "search " + strings.Repeat("é日", 495)},
 		{"owner-990", "owner " + strings.Repeat("service-", 120)},
+		// Eight words, none found as typed: each is corrected against
+		// every index.
+		{"search-8-typos", "search frued ledgr paymnt servce synthetc numbr sytem tema"},
+		{"search-8-typos-long", "search " + strings.TrimSpace(strings.Repeat(strings.Repeat("q", 40)+" ", 8))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -213,7 +213,7 @@ func TestTeam(t *testing.T) {
 			want: []string{`"title":"Payments Team (group:payments)"`, "component:payments-api", portal + "/catalog/default/component/ledger"},
 			fields: map[string]string{
 				"Members (3)": "Alice Moreau, Bob Okafor, carol", "Parent": "group:engineering",
-				"Owns": "3 components, 1 api, 1 resource, 1 system", "Email": "payments@example.com",
+				"Owns": "3 components, 1 API, 1 resource, 1 system", "Email": "payments@example.com",
 			}},
 		{name: "children", in: "team engineering", fields: map[string]string{"Children": "group:checkout, group:growth, group:payments", "Owns": "1 domain"}},
 		{name: "empty team", in: "members of growth", fields: map[string]string{"Members": "none in the catalog"}},
@@ -254,7 +254,8 @@ func TestSearch(t *testing.T) {
 		{name: "description words", in: "search revenue reports", want: []string{"component:finance/reporting"}},
 		{name: "owner", in: "search ghost-team", want: []string{"component:orphan-job"}},
 		{name: "none", in: "search zebra", want: []string{"Nothing in the catalog matches"}},
-		{name: "typo suggests", in: "search ledgr", want: []string{"Similar names: ledger"}},
+		{name: "typo", in: "search ledgr", want: []string{"component:ledger", "ledgr → ledger"}},
+		{name: "extra words suggest a name", in: "search ledger-svc", want: []string{"Similar names: ledger"}},
 		{name: "empty", in: "search", want: []string{"Search for what?"}},
 		{name: "too many words", in: "search a b c d e f g h i", want: []string{"That search has 9 words; I look for up to 8"}},
 	})

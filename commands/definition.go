@@ -54,8 +54,10 @@ func plural(n int, unit string) string {
 	if n == 1 {
 		return unit
 	}
-	if strings.HasSuffix(unit, "s") {
-		return unit + "es"
+	for _, sfx := range []string{"s", "x", "z", "ch", "sh"} {
+		if strings.HasSuffix(unit, sfx) {
+			return unit + "es" // "matches", "indexes"
+		}
 	}
 	return unit + "s"
 }

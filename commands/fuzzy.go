@@ -177,7 +177,13 @@ func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 		// Among equally near names, one that extends what was typed
 		// (a missing last digit) beats a changed one.
 		sc := d * 4
-		if strings.HasPrefix(n, q) {
+		switch {
+		case samePadded(q, n):
+			// The same number with other zero padding (svc-00009 for
+			// svc-000009) is the name meant, before any that merely
+			// extends what was typed (svc-000090).
+			sc = -4
+		case strings.HasPrefix(n, q):
 			sc -= 2
 		}
 		return candidate{n, sc}, true
@@ -196,6 +202,39 @@ func scoreNameASCII(q, n string, limit int, ascii bool) (candidate, bool) {
 	}
 	return candidate{}, false
 }
+
+// samePadded reports whether a and b differ only in the leading zeros of
+// their numbers ("svc-0009" and "svc-009"). It runs for every near name
+// of a miss, so it compares in place rather than build unpadded copies.
+func samePadded(a, b string) bool {
+	if a == b {
+		return false
+	}
+	i, j := 0, 0
+	for {
+		i, j = skipPad(a, i), skipPad(b, j)
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if a[i] != b[j] {
+			return false
+		}
+		i, j = i+1, j+1
+	}
+}
+
+// skipPad returns i moved past the leading zeros of a number starting at
+// i in s (keeping the last digit: "000" is 0), or i unchanged.
+func skipPad(s string, i int) int {
+	if i < len(s) && s[i] == '0' && (i == 0 || !isDigit(s[i-1])) {
+		for i+1 < len(s) && s[i] == '0' && isDigit(s[i+1]) {
+			i++
+		}
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // rankCandidates returns the names of the best max candidates, best first.
 func rankCandidates(cands []candidate, max int) []string {

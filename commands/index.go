@@ -66,10 +66,12 @@ type snapshot struct {
 	entries []entry
 	byRef   map[string]int   // canonical ref -> entries index
 	byName  map[string][]int // lower-case name -> entries indexes
+	byTitle map[string][]int // lower-case title, spaces collapsed -> entries indexes
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
 	near    *nameIndex       // over names
 	text    textIndex        // over the searched fields of entries
+	words   wordIndex        // the words of the searched fields, for typos
 }
 
 // entry is one entity of the index with its search fields lower-cased once.
@@ -81,6 +83,7 @@ type entry struct {
 	desc  string
 	tags  []string
 	owner string // lower-case owner name (without kind and namespace)
+	rank  int    // rankOfKind of the kind, once: less runs for every hit of a search
 }
 
 func newIndex(store catalog.Store) *index {
@@ -245,6 +248,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 		entries: make([]entry, 0, len(sums)),
 		byRef:   make(map[string]int, len(sums)),
 		byName:  make(map[string][]int, len(sums)),
+		byTitle: map[string][]int{},
 		owned:   map[string][]int{},
 	}
 	for _, sm := range sums {
@@ -257,6 +261,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 			name:  strings.ToLower(sm.Ref.Name),
 			title: strings.ToLower(sm.Title),
 			desc:  strings.ToLower(sm.Description),
+			rank:  rankOfKind(sm.Ref.Kind),
 		}
 		for _, t := range sm.Tags {
 			e.tags = append(e.tags, strings.ToLower(t))
@@ -274,6 +279,9 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 			s.names = append(s.names, e.name)
 		}
 		s.byName[e.name] = append(s.byName[e.name], i)
+		if t := titleKey(e.title); t != "" {
+			s.byTitle[t] = append(s.byTitle[t], i)
+		}
 		if e.sum.Owner != "" {
 			s.owned[e.sum.Owner] = append(s.owned[e.sum.Owner], i)
 		}
@@ -281,6 +289,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *snapshot {
 	sort.Strings(s.names)
 	s.near = newNameIndex(s.names)
 	s.text = buildTextIndex(s.entries)
+	s.words = buildWordIndex(s.entries)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}
@@ -303,8 +312,8 @@ func rankOfKind(k string) int {
 // less orders entries by kind rank, then name, then canonical ref.
 func (s *snapshot) less(a, b int) bool {
 	ea, eb := &s.entries[a], &s.entries[b]
-	if ra, rb := rankOfKind(ea.sum.Ref.Kind), rankOfKind(eb.sum.Ref.Kind); ra != rb {
-		return ra < rb
+	if ea.rank != eb.rank {
+		return ea.rank < eb.rank
 	}
 	if ea.name != eb.name {
 		return ea.name < eb.name
@@ -322,3 +331,6 @@ func (s *snapshot) lookup(ref catalog.Ref) *entry {
 
 // has reports whether the catalog holds ref.
 func (s *snapshot) has(ref catalog.Ref) bool { return s.lookup(ref) != nil }
+
+// titleKey is how a title is looked up: lower case, runs of spaces as one.
+func titleKey(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }

@@ -105,40 +105,8 @@ func (x *nameIndex) nearest(q string, k int) []string {
 			cands = append(cands, c)
 		}
 	}
-
-	// Names within limit edits. An OSA edit changes at most four of the
-	// m+2 padded trigrams (a transposition of neighbours; other edits
-	// three), so such a name shares at least m+2-4*limit of them with q
-	// counted with repeats, and need distinct ones. Any name sharing need
-	// of the distinct trigrams appears in at least one of any
-	// distinct-need+1 of their lists: the rarest are read. Such a name
-	// also has m-limit to m+limit runes: when those names are fewer, or
-	// the trigrams cannot filter, they are read instead.
-	grams := sortedGrams(q)
-	need := m + 2 - 4*limit - (m + 2 - len(grams))
-	var byLen [][]int32
-	byLenCost := 0
-	for n := max(m-limit, 0); n <= m+limit; n++ {
-		byLen = append(byLen, x.byLen[n])
-		byLenCost += len(x.byLen[n])
-	}
-	read := byLen
-	if need > 0 {
-		lists := make([][]int32, len(grams))
-		for i, g := range grams {
-			lists[i] = x.grams[g]
-		}
-		sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
-		lists = lists[:len(grams)-need+1]
-		cost := 0
-		for _, l := range lists {
-			cost += len(l)
-		}
-		if cost < byLenCost {
-			read = lists
-		}
-	}
-	for _, l := range read {
+	// Names within limit edits.
+	for _, l := range x.editCandidates(q, m, limit) {
 		for _, id := range l {
 			consider(id)
 		}
@@ -176,6 +144,43 @@ func (x *nameIndex) nearest(q string, k int) []string {
 	return rankCandidates(cands, k)
 }
 
+// editCandidates returns lists of name positions that together hold every
+// name within limit edits of q (m runes), and usually few others.
+func (x *nameIndex) editCandidates(q string, m, limit int) [][]int32 {
+	// An OSA edit changes at most four of the m+2 padded trigrams (a transposition of neighbours; other edits
+	// three), so such a name shares at least m+2-4*limit of them with q
+	// counted with repeats, and need distinct ones. Any name sharing need
+	// of the distinct trigrams appears in at least one of any
+	// distinct-need+1 of their lists: the rarest are read. Such a name
+	// also has m-limit to m+limit runes: when those names are fewer, or
+	// the trigrams cannot filter, they are read instead.
+	grams := sortedGrams(q)
+	need := m + 2 - 4*limit - (m + 2 - len(grams))
+	var byLen [][]int32
+	byLenCost := 0
+	for n := max(m-limit, 0); n <= m+limit; n++ {
+		byLen = append(byLen, x.byLen[n])
+		byLenCost += len(x.byLen[n])
+	}
+	read := byLen
+	if need > 0 {
+		lists := make([][]int32, len(grams))
+		for i, g := range grams {
+			lists[i] = x.grams[g]
+		}
+		sort.Slice(lists, func(i, j int) bool { return len(lists[i]) < len(lists[j]) })
+		lists = lists[:len(grams)-need+1]
+		cost := 0
+		for _, l := range lists {
+			cost += len(l)
+		}
+		if cost < byLenCost {
+			read = lists
+		}
+	}
+	return read
+}
+
 // sortedGrams returns the distinct padded trigrams of q.
 func sortedGrams(q string) []uint64 {
 	g := trigrams(q, nil)
@@ -198,4 +203,26 @@ func (x *nameIndex) containing(q string) (ids []int32, ok bool) {
 		}
 	}
 	return ids, true
+}
+
+// within calls fn with each name within limit edits of q (its position
+// and distance), in no particular order.
+func (x *nameIndex) within(q string, limit int, fn func(id int32, d int)) {
+	m := utf8.RuneCountInString(q)
+	if q == "" || m > x.maxRunes+limit {
+		return
+	}
+	qASCII := isASCII(q)
+	seen := make([]uint64, (len(x.names)+63)/64)
+	for _, l := range x.editCandidates(q, m, limit) {
+		for _, id := range l {
+			if seen[id/64]&(1<<(id%64)) != 0 {
+				continue
+			}
+			seen[id/64] |= 1 << (id % 64)
+			if d := osaDistanceASCII(q, x.names[id], limit, qASCII && x.ascii[id]); d <= limit {
+				fn(id, d)
+			}
+		}
+	}
 }

@@ -76,12 +76,33 @@ func TestNameIndexMatchesScan(t *testing.T) {
 			queries = append(queries, mutate(n))
 		}
 	}
-	for _, q := range queries {
+	for qi, q := range queries {
 		for _, k := range []int{5, 15} {
 			want := nearest(q, names, k)
 			if got := x.nearest(q, k); !slices.Equal(got, want) {
 				t.Errorf("nameIndex.nearest(%q, %d) = %q, want %q (scan)", q, k, got, want)
 			}
+		}
+		if qi%3 != 0 {
+			continue // a third of the queries suffices for within, and keeps the test quick
+		}
+		// within finds every name within the limit, and no other.
+		limit := typoLimit(len([]rune(q)))
+		var want, got []string
+		for _, n := range names {
+			if q != "" && osaDistance(q, n, limit) <= limit {
+				want = append(want, n)
+			}
+		}
+		x.within(q, limit, func(id int32, d int) {
+			if d != osaDistance(q, names[id], limit) {
+				t.Errorf("nameIndex.within(%q) gave %q at distance %d, want %d", q, names[id], d, osaDistance(q, names[id], limit))
+			}
+			got = append(got, names[id])
+		})
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("nameIndex.within(%q, %d) = %q, want %q (scan)", q, limit, got, want)
 		}
 	}
 }
@@ -190,6 +211,22 @@ func TestNearestLongQuery(t *testing.T) {
 			}
 		case <-time.After(2 * time.Second):
 			t.Fatalf("nameIndex.nearest(%.20q…, %d bytes) took more than 2s", q, len(q))
+		}
+	}
+}
+
+func TestSamePadded(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{"svc-00009", "svc-000009", true}, {"svc-0000009", "svc-000009", true}, {"svc-000", "svc-0", true},
+		{"007-x-0100", "7-x-100", true}, {"a00b", "a0b", true}, {"é0001", "é1", true},
+		{"svc-9", "svc-9", false}, {"svc-90", "svc-9", false}, {"svc-000090", "svc-00009", false},
+		{"x10", "x010", true}, {"x10", "x1", false}, {"a00b", "ab", false}, {"", "0", false}, {"0", "", false},
+	} {
+		if got := samePadded(tt.a, tt.b); got != tt.want {
+			t.Errorf("samePadded(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
 		}
 	}
 }

@@ -15,7 +15,8 @@ type phrase struct {
 // phrases are the questions people type instead of commands. Longer
 // prefixes come first so "who is the owner of" wins over "who is".
 var phrases = []phrase{
-	{"owner", []string{"who is the owner of ", "who's the owner of ", "what team owns ", "which team owns ", "who owns ", "owner of ", "owners of ", "owner for ", "whose is "}, nil},
+	{"owner", []string{"who is the owner of ", "who's the owner of ", "what team owns ", "which team owns ", "who owns ", "owner of ", "owners of ", "owner for ", "whose is ",
+		"which team is responsible for ", "who is responsible for ", "who's responsible for ", "who maintains ", "who looks after ", "who runs "}, nil},
 	{"oncall", []string{"who is on call for ", "who's on call for ", "who is oncall for ", "who's oncall for ", "who is on-call for ", "who's on-call for ", "on call for ", "oncall for ", "on-call for ", "on-call ", "on call "}, nil},
 	{"docs", []string{"where are the docs for ", "where are the docs of ", "where is the documentation for ", "where is the documentation of ", "where are docs for ", "documentation for ", "documentation of ", "docs for ", "docs of ", "doc "}, nil},
 	{"deps", []string{"what does ", "dependencies of ", "dependencies for ", "deps of ", "deps for ", "who depends on ", "what depends on "}, nil},

@@ -89,6 +89,9 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 	if err != nil {
 		return nil, nil, Reply{}, err
 	}
+	if c := cleanArg(arg); len(c) <= maxNameInput && strings.ContainsAny(c, " \t\n") {
+		return h.resolveWords(s, cmd, c, kinds)
+	}
 	q, err := parseNameQuery(arg)
 	if err != nil {
 		return s, nil, Reply{}, err
@@ -98,6 +101,10 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 		if q.matches(&s.entries[i], kinds) {
 			found = append(found, i)
 		}
+	}
+	if len(found) == 0 && q.kind == "" && q.namespace == "" {
+		// Not a name; perhaps a one-word title ("Ledger").
+		found = s.titled(q.name, kinds)
 	}
 	switch len(found) {
 	case 1:
@@ -112,7 +119,69 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 		}
 		return s, nil, rep, err
 	}
-	// Several kinds or namespaces share the name: let the person pick.
+	rep, err := h.pickReply(s, cmd, q.raw, len(s.byName[q.name]) > 0, found)
+	return s, nil, rep, err
+}
+
+// titled returns the entries of one of kinds (any when empty) whose title
+// is t, ignoring case and repeated spaces.
+func (s *snapshot) titled(t string, kinds []string) []int {
+	var found []int
+	for _, i := range s.byTitle[titleKey(t)] {
+		if kindAllowed(s.entries[i].sum.Ref.Kind, kinds) {
+			found = append(found, i)
+		}
+	}
+	return found
+}
+
+// resolveWords finds the entity that words of several words name: its
+// title ("Payments API"), its name written with spaces ("fraud detector"
+// for fraud-detector), or else the one entity a search for the words
+// finds. Several matches are offered as buttons; none, a search.
+func (h *handlers) resolveWords(s *snapshot, cmd, words string, kinds []string) (*snapshot, *entry, Reply, error) {
+	terms := strings.Fields(strings.ToLower(words))
+	if len(terms) > maxSearchTerms {
+		return s, nil, Reply{}, Userf("%q is not an entity name. To look for words, use search.", truncate(words, 60))
+	}
+	found := s.titled(words, kinds)
+	if len(found) == 0 {
+		for _, i := range s.byName[strings.Join(terms, "-")] {
+			if kindAllowed(s.entries[i].sum.Ref.Kind, kinds) {
+				found = append(found, i)
+			}
+		}
+	}
+	if len(found) == 0 {
+		// Only the best few are worth offering; read a few more than
+		// that so that other kinds do not crowd them out.
+		hits, _ := s.find(terms, 4*maxSuggestions)
+		for _, ht := range hits {
+			if kindAllowed(s.entries[ht.i].sum.Ref.Kind, kinds) && len(found) < maxSuggestions {
+				found = append(found, ht.i)
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		what := "entity"
+		if len(kinds) == 1 {
+			what = strings.ToLower(kinds[0])
+		}
+		q := strings.Join(terms, " ")
+		return s, nil, Reply{Buttons: []Button{cmdButton("search "+q, "search "+q)}},
+			Userf("I found no %s named or titled %q. Try \"search %s\" to look through descriptions, tags and owners too.", what, truncate(words, 60), truncate(q, 60))
+	case 1:
+		return s, &s.entries[found[0]], Reply{}, nil
+	}
+	rep, err := h.pickReply(s, cmd, words, false, found)
+	return s, nil, rep, err
+}
+
+// pickReply asks which of several entities found for what was typed the
+// person meant, with a button for each; named says they all bear that
+// name (rather than a title, or words of a search).
+func (h *handlers) pickReply(s *snapshot, cmd, typed string, named bool, found []int) (Reply, error) {
 	var rep Reply
 	labels := make([]string, 0, len(found))
 	for _, i := range found {
@@ -123,7 +192,10 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 		labels = append(labels, refLabel(ref))
 		rep.Buttons = append(rep.Buttons, cmdButton(refLabel(ref), cmd+" "+ref.String()))
 	}
-	return s, nil, rep, Userf("Several entities are named %q: %s. Which one did you mean?", q.raw, strings.Join(labels, ", "))
+	if named {
+		return rep, Userf("Several entities are named %q: %s. Which one did you mean?", typed, strings.Join(labels, ", "))
+	}
+	return rep, Userf("Several entities match %q: %s. Which one did you mean?", truncate(typed, 60), strings.Join(labels, ", "))
 }
 
 // missReply explains that nothing is named q and offers the nearest names.

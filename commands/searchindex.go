@@ -1,5 +1,12 @@
 package commands
 
+import (
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
 // textIndex maps each byte trigram of the searched fields (name, title,
 // description, tags, owner; lower case) to the entries holding it, so that
 // search reads the entries that can match rather than all of them: a term
@@ -53,4 +60,93 @@ func (x textIndex) candidates(terms []string) (ids []int32, all bool) {
 		}
 	}
 	return ids, all
+}
+
+// Fields of an entry a word is found in, for wordIndex postings.
+const (
+	fieldName = iota
+	fieldTitle
+	fieldTag
+	fieldOwner
+	fieldDesc
+	fieldBits = 3
+)
+
+// fuzzyWeight is what a word within a few edits of a search term scores,
+// by field: below any match of the term as typed in the same field, so a
+// guess never outranks what was written.
+var fuzzyWeight = [...]int{fieldName: 30, fieldTitle: 24, fieldTag: 20, fieldOwner: 14, fieldDesc: 10}
+
+// Words taken into the typo index: shorter ones are too near everything
+// to guess from, longer ones are not words people type, and numbers
+// differ by more than a typo when a digit changes.
+const (
+	minFuzzyWord = 3
+	maxFuzzyWord = 40
+	// minFuzzyTerm is the shortest search term corrected: a three-letter
+	// term is one edit from most three-letter words.
+	minFuzzyTerm = 4
+)
+
+// wordIndex is the vocabulary of the searched fields for typo-tolerant
+// search: each word (split at anything not a letter or digit; whole tags
+// and owners too) with the entries and fields holding it. Whole names are
+// found through the snapshot's name index instead.
+type wordIndex struct {
+	near     *nameIndex // over the words
+	postings [][]uint32 // by word position: entry<<fieldBits | field
+}
+
+func buildWordIndex(entries []entry) wordIndex {
+	byWord := map[string][]uint32{}
+	add := func(w string, i, field int) {
+		if len(w) > maxFuzzyWord || utf8.RuneCountInString(w) < minFuzzyWord || isNumber(w) {
+			return
+		}
+		p := uint32(i)<<fieldBits | uint32(field)
+		if l := byWord[w]; len(l) > 0 && l[len(l)-1] == p {
+			return
+		}
+		byWord[w] = append(byWord[w], p)
+	}
+	addWords := func(s string, i, field int) {
+		for _, w := range strings.FieldsFunc(s, notWordRune) {
+			add(w, i, field)
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		addWords(e.name, i, fieldName)
+		addWords(e.title, i, fieldTitle)
+		for _, t := range e.tags {
+			add(t, i, fieldTag)
+			addWords(t, i, fieldTag)
+		}
+		if e.owner != "" {
+			add(e.owner, i, fieldOwner)
+			addWords(e.owner, i, fieldOwner)
+		}
+		addWords(e.desc, i, fieldDesc)
+	}
+	words := make([]string, 0, len(byWord))
+	for w := range byWord {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	x := wordIndex{near: newNameIndex(words), postings: make([][]uint32, len(words))}
+	for i, w := range words {
+		x.postings[i] = byWord[w]
+	}
+	return x
+}
+
+func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+func isNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

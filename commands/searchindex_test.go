@@ -145,3 +145,131 @@ func TestSuggestMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// TestFindNearMatchesScan checks the typo-tolerant findNear, which reads
+// the word and name indexes, against measuring the distance from every
+// term to every word and name of every entry.
+func TestFindNearMatchesScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 18))
+	words := []string{"payments", "ledger", "checkout", "fraud", "detector", "worker", "search", "billing", "reports", "ünïcode", "go", "events", "invoice"}
+	pick := func(n int) []string {
+		var out []string
+		for range n {
+			out = append(out, words[rng.IntN(len(words))])
+		}
+		return out
+	}
+	kinds := []string{catalog.KindComponent, catalog.KindAPI, catalog.KindGroup}
+	var sums []catalog.Summary
+	for i := range 1500 {
+		sm := catalog.Summary{
+			Ref:         catalog.Ref{Kind: kinds[rng.IntN(len(kinds))], Namespace: "default", Name: strings.Join(pick(1+rng.IntN(2)), "-") + fmt.Sprint("-", i)},
+			Title:       strings.Join(pick(rng.IntN(3)), " "),
+			Description: strings.Join(pick(rng.IntN(5)), ", "),
+			Tags:        pick(rng.IntN(3)),
+		}
+		if rng.IntN(3) > 0 {
+			sm.Owner = "group:default/" + words[rng.IntN(len(words))] + "-team"
+		}
+		sums = append(sums, sm)
+	}
+	s := buildSnapshot(1, sums)
+
+	// fuzzy is the best score of a word or name of e within typoLimit
+	// edits (and not 0) of t, by reading them all.
+	fuzzy := func(e *entry, t string) int {
+		m := len([]rune(t))
+		if m < minFuzzyTerm || len(t) > maxFuzzyWord {
+			return 0
+		}
+		limit, best := typoLimit(m), 0
+		near := func(w string, field int) {
+			if d := osaDistance(t, w, limit); d > 0 && d <= limit {
+				best = max(best, fuzzyWeight[field]-2*(d-1))
+			}
+		}
+		try := func(w string, field int) {
+			if len(w) <= maxFuzzyWord && len([]rune(w)) >= minFuzzyWord && !isNumber(w) {
+				near(w, field)
+			}
+		}
+		near(e.name, fieldName) // whole names, through the name index: any name
+		split := func(s string, field int) {
+			for _, w := range strings.FieldsFunc(s, notWordRune) {
+				try(w, field)
+			}
+		}
+		split(e.name, fieldName)
+		split(e.title, fieldTitle)
+		for _, tag := range e.tags {
+			try(tag, fieldTag)
+			split(tag, fieldTag)
+		}
+		if e.owner != "" {
+			try(e.owner, fieldOwner)
+			split(e.owner, fieldOwner)
+		}
+		split(e.desc, fieldDesc)
+		return best
+	}
+	scan := func(terms []string, k int) ([]hit, int) {
+		var hits []hit
+		for i := range s.entries {
+			total := 0
+			for _, t := range terms {
+				sc := max(s.entries[i].score(t), fuzzy(&s.entries[i], t))
+				if sc == 0 {
+					total = 0
+					break
+				}
+				total += sc
+			}
+			if total > 0 {
+				hits = append(hits, hit{i, total})
+			}
+		}
+		sort.Slice(hits, func(a, b int) bool {
+			if hits[a].score != hits[b].score {
+				return hits[a].score > hits[b].score
+			}
+			return s.less(hits[a].i, hits[b].i)
+		})
+		return hits[:min(len(hits), k)], len(hits)
+	}
+	typo := func(w string) string {
+		r := []rune(w)
+		i := rng.IntN(len(r))
+		switch rng.IntN(4) {
+		case 0:
+			return string(append(r[:i:i], r[i+1:]...))
+		case 1:
+			return string(r[:i]) + "x" + string(r[i:])
+		case 2:
+			r[i] = 'q'
+		default:
+			if i+1 < len(r) {
+				r[i], r[i+1] = r[i+1], r[i]
+			}
+		}
+		return string(r)
+	}
+	queries := [][]string{{"frued"}, {"ledgr"}, {"paymnts", "api"}, {"ab"}, {"zzzzzz"}, {"ünïcod"}, {"ledger-1"}, {"fraud-detectr-3"}}
+	for range 300 {
+		q := []string{typo(words[rng.IntN(len(words))])}
+		if rng.IntN(3) == 0 {
+			w := words[rng.IntN(len(words))]
+			q = append(q, w[:min(len(w), 2+rng.IntN(3))])
+		}
+		queries = append(queries, q)
+	}
+	for _, q := range queries {
+		if _, n := s.find(q, 10); n > 0 {
+			continue // findNear runs only when nothing matches as typed
+		}
+		got, gotN, _ := s.findNear(q, 10)
+		want, wantN := scan(q, 10)
+		if fmt.Sprint(got) != fmt.Sprint(want) || gotN != wantN {
+			t.Errorf("findNear(%q) = %v, %d; want %v, %d (scan)", q, got, gotN, want, wantN)
+		}
+	}
+}

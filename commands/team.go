@@ -102,7 +102,7 @@ func ownedCounts(s *snapshot, owned []int) string {
 	})
 	var parts []string
 	for _, k := range kinds {
-		parts = append(parts, strconv.Itoa(counts[k])+" "+strings.ToLower(plural(counts[k], k)))
+		parts = append(parts, strconv.Itoa(counts[k])+" "+plural(counts[k], kindNoun(k)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -113,4 +113,13 @@ func titleSuffix(sm catalog.Summary) string {
 		return ""
 	}
 	return " — " + sm.Title
+}
+
+// kindNoun is a kind as a noun in a sentence: lower case, but "API"
+// stays an acronym.
+func kindNoun(kind string) string {
+	if strings.EqualFold(kind, catalog.KindAPI) {
+		return "API"
+	}
+	return strings.ToLower(kind)
 }

@@ -192,7 +192,11 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 			next++
 			handle(ctx, p)
 			if d.s.opts.Progress != nil && next%500 == 0 {
-				d.s.opts.Progress(Progress{Source: d.own.name, Files: next})
+				p := Progress{Source: d.own.name, Phase: "discover", Files: next}
+				if d.prev != nil {
+					p.Total = max(len(d.prev.Files), next) // an estimate: the last sync's count
+				}
+				d.s.opts.Progress(p)
 			}
 		}
 	}

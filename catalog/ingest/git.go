@@ -142,7 +142,12 @@ func auth(src Source, getenv func(string) string) (transport.AuthMethod, error) 
 			file = getenv(SSHKeyFileEnv)
 		}
 		if file == "" {
-			return nil, nil // go-git falls back to the SSH agent
+			if getenv("SSH_AUTH_SOCK") == "" {
+				// go-git would fall back to an agent and fail with
+				// "SSH_AUTH_SOCK not-specified", naming no fix.
+				return nil, fmt.Errorf("ssh source %s needs a private key: set %s to a key file (or %s to the key text, or ssh_key_file in the source's config), or run an SSH agent (SSH_AUTH_SOCK)", redactURL(repo), SSHKeyFileEnv, SSHKeyEnv)
+			}
+			return nil, nil // go-git uses the SSH agent
 		}
 		a, err := gitssh.NewPublicKeysFromFile(user, file, "")
 		if err != nil {

@@ -55,6 +55,10 @@ type Progress struct {
 	Source string
 	Phase  string // "fetch", "discover", "apply"
 	Files  int    // descriptor files processed so far
+	// Total is how many descriptor files the phase expects, 0 when not
+	// known: discovery follows Locations, so only a previous sync's count
+	// (the same tree, most often) gives one.
+	Total int
 }
 
 // Result says what one sync of one source did.
@@ -134,7 +138,8 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		if rerr := s.store.RecordSourceError(ctx, rec, err.Error()); rerr != nil {
 			s.logger.WarnContext(ctx, "record source error", "source", name, "err", rerr)
 		}
-		s.logger.ErrorContext(ctx, "sync failed", "source", name, "err", err)
+		// Not logged here: every caller reports the returned error, and
+		// logging it too printed each failure twice.
 		return res, fmt.Errorf("sync %s: %w", name, err)
 	}
 	s.progress(Progress{Source: name, Phase: "fetch"})
@@ -251,7 +256,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		batch = catalog.SyncBatch{Full: true, Files: files}
 		res.Files = d.handled
 		if streamed {
-			s.progress(Progress{Source: name, Phase: "apply", Files: d.handled})
+			s.progress(Progress{Source: name, Phase: "apply", Files: d.handled, Total: d.handled})
 			sr, err = sw.Commit(ctx, s.sourceState(src, name, next.Commit, co), batch.Full)
 			if err != nil {
 				return fail(err)
@@ -263,7 +268,7 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 	res.Commit, res.Full = next.Commit, batch.Full
 	if !streamed {
 		batch.Source = s.sourceState(src, name, next.Commit, co)
-		s.progress(Progress{Source: name, Phase: "apply", Files: res.Files})
+		s.progress(Progress{Source: name, Phase: "apply", Files: res.Files, Total: res.Files})
 		sr, err = s.store.ApplySync(ctx, batch)
 		if err != nil {
 			return fail(err)
