@@ -68,7 +68,7 @@ func TestHome(t *testing.T) {
 		t.Errorf("Home(alice) sections = %q, want %q", got, want)
 	}
 	team := rep.Sections[0]
-	if len(team.Fields) != 1 || team.Fields[0].Value != "3 components, 1 api, 1 resource, 1 system" {
+	if len(team.Fields) != 1 || team.Fields[0].Value != "3 components, 1 API, 1 resource, 1 system" {
 		t.Errorf("Home(alice) team fields = %+v, want what payments owns", team.Fields)
 	}
 	if n := len(team.Links); n != 6 || team.Links[5].URL != portal+"/catalog/default/group/payments" {
