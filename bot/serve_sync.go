@@ -14,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/portalbot/portalbot/catalog/ingest"
+	"github.com/portalbot/portalbot/lease"
 )
 
 // Scheduled syncs, shared by the replicas on one database.
@@ -75,12 +76,12 @@ type syncJob struct {
 // wrapping errLeaseLost.
 func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, error)) (bool, error) {
 	name := j.src.SourceName()
-	lease := "sync:" + name
+	leaseName := "sync:" + name
 	// The timeout covers taking the lease too: on a hung database that
 	// would otherwise wait forever, and the worker with it.
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
-	ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+	ok, err := j.leases.TryLease(ctx, leaseName, j.holder, j.ttl)
 	if err != nil {
 		return false, fmt.Errorf("sync %s: lease: %w", name, err)
 	}
@@ -92,32 +93,23 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		t := time.NewTicker(j.ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// The claim first: a process that dies between the two
-				// renewals leaves a claim that outlives the lease, so
-				// whoever takes the claim over finds the lease free.
-				ok, err := true, error(nil)
-				if renew != nil {
-					ok, err = renew(ctx)
-				}
-				if err == nil && ok {
-					ok, err = j.leases.TryLease(ctx, lease, j.holder, j.ttl)
-				}
-				if err != nil || !ok {
-					// Without the lease another replica may start: stop, and
-					// let the transaction roll back.
-					j.logger.WarnContext(ctx, "sync lease lost; stopping", "source", name, "err", err)
-					lost.Store(true)
-					cancel()
-					return
+		err := lease.Keep(ctx, j.ttl/3, func(ctx context.Context) (bool, error) {
+			// The claim first: a process that dies between the two
+			// renewals leaves a claim that outlives the lease, so whoever
+			// takes the claim over finds the lease free.
+			if renew != nil {
+				if ok, err := renew(ctx); err != nil || !ok {
+					return ok, err
 				}
 			}
+			return j.leases.TryLease(ctx, leaseName, j.holder, j.ttl)
+		}, nil)
+		if err != nil {
+			// Without the lease another replica may start: stop, and let
+			// the transaction roll back.
+			j.logger.WarnContext(ctx, "sync lease lost; stopping", "source", name, "err", err)
+			lost.Store(true)
+			cancel()
 		}
 	}()
 	start := time.Now()
@@ -131,7 +123,7 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 	// replica waits for the lease to expire.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer rcancel()
-	if rerr := j.leases.ReleaseLease(rctx, lease, j.holder); rerr != nil {
+	if rerr := j.leases.ReleaseLease(rctx, leaseName, j.holder); rerr != nil {
 		j.logger.WarnContext(ctx, "release sync lease", "source", name, "err", rerr)
 	}
 	if j.metrics != nil {
