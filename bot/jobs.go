@@ -83,6 +83,7 @@ func (r *runner) run(ctx context.Context) error {
 	c := cron.New(cron.WithLocation(time.UTC), cron.WithLogger(cl), cron.WithChain(cron.Recover(cl)))
 	var starts sync.WaitGroup
 	for i, j := range r.jobs {
+		r.logger.DebugContext(ctx, "job scheduled", "job", j.Name, "spec", j.Spec, "description", j.Description, "at_start", j.AtStart)
 		job := cron.Job(cron.FuncJob(func() { r.fire(ctx, j) }))
 		if !j.Overlap {
 			job = cron.NewChain(cron.SkipIfStillRunning(cl)).Then(job)
