@@ -19,7 +19,7 @@ import (
 
 // Scheduled syncs, shared by the replicas on one database.
 //
-// The sources with one schedule have one cron entry. At each tick every
+// The sources with one schedule are one job of the runner (jobs.go). At each tick every
 // replica offers them to its workers (sync.workers, a fixed pool), in an
 // order of its own; a worker claims a source's run of the tick (job_runs
 // "sync:<source>", ClaimOnce) and syncs it. So N replicas sync different
