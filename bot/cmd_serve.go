@@ -183,7 +183,7 @@ func (a *App) buildParts(ctx context.Context, store *sqlstore.Store) ([]Part, fu
 	router, closeRouter := newRouter(a)
 	a.Router = router
 	var parts []Part
-	for _, build := range []func(context.Context, *App) ([]Part, error){slackParts, discordParts, syncParts, reportsParts} {
+	for _, build := range []func(context.Context, *App) ([]Part, error){slackParts, discordParts, jobParts} {
 		p, err := build(ctx, a)
 		if err != nil {
 			return nil, closeRouter, err

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/ingest"
@@ -21,56 +19,41 @@ import (
 // report takes seconds.
 const reportLease = 10 * time.Minute
 
-// reportGrace bounds how long shutdown waits for a report being posted.
-const reportGrace = 30 * time.Second
-
-// reportsParts builds serve's scheduled drift reports: one cron entry per
-// configured target and one for team digests. It registers no routes.
-func reportsParts(ctx context.Context, a *App) ([]Part, error) {
+// reportJobs returns serve's scheduled drift reports: one job per
+// configured target and one for team digests.
+func reportJobs(a *App) ([]Job, error) {
 	rc := a.Config.Reports
 	if len(rc.Targets) == 0 && rc.TeamDigests == nil {
 		return nil, nil
 	}
 	rp := newReporter(a)
-	logger := rp.logger
-	cl := cronLogger{logger}
-	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	var jobs []Job
 	for _, t := range rc.Targets {
-		t := t
 		if err := targetFilter(t).Validate(rp.rules); err != nil {
 			return nil, fmt.Errorf("reports: target %s: %w", targetJob(t), err)
 		}
-		if _, err := c.AddFunc(cronSpec(t.Schedule, t.Timezone), func() {
-			rp.scheduled(ctx, targetJob(t), t.Schedule, func(ctx context.Context, tick time.Time) error {
+		jobs = append(jobs, Job{
+			Name: targetJob(t), Spec: cronSpec(t.Schedule, t.Timezone),
+			Description: fmt.Sprintf("drift report to %s %s", t.Platform, t.Channel),
+			Timeout:     reportLease,
+			Run: func(ctx context.Context, tick time.Time) error {
 				_, err := rp.runTarget(ctx, t, tick)
 				return err
-			})
-		}); err != nil {
-			return nil, fmt.Errorf("reports: target %s: %w", targetJob(t), err)
-		}
+			},
+		})
 	}
 	if d := rc.TeamDigests; d != nil {
-		if _, err := c.AddFunc(cronSpec(d.Schedule, d.Timezone), func() {
-			rp.scheduled(ctx, "digests", d.Schedule, func(ctx context.Context, tick time.Time) error {
+		jobs = append(jobs, Job{
+			Name: "digests", Spec: cronSpec(d.Schedule, d.Timezone),
+			Description: "drift digests to each team's " + d.Platform + " channel",
+			Timeout:     reportLease,
+			Run: func(ctx context.Context, tick time.Time) error {
 				_, err := rp.runDigests(ctx, *d, tick)
 				return err
-			})
-		}); err != nil {
-			return nil, fmt.Errorf("reports: team_digests: %w", err)
-		}
+			},
+		})
 	}
-	run := func(ctx context.Context) error {
-		c.Start()
-		logger.InfoContext(ctx, "report scheduler started", "targets", len(rc.Targets), "team_digests", rc.TeamDigests != nil)
-		<-ctx.Done()
-		select {
-		case <-c.Stop().Done():
-		case <-time.After(reportGrace):
-			logger.Warn("report scheduler stop timed out", "grace_s", reportGrace.Seconds())
-		}
-		return nil
-	}
-	return []Part{run}, nil
+	return jobs, nil
 }
 
 // cronSpec prefixes spec with CRON_TZ= when a timezone is configured;
@@ -82,26 +65,6 @@ func cronSpec(spec, tz string) string {
 	return "CRON_TZ=" + tz + " " + spec
 }
 
-// cronLogger adapts a *slog.Logger to cron.Logger.
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "err", err)...)
-}
-
-// scheduled runs one scheduled job for the tick of spec that fired now
-// (scheduleTick), so that replicas whose timers fire apart claim the same
-// tick. Errors are logged here, where the job stops.
-func (rp *reporter) scheduled(ctx context.Context, job, spec string, run func(context.Context, time.Time) error) {
-	tick := scheduleTick(spec, rp.now())
-	ctx, cancel := context.WithTimeout(ctx, reportLease)
-	defer cancel()
-	if err := run(ctx, tick); err != nil {
-		rp.logger.ErrorContext(ctx, "report failed", "job", job, "tick", tick, "err", err)
-	}
-}
-
 // runStore is what reports need from the store: the catalog for the
 // snapshot, and job-run bookkeeping so several replicas post each tick once.
 type runStore interface {
@@ -109,9 +72,9 @@ type runStore interface {
 	// ClaimRun takes (job, tick) for holder until lease ends; false means
 	// another holder has it or it already succeeded.
 	ClaimRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
-	// FinishRun records the outcome of a claimed run: succeeded when runErr
-	// is nil, failed (with its message) otherwise.
-	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
+	// RenewRun, ReleaseRun and FinishRun (succeeded when runErr is nil,
+	// failed with its message otherwise) keep and record claimed runs.
+	runRecorder
 	// FailedRuns returns the ticks of job whose last attempt failed.
 	FailedRuns(ctx context.Context, job string) ([]time.Time, error)
 	// LastRun returns the latest tick of job with status; the error wraps
@@ -211,18 +174,23 @@ const (
 // failed in job_runs, with its error, until a later tick's post succeeds.
 func (rp *reporter) runTarget(ctx context.Context, t ReportTarget, tick time.Time) (string, error) {
 	job := targetJob(t)
-	ticks, err := rp.claim(ctx, job, tick)
-	if len(ticks) == 0 {
+	cr, err := rp.claim(ctx, job, tick)
+	if cr == nil {
 		if err == nil && rp.metrics != nil {
 			rp.metrics.ReportRuns.WithLabelValues(job, outcomeSkipped).Inc()
 		}
 		return outcomeSkipped, err
 	}
 	if err != nil {
-		return outcomeError, rp.finish(ctx, job, ticks, outcomeError, err)
+		return outcomeError, rp.finish(ctx, cr, outcomeError, err)
 	}
-	out, err := rp.postTarget(ctx, t, job, ticks)
-	return out, rp.finish(ctx, job, ticks, out, err)
+	out := outcomeError
+	err = hold(ctx, reportLease, cr.renew, func(ctx context.Context) error {
+		var err error
+		out, err = rp.postTarget(ctx, t, job, cr.ticks)
+		return err
+	})
+	return out, rp.finish(ctx, cr, out, err)
 }
 
 func (rp *reporter) postTarget(ctx context.Context, t ReportTarget, job string, ticks []time.Time) (string, error) {
@@ -242,8 +210,8 @@ func (rp *reporter) postTarget(ctx context.Context, t ReportTarget, job string, 
 }
 
 // claim claims tick, then the job's failed ticks; it returns the claimed
-// ticks, tick first, or none when another replica holds tick.
-func (rp *reporter) claim(ctx context.Context, job string, tick time.Time) ([]time.Time, error) {
+// run, tick first, or nil when another replica holds tick.
+func (rp *reporter) claim(ctx context.Context, job string, tick time.Time) (*claimedRun, error) {
 	ok, err := rp.store.ClaimRun(ctx, job, tick, rp.holder, reportLease)
 	if err != nil {
 		return nil, fmt.Errorf("claim %s at %s: %w", job, tick.Format(time.RFC3339), err)
@@ -252,10 +220,10 @@ func (rp *reporter) claim(ctx context.Context, job string, tick time.Time) ([]ti
 		rp.logger.DebugContext(ctx, "report tick claimed elsewhere", "job", job, "tick", tick)
 		return nil, nil
 	}
-	ticks := []time.Time{tick}
+	cr := &claimedRun{store: rp.store, job: job, ticks: []time.Time{tick}, holder: rp.holder, ttl: reportLease}
 	failed, err := rp.store.FailedRuns(ctx, job)
 	if err != nil {
-		return ticks, fmt.Errorf("failed runs of %s: %w", job, err)
+		return cr, fmt.Errorf("failed runs of %s: %w", job, err)
 	}
 	for _, f := range failed {
 		if f.Equal(tick) {
@@ -263,37 +231,26 @@ func (rp *reporter) claim(ctx context.Context, job string, tick time.Time) ([]ti
 		}
 		ok, err := rp.store.ClaimRun(ctx, job, f, rp.holder, reportLease)
 		if err != nil {
-			return ticks, fmt.Errorf("claim %s retry of %s: %w", job, f.Format(time.RFC3339), err)
+			return cr, fmt.Errorf("claim %s retry of %s: %w", job, f.Format(time.RFC3339), err)
 		}
 		if ok {
-			ticks = append(ticks, f)
+			cr.ticks = append(cr.ticks, f)
 		}
 	}
-	return ticks, nil
+	return cr, nil
 }
 
-// finish records the outcome on every claimed tick and counts it.
-func (rp *reporter) finish(ctx context.Context, job string, ticks []time.Time, out string, runErr error) error {
+// finish records the outcome on every claimed tick and counts it. It
+// returns runErr, with any failure to record it.
+func (rp *reporter) finish(ctx context.Context, cr *claimedRun, out string, runErr error) error {
 	if rp.metrics != nil {
-		rp.metrics.ReportRuns.WithLabelValues(job, out).Inc()
+		rp.metrics.ReportRuns.WithLabelValues(cr.job, out).Inc()
 	}
-	// Record even when ctx has ended, or the claim would sit until its
-	// lease runs out.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	var errs []error
-	if runErr != nil {
-		errs = append(errs, runErr)
-	}
-	for _, tk := range ticks {
-		if err := rp.store.FinishRun(fctx, job, tk, runErr); err != nil {
-			errs = append(errs, fmt.Errorf("finish %s at %s: %w", job, tk.Format(time.RFC3339), err))
-		}
-	}
+	err := cr.finish(ctx, runErr)
 	if runErr == nil {
-		rp.logger.InfoContext(ctx, "report run finished", "job", job, "tick", ticks[0], "outcome", out, "retried", len(ticks)-1)
+		rp.logger.InfoContext(ctx, "report run finished", "job", cr.job, "tick", cr.ticks[0], "outcome", out, "retried", len(cr.ticks)-1)
 	}
-	return errors.Join(errs...)
+	return errors.Join(runErr, err)
 }
 
 // lastSuccess returns the tick of job's last successful run: the previous
@@ -436,29 +393,29 @@ func (rp *reporter) runDigests(ctx context.Context, d TeamDigestConfig, tick tim
 		return 0, err
 	}
 	type claimed struct {
-		team, channel, job string
-		ticks              []time.Time
-		since              time.Time
+		team, channel string
+		run           *claimedRun
+		since         time.Time
 	}
 	var todo []claimed
 	var errs []error
 	var oldest time.Time
 	for team, ch := range channels {
 		job := "digest:" + team
-		ticks, err := rp.claim(ctx, job, tick)
-		if err == nil && len(ticks) > 0 {
+		cr, err := rp.claim(ctx, job, tick)
+		if err == nil && cr != nil {
 			var since time.Time
 			since, err = rp.lastSuccess(ctx, job)
 			if err == nil {
 				if len(todo) == 0 || since.Before(oldest) {
 					oldest = since
 				}
-				todo = append(todo, claimed{team, ch, job, ticks, since})
+				todo = append(todo, claimed{team, ch, cr, since})
 				continue
 			}
 		}
-		if len(ticks) > 0 {
-			err = rp.finish(ctx, job, ticks, outcomeError, err)
+		if cr != nil {
+			err = rp.finish(ctx, cr, outcomeError, err)
 		}
 		if err != nil {
 			errs = append(errs, err)
@@ -472,12 +429,16 @@ func (rp *reporter) runDigests(ctx context.Context, d TeamDigestConfig, tick tim
 	for _, c := range todo {
 		out, err := outcomeError, ferr
 		if ferr == nil {
-			out, err = rp.post(ctx, postParams{platform: d.Platform, channel: c.channel, title: "Ownership drift digest for " + c.team, empty: d.Empty, job: c.job, chart: d.Chart}, teamFindings(all, c.team, c.since), c.since, c.ticks)
+			err = hold(ctx, reportLease, c.run.renew, func(ctx context.Context) error {
+				var err error
+				out, err = rp.post(ctx, postParams{platform: d.Platform, channel: c.channel, title: "Ownership drift digest for " + c.team, empty: d.Empty, job: c.run.job, chart: d.Chart}, teamFindings(all, c.team, c.since), c.since, c.run.ticks)
+				return err
+			})
 		}
 		if out == outcomePosted || (out == outcomeEmpty && d.Empty == "oneline" && err == nil) {
 			posted++
 		}
-		if err := rp.finish(ctx, c.job, c.ticks, out, err); err != nil {
+		if err := rp.finish(ctx, c.run, out, err); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -386,9 +386,9 @@ func TestReportsPartTwoReplicas(t *testing.T) {
 	for i, s := range []*sqlstore.Store{st, secondStore(t, st)} {
 		a := &App{Config: cfg, Logger: slog.New(slog.DiscardHandler), Store: s, Holder: "replica-" + string(rune('a'+i)),
 			Posters: map[string]commands.Poster{"slack": slack.poster()}, Metrics: NewMetrics()}
-		parts, err := reportsParts(ctx, a)
+		parts, err := jobParts(ctx, a)
 		if err != nil || len(parts) != 1 {
-			t.Fatalf("reportsParts = %d parts, %v", len(parts), err)
+			t.Fatalf("jobParts = %d parts, %v", len(parts), err)
 		}
 		wg.Go(func() {
 			if err := parts[0](ctx); err != nil {
@@ -422,8 +422,8 @@ func TestReportsPartRejectsBadFilters(t *testing.T) {
 		cfg := DefaultConfig()
 		cfg.Reports.Targets = []ReportTarget{tt.target}
 		a := &App{Config: cfg, Store: sqlstoretest.OpenSQLite(t), Posters: map[string]commands.Poster{}}
-		if _, err := reportsParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("reportsParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
+		if _, err := jobParts(context.Background(), a); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("jobParts(%s) error = %v, want %q", tt.target.Name, err, tt.want)
 		}
 	}
 }
@@ -482,8 +482,8 @@ func TestReportsPartAcceptsActivityRule(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Reports.Targets = []ReportTarget{{Name: "activity", Platform: "slack", Channel: "C1", Schedule: "0 9 * * 1", Rules: []string{drift.RuleActivityOwnerMismatch}}}
 	a := &App{Config: cfg, Store: sqlstoretest.OpenSQLite(t), Posters: map[string]commands.Poster{}}
-	if _, err := reportsParts(context.Background(), a); err != nil {
-		t.Errorf("reportsParts(rules: [%s]) = %v, want it accepted", drift.RuleActivityOwnerMismatch, err)
+	if _, err := jobParts(context.Background(), a); err != nil {
+		t.Errorf("jobParts(rules: [%s]) = %v, want it accepted", drift.RuleActivityOwnerMismatch, err)
 	}
 }
 

@@ -14,11 +14,12 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/portalbot/portalbot/catalog/ingest"
+	"github.com/portalbot/portalbot/lease"
 )
 
 // Scheduled syncs, shared by the replicas on one database.
 //
-// The sources with one schedule have one cron entry. At each tick every
+// The sources with one schedule are one job of the runner (jobs.go). At each tick every
 // replica offers them to its workers (sync.workers, a fixed pool), in an
 // order of its own; a worker claims a source's run of the tick (job_runs
 // "sync:<source>", ClaimOnce) and syncs it. So N replicas sync different
@@ -39,8 +40,6 @@ const (
 	// fail the tick it took over.
 	syncClaimTTL = syncLeaseTTL + syncLeaseTTL/4
 	syncPoll     = syncLeaseTTL / 8
-	// syncGrace bounds how long shutdown waits for a sync under way.
-	syncGrace = 30 * time.Second
 )
 
 // errLeaseLost means a sync stopped because its lease or claim could not
@@ -75,12 +74,12 @@ type syncJob struct {
 // wrapping errLeaseLost.
 func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, error)) (bool, error) {
 	name := j.src.SourceName()
-	lease := "sync:" + name
+	leaseName := "sync:" + name
 	// The timeout covers taking the lease too: on a hung database that
 	// would otherwise wait forever, and the worker with it.
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
-	ok, err := j.leases.TryLease(ctx, lease, j.holder, j.ttl)
+	ok, err := j.leases.TryLease(ctx, leaseName, j.holder, j.ttl)
 	if err != nil {
 		return false, fmt.Errorf("sync %s: lease: %w", name, err)
 	}
@@ -88,50 +87,35 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 		j.logger.DebugContext(ctx, "sync skipped: another replica holds the lease", "source", name)
 		return false, nil
 	}
-	var lost atomic.Bool
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		t := time.NewTicker(j.ttl / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				// The claim first: a process that dies between the two
-				// renewals leaves a claim that outlives the lease, so
-				// whoever takes the claim over finds the lease free.
-				ok, err := true, error(nil)
-				if renew != nil {
-					ok, err = renew(ctx)
-				}
-				if err == nil && ok {
-					ok, err = j.leases.TryLease(ctx, lease, j.holder, j.ttl)
-				}
-				if err != nil || !ok {
-					// Without the lease another replica may start: stop, and
-					// let the transaction roll back.
-					j.logger.WarnContext(ctx, "sync lease lost; stopping", "source", name, "err", err)
-					lost.Store(true)
-					cancel()
-					return
-				}
+	start := time.Now()
+	var res ingest.Result
+	err = hold(ctx, j.ttl, func(ctx context.Context) (bool, error) {
+		// The claim first: a process that dies between the two renewals
+		// leaves a claim that outlives the lease, so whoever takes the
+		// claim over finds the lease free.
+		if renew != nil {
+			if ok, err := renew(ctx); err != nil || !ok {
+				return ok, err
 			}
 		}
-	}()
-	start := time.Now()
-	res, err := j.sync(ctx, j.src)
+		return j.leases.TryLease(ctx, leaseName, j.holder, j.ttl)
+	}, func(ctx context.Context) error {
+		var err error
+		res, err = j.sync(ctx, j.src)
+		return err
+	})
 	cancel()
-	<-renewed
-	if err != nil && lost.Load() {
+	if errors.Is(err, lease.ErrLost) {
+		// Without the lease another replica may start: the sync stopped,
+		// and its transaction rolled back.
+		j.logger.WarnContext(ctx, "sync lease lost; stopped", "source", name, "err", err)
 		err = fmt.Errorf("sync %s: %w: %w", name, errLeaseLost, err)
 	}
 	// Release even when ctx is cancelled (shutdown): otherwise the next
 	// replica waits for the lease to expire.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer rcancel()
-	if rerr := j.leases.ReleaseLease(rctx, lease, j.holder); rerr != nil {
+	if rerr := j.leases.ReleaseLease(rctx, leaseName, j.holder); rerr != nil {
 		j.logger.WarnContext(ctx, "release sync lease", "source", name, "err", rerr)
 	}
 	if j.metrics != nil {
@@ -156,15 +140,10 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 
 // runClaimer is the part of the store that hands out the runs of a tick.
 type runClaimer interface {
+	runRecorder
 	// ClaimOnce claims (job, tick) for holder until lease ends; false
 	// means another holder has it or it finished.
 	ClaimOnce(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
-	// RenewRun extends holder's claim; false means holder lost it.
-	RenewRun(ctx context.Context, job string, tick time.Time, holder string, lease time.Duration) (bool, error)
-	// ReleaseRun gives an unfinished claim back, for another to take now.
-	ReleaseRun(ctx context.Context, job string, tick time.Time, holder string) error
-	// FinishRun records the outcome of a claimed run.
-	FinishRun(ctx context.Context, job string, tick time.Time, runErr error) error
 	// FinishedJobs returns the jobs whose run at tick finished.
 	FinishedJobs(ctx context.Context, tick time.Time) ([]string, error)
 }
@@ -190,10 +169,12 @@ func newSyncPool(claims runClaimer, holder string, workers int, lease, poll time
 
 // runTick syncs, with the other replicas, the run at tick of every job's
 // source. It claims runs until every one has finished (here or on another
-// replica), ctx ends, or until; it then returns once its own syncs end.
-func (p *syncPool) runTick(ctx context.Context, jobs []*syncJob, tick, until time.Time) {
+// replica), ctx ends, or until; it then returns once its own syncs end,
+// with the errors of the syncs that failed here.
+func (p *syncPool) runTick(ctx context.Context, jobs []*syncJob, tick, until time.Time) error {
 	cctx, cancel := context.WithDeadline(ctx, until)
 	defer cancel()
+	var errs []error
 	for cctx.Err() == nil {
 		left, err := p.unfinished(cctx, jobs, tick)
 		switch {
@@ -202,9 +183,11 @@ func (p *syncPool) runTick(ctx context.Context, jobs []*syncJob, tick, until tim
 				p.logger.WarnContext(ctx, "sync tick: read finished runs", "tick", tick, "err", err)
 			}
 		case len(left) == 0:
-			return
+			return errors.Join(errs...)
 		default:
-			if p.pass(ctx, cctx, left, tick) > 0 {
+			n, failed := p.pass(ctx, cctx, left, tick)
+			errs = append(errs, failed...)
+			if n > 0 {
 				continue
 			}
 		}
@@ -217,6 +200,7 @@ func (p *syncPool) runTick(ctx context.Context, jobs []*syncJob, tick, until tim
 		case <-t.C:
 		}
 	}
+	return errors.Join(errs...)
 }
 
 // unfinished returns the jobs whose run at tick has not finished.
@@ -240,30 +224,36 @@ func (p *syncPool) unfinished(ctx context.Context, jobs []*syncJob, tick time.Ti
 
 // pass offers each job once to the workers, in a random order (replicas
 // that all began with the same source would contend for every one), and
-// returns how many runs they claimed. Claims stop when claimCtx ends;
-// syncs run under ctx.
-func (p *syncPool) pass(ctx, claimCtx context.Context, jobs []*syncJob, tick time.Time) int {
+// returns how many runs they claimed and the errors of the syncs that
+// failed. Claims stop when claimCtx ends; syncs run under ctx.
+func (p *syncPool) pass(ctx, claimCtx context.Context, jobs []*syncJob, tick time.Time) (int, []error) {
 	next := make(chan *syncJob)
 	var (
 		claimed atomic.Int64
 		wg      sync.WaitGroup
+		mu      sync.Mutex
+		errs    []error
 	)
 	for range cap(p.slots) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for j := range next {
 				select {
 				case p.slots <- struct{}{}:
 				case <-claimCtx.Done():
 					continue
 				}
-				if p.claimAndSync(ctx, claimCtx, j, tick) {
+				ok, err := p.claimAndSync(ctx, claimCtx, j, tick)
+				<-p.slots
+				if ok {
 					claimed.Add(1)
 				}
-				<-p.slots
+				if err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
 			}
-		}()
+		})
 	}
 	for _, i := range rand.Perm(len(jobs)) {
 		if claimCtx.Err() != nil {
@@ -273,16 +263,17 @@ func (p *syncPool) pass(ctx, claimCtx context.Context, jobs []*syncJob, tick tim
 	}
 	close(next)
 	wg.Wait()
-	return int(claimed.Load())
+	return int(claimed.Load()), errs
 }
 
 // claimAndSync syncs j's source if this replica claims its run at tick,
-// and records the outcome. It reports whether it claimed the run.
-func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick time.Time) bool {
+// and records the outcome. It reports whether it claimed the run, and the
+// error of a sync that failed, for the runner to log.
+func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick time.Time) (bool, error) {
 	name := j.src.SourceName()
 	job := "sync:" + name
 	if !j.busy.CompareAndSwap(false, true) {
-		return false
+		return false, nil
 	}
 	defer j.busy.Store(false)
 	ok, err := p.claims.ClaimOnce(claimCtx, job, tick, p.holder, p.lease)
@@ -290,44 +281,42 @@ func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick 
 		if claimCtx.Err() == nil {
 			p.logger.ErrorContext(ctx, "claim sync tick", "source", name, "tick", tick, "err", err)
 		}
-		return false
+		return false, nil
 	}
 	if !ok {
 		p.logger.DebugContext(ctx, "sync tick taken by another replica", "source", name, "tick", tick)
-		return false
+		return false, nil
 	}
-	ran, err := j.run(ctx, func(ctx context.Context) (bool, error) {
-		return p.claims.RenewRun(ctx, job, tick, p.holder, p.lease)
-	})
+	cr := &claimedRun{store: p.claims, job: job, ticks: []time.Time{tick}, holder: p.holder, ttl: p.lease}
+	ran, err := j.run(ctx, cr.renew)
 	if !ran && err == nil {
 		// Another replica holds the lease, syncing an earlier tick late:
 		// this tick is not done, but the next one will be.
 		err = errors.New("lease held by another replica")
 	}
-	// Record even when ctx has ended, or the claim sits until it expires.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	switch {
 	case errors.Is(err, errLeaseLost):
 		// The run may be another replica's by now: leave it to it.
 		p.logger.WarnContext(ctx, "sync tick given up", "source", name, "tick", tick, "err", err)
+		return true, nil
 	case err != nil && ctx.Err() != nil:
 		// Shutting down mid-sync, which rolled back: hand the run over.
-		if rerr := p.claims.ReleaseRun(fctx, job, tick, p.holder); rerr != nil {
+		if rerr := cr.release(ctx); rerr != nil {
 			p.logger.WarnContext(ctx, "release sync tick", "source", name, "tick", tick, "err", rerr)
 		}
-	default:
-		if ferr := p.claims.FinishRun(fctx, job, tick, err); ferr != nil {
-			p.logger.WarnContext(ctx, "record sync tick", "source", name, "tick", tick, "err", ferr)
-		}
-		switch {
-		case err != nil && !ran:
-			p.logger.InfoContext(ctx, "sync tick skipped", "source", name, "tick", tick, "reason", err.Error())
-		case err != nil:
-			p.logger.ErrorContext(ctx, "scheduled sync failed", "source", name, "tick", tick, "err", err)
-		}
+		return true, nil
 	}
-	return true
+	if ferr := cr.finish(ctx, err); ferr != nil {
+		p.logger.WarnContext(ctx, "record sync tick", "source", name, "tick", tick, "err", ferr)
+	}
+	if err != nil && !ran {
+		p.logger.InfoContext(ctx, "sync tick skipped", "source", name, "tick", tick, "reason", err.Error())
+		return true, nil
+	}
+	if err != nil {
+		return true, fmt.Errorf("source %s: %w", name, err)
+	}
+	return true, nil
 }
 
 // syncGroup is the sources that share one schedule.
@@ -337,20 +326,18 @@ type syncGroup struct {
 	jobs  []*syncJob
 }
 
-// fire runs the group's tick that fires at now. Claiming stops a little
-// before the next tick fires, so that one tick's stragglers never delay
-// the next.
-func (g *syncGroup) fire(ctx context.Context, p *syncPool, now time.Time) {
-	tick := scheduleTick(g.spec, now)
+// fire runs the group's tick. Claiming stops a little before the next
+// tick fires, so that one tick's stragglers never delay the next.
+func (g *syncGroup) fire(ctx context.Context, p *syncPool, tick time.Time) error {
 	next := g.sched.Next(tick)
-	p.runTick(ctx, g.jobs, tick, next.Add(-next.Sub(tick)/20))
+	return p.runTick(ctx, g.jobs, tick, next.Add(-next.Sub(tick)/20))
 }
 
-// syncParts builds serve's sync part: every configured source is synced
-// once at start and then on its cron schedule (the source's own, else
-// sync.schedule), by sync.workers workers per replica that share each
-// tick's sources with the other replicas. It registers no routes.
-func syncParts(ctx context.Context, a *App) ([]Part, error) {
+// syncJobs returns serve's scheduled syncs, one job per schedule: every
+// configured source is synced once at start and then on its cron schedule
+// (the source's own, else sync.schedule), by sync.workers workers per
+// replica that share each tick's sources with the other replicas.
+func syncJobs(a *App) ([]Job, error) {
 	if len(a.Config.Sources) == 0 {
 		return nil, nil
 	}
@@ -395,32 +382,22 @@ func syncParts(ctx context.Context, a *App) ([]Part, error) {
 		g.jobs = append(g.jobs, &syncJob{src: sj.src, sync: sj.sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
 			timeout: timeout, logger: logger, metrics: a.Metrics})
 	}
-	// No SkipIfStillRunning: a tick whose syncs outlast the period must
-	// not cost this replica the next one; the pool's slots bound the work.
-	cl := cronLogger{logger}
-	c := cron.New(cron.WithLocation(time.UTC), cron.WithChain(cron.Recover(cl)))
-	for _, g := range groups {
-		c.Schedule(g.sched, cron.FuncJob(func() { g.fire(ctx, pool, time.Now()) }))
-	}
-	run := func(ctx context.Context) error {
-		var wg sync.WaitGroup
-		for _, g := range groups {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				g.fire(ctx, pool, time.Now())
-			}()
+	jobs := make([]Job, len(groups))
+	for i, g := range groups {
+		// Claiming stops before the next tick and each sync is bounded by
+		// sync.timeout: the run's timeout is a backstop past both.
+		n := g.sched.Next(time.Now())
+		jobs[i] = Job{
+			Name: "sync " + g.spec, Spec: g.spec,
+			Description: fmt.Sprintf("sync %d source(s) on %q", len(g.jobs), g.spec),
+			Timeout:     g.sched.Next(n).Sub(n) + timeout,
+			AtStart:     true,
+			// A tick whose syncs outlast the period must not cost this
+			// replica the next one; the pool's slots bound the work.
+			Overlap: true,
+			Run:     func(ctx context.Context, tick time.Time) error { return g.fire(ctx, pool, tick) },
 		}
-		wg.Wait()
-		c.Start()
-		logger.InfoContext(ctx, "sync scheduler started", "sources", len(a.Config.Sources), "schedules", len(groups), "workers", cap(pool.slots))
-		<-ctx.Done()
-		select {
-		case <-c.Stop().Done():
-		case <-time.After(syncGrace):
-			logger.Warn("sync scheduler stop timed out", "grace_s", syncGrace.Seconds())
-		}
-		return nil
 	}
-	return []Part{run}, nil
+	logger.Info("sync scheduled", "sources", len(a.Config.Sources), "schedules", len(groups), "workers", cap(pool.slots))
+	return jobs, nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/portalbot/portalbot/lease"
 )
 
 // Leaser elects one holder of a named lease; the SQL store satisfies it
@@ -87,30 +89,19 @@ func (a *Adapter) RunGateway(ctx context.Context) error {
 	}
 }
 
-// renew keeps the lease; it closes lost when the lease is gone.
+// renew keeps the lease (lease.Keep); it closes lost when the lease is
+// gone. A failed renewal is retried: the lease lasts leaseTTL, and a
+// database blip should not drop the gateway.
 func (a *Adapter) renew(ctx context.Context, name string, lost chan<- struct{}) {
-	t := time.NewTicker(a.leaseTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ok, err := a.leaser.TryLease(ctx, name, a.holder, a.leaseTTL)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			// A failed renewal is retried; the lease lasts leaseTTL.
-			a.logger.WarnContext(ctx, "discord gateway lease renewal failed", "lease", name, "err", err)
-			continue
-		}
-		if !ok {
-			a.logger.WarnContext(ctx, "discord gateway lease lost", "lease", name)
-			close(lost)
-			return
-		}
+	err := lease.Keep(ctx, a.leaseTTL/3, func(ctx context.Context) (bool, error) {
+		return a.leaser.TryLease(ctx, name, a.holder, a.leaseTTL)
+	}, func(err error) bool {
+		a.logger.WarnContext(ctx, "discord gateway lease renewal failed", "lease", name, "err", err)
+		return true
+	})
+	if err != nil {
+		a.logger.WarnContext(ctx, "discord gateway lease lost", "lease", name)
+		close(lost)
 	}
 }
 
