@@ -1,3 +1,6 @@
+// GitHub's CODEOWNERS semantics in one file (over 500 lines): parsing, the token matcher and
+// the index of literal parts that lets a 3 MB file match a path in microseconds.
+
 package catalog
 
 import (

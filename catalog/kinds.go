@@ -1,3 +1,6 @@
+// Backstage's per-kind rules (apiVersions, required spec fields, relation fields) in one file
+// (over 500 lines), so the kinds read side by side against @backstage/catalog-model.
+
 package catalog
 
 import (

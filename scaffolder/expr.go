@@ -1,3 +1,6 @@
+// One grammar in one file (over 500 lines): the lexer, parser and evaluator of Backstage's
+// ${{ }} expressions and their filters.
+
 package scaffolder
 
 import (

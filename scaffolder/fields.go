@@ -1,3 +1,6 @@
+// Every JSON Schema field type of a template turned into a form field, in one file (over 500
+// lines): the types share their conversion and validation helpers.
+
 package scaffolder
 
 import (

@@ -1,3 +1,6 @@
+// The conformance cases every Store passes, in one file (over 500 lines) so that a new store
+// runs them all with one call to Run.
+
 package catalogtest
 
 import (

@@ -1,3 +1,6 @@
+// Discovery is one walk (queue, Location targets, globs, other sources, order), over 500
+// lines in one file because its parts share the walk's state.
+
 package ingest
 
 import (

@@ -1,3 +1,6 @@
+// One sync of one source, full or incremental, and the rules choosing between them: one
+// concept, over 500 lines.
+
 // Package ingest syncs Backstage catalog descriptors from Git sources into
 // a catalog.Store: it reads commits straight from Git's object store,
 // discovers descriptor files through Location entities, resolves

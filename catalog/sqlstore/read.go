@@ -1,3 +1,6 @@
+// The store's read side in one file (over 500 lines): every query a reader runs, with the
+// shortcuts that keep reports and commands from scanning, sharing one row decoding.
+
 package sqlstore
 
 import (
