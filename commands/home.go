@@ -98,7 +98,7 @@ func (h *handlers) home(ctx context.Context, req *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	u, err := h.user(ctx, s, req.UserEmail)
+	u, err := h.user(ctx, s, req.Email(ctx))
 	if err != nil {
 		return Reply{}, err
 	}

@@ -14,7 +14,11 @@ type Request struct {
 	Platform  string
 	UserID    string // platform user id
 	UserName  string // display or login name, for audit and messages
-	UserEmail string // when the adapter knows it; used to map to User entities
+	UserEmail string // when the adapter knows it; read it with Email
+	// LookupEmail, when set and UserEmail is empty, finds the user's email
+	// (Slack's users.info). Email calls it only for the handlers that map
+	// the user to a User entity, so a plain lookup never waits for it.
+	LookupEmail func(ctx context.Context) string
 	ChannelID string
 	ThreadID  string // thread / message the reply belongs to, if any
 
@@ -66,4 +70,15 @@ type Submission struct {
 // it; it returns the platform id of the posted message, usable as ThreadID.
 type Poster interface {
 	Post(ctx context.Context, channelID, threadID string, r Reply) (string, error)
+}
+
+// Email returns the user's email: UserEmail, or else what LookupEmail
+// finds, remembered in UserEmail. It is "" when neither knows it. A request
+// is handled by one goroutine at a time, so Email needs no lock.
+func (r *Request) Email(ctx context.Context) string {
+	if r.UserEmail == "" && r.LookupEmail != nil {
+		r.UserEmail = r.LookupEmail(ctx)
+		r.LookupEmail = nil
+	}
+	return r.UserEmail
 }

@@ -19,7 +19,7 @@ func (s *Service) Open(ctx context.Context, req *commands.Request, name string) 
 	if err != nil {
 		return commands.Reply{}, err
 	}
-	if ok, err := s.perms(req).allowed(ctx, t); err != nil {
+	if ok, err := s.perms(ctx, req).allowed(ctx, t); err != nil {
 		return commands.Reply{}, err
 	} else if !ok {
 		return commands.Reply{}, commands.Userf("You are not allowed to launch %s.", t.Title)
@@ -102,7 +102,7 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 	if err != nil {
 		return commands.Reply{}, err
 	}
-	if ok, err := s.perms(req).allowed(ctx, t); err != nil {
+	if ok, err := s.perms(ctx, req).allowed(ctx, t); err != nil {
 		return commands.Reply{}, err
 	} else if !ok {
 		return commands.Reply{}, commands.Userf("You are not allowed to launch %s.", t.Title)

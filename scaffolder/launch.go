@@ -47,7 +47,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 	if err := s.revalidate(ctx, t, st); err != nil {
 		return commands.Reply{}, err
 	}
-	u := userOf(req)
+	u := userOf(ctx, req)
 	run := Run{Template: t, Values: st.Values, Secrets: map[string]string{}, User: u}
 	for k, v := range st.Secrets {
 		run.Secrets[k] = v

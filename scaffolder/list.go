@@ -22,7 +22,7 @@ func (s *Service) List(ctx context.Context, req *commands.Request, query string)
 	if err != nil {
 		return commands.Reply{}, err
 	}
-	perms := s.perms(req)
+	perms := s.perms(ctx, req)
 	query = strings.ToLower(strings.TrimSpace(query))
 	var rep commands.Reply
 	n := 0

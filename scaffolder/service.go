@@ -92,10 +92,10 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-func userOf(req *commands.Request) User {
-	return User{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.UserEmail}
+func userOf(ctx context.Context, req *commands.Request) User {
+	return User{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.Email(ctx)}
 }
 
-func (s *Service) perms(req *commands.Request) *permissions {
-	return &permissions{rules: s.rules, store: s.store, user: userOf(req)}
+func (s *Service) perms(ctx context.Context, req *commands.Request) *permissions {
+	return &permissions{rules: s.rules, store: s.store, user: userOf(ctx, req)}
 }

@@ -80,3 +80,21 @@ func TestSlashOwnerFromSyncedCatalog(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainLookupMakesNoUsersInfo fails before the fix: every command
+// first looked up the user's email with users.info, a Web API call on the
+// hot path of a plain owner lookup that never reads it.
+func TestPlainLookupMakesNoUsersInfo(t *testing.T) {
+	st := sqlstoretest.OpenSQLite(t)
+	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
+	e := engineEnv(t, st)
+	for _, text := range []string{"owner payments-api", "docs payments-api", "search payments", "owner paymnts-api"} {
+		if code, body := e.post("/slack/commands", formType, e.slashBody(text, "h"), time.Time{}, nil); code != http.StatusOK {
+			t.Fatalf("POST /slack/commands %q = %d %s", text, code, body)
+		}
+	}
+	e.adapter.Wait()
+	if n := e.slack.count("users.info"); n != 0 {
+		t.Errorf("users.info calls for plain lookups = %d, want 0", n)
+	}
+}

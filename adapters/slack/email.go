@@ -57,8 +57,11 @@ func (c *emailCache) store(user, email string, ttl time.Duration) {
 	c.mu.Unlock()
 }
 
-func (a *Adapter) fillEmail(ctx context.Context, req *commands.Request) {
-	if req.UserEmail == "" && req.UserID != "" {
-		req.UserEmail = a.emails.lookup(ctx, req.UserID)
+// fillEmail lets the request look up its user's email (users.info, cached)
+// when a handler asks for it, so a plain lookup makes no Web API call.
+func (a *Adapter) fillEmail(_ context.Context, req *commands.Request) {
+	if req.UserEmail == "" && req.UserID != "" && req.LookupEmail == nil {
+		user := req.UserID
+		req.LookupEmail = func(ctx context.Context) string { return a.emails.lookup(ctx, user) }
 	}
 }

@@ -112,7 +112,7 @@ func TestBlockActionButton(t *testing.T) {
 	if got := hook.JSON["text"]; got != "docs for component:default/payments-api" {
 		t.Errorf("response_url text = %v, want the docs answer", got)
 	}
-	if req := ar.last(t); req.Action.ID != "docs" || req.UserID != "U1" || req.ChannelID != "C1" || req.UserEmail != "u1@example.com" {
+	if req := ar.last(t); req.Action.ID != "docs" || req.UserID != "U1" || req.ChannelID != "C1" || req.Email(context.Background()) != "u1@example.com" {
 		t.Errorf("action request = %+v", req)
 	}
 }

@@ -26,7 +26,7 @@ func registerTestCommands(r *commands.Router) *atomic.Int64 {
 			}
 			return commands.Reply{
 				Title:  arg + " is owned by team-" + strings.ToUpper(arg[:1]),
-				Text:   "asked by " + req.UserID + " (" + req.UserEmail + ")",
+				Text:   "asked by " + req.UserID + " (" + req.Email(ctx) + ")",
 				Fields: []commands.Field{{Name: "Owner", Value: "group:default/team-" + arg}},
 			}, nil
 		}})
