@@ -85,6 +85,11 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 
 		Connections: NewConnections(),
 	}
+	jobs := make([]string, 0, len(cfg.Reports.Targets))
+	for _, t := range cfg.Reports.Targets {
+		jobs = append(jobs, targetJob(t))
+	}
+	a.Metrics.KnownReports(jobs)
 	// ready holds the store once it is open and migrated; until then
 	// readiness fails and the routes the parts register do not exist yet.
 	var ready atomic.Pointer[sqlstore.Store]
@@ -111,7 +116,7 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           withRequestLog(untilReady(a.Mux, &ready), logger),
+		Handler:           withRequestLog(a.Metrics.HTTP(untilReady(a.Mux, &ready)), logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
