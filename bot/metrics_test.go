@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -111,5 +116,88 @@ func TestKnownReports(t *testing.T) {
 	}
 	if v := testutil.ToFloat64(m.ReportRuns.WithLabelValues("report:a", outcomeError)); v != 0 {
 		t.Errorf("report:a error = %v, want 0", v)
+	}
+}
+
+// TestServeMetricsEndToEnd runs serve with Slack over HTTP and a report
+// target: before anything happens /metrics has the report's series at 0;
+// an unsigned slash command is refused and counted, by route and as a
+// refused Slack signature.
+func TestServeMetricsEndToEnd(t *testing.T) {
+	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok":true,"user_id":"UBOT","bot_id":"BBOT"}`)
+	}))
+	defer fake.Close()
+	env := map[string]string{
+		"SLACK_BOT_TOKEN":         "xoxb-test",
+		"SLACK_SIGNING_SECRET":    "metrics-secret",
+		"PORTALBOT_SLACK_API_URL": fake.URL + "/api/",
+	}
+	cfg := DefaultConfig()
+	cfg.DB = "sqlite:" + filepath.Join(t.TempDir(), "portalbot.db")
+	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.Reports.Targets = []ReportTarget{{Name: "weekly", Platform: "slack", Channel: "C0WEEK", Schedule: "0 9 * * MON"}}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	e := &Env{Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.DiscardHandler), OnListen: func(a string) { addr <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfg, e) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve = %v", err)
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case err := <-done:
+		t.Fatalf("Serve ended early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not listen within 10s")
+	}
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	waitFor(t, 10*time.Second, "serve to be ready", func() bool { code, _ := get("/readyz"); return code == http.StatusOK })
+
+	_, metrics := get("/metrics")
+	for _, want := range []string{
+		`portalbot_report_runs_total{outcome="posted",target="report:weekly"} 0`,
+		`portalbot_report_runs_total{outcome="error",target="report:weekly"} 0`,
+		`portalbot_signatures_refused_total{platform="slack"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics at start lacks %s", want)
+		}
+	}
+
+	resp, err := http.Post(base+"/slack/commands", "application/x-www-form-urlencoded", strings.NewReader("command=/portal&text=owner+x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsigned slash command = %d, want 401", resp.StatusCode)
+	}
+	_, metrics = get("/metrics")
+	for _, want := range []string{
+		`portalbot_signatures_refused_total{platform="slack"} 1`,
+		`portalbot_http_requests_total{code="401",route="POST /slack/commands"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics after an unsigned command lacks %s", want)
+		}
 	}
 }
