@@ -8,6 +8,7 @@ import (
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/commands"
+	"github.com/portalbot/portalbot/scaffolder"
 )
 
 // App is what serve's parts share: configuration, the store, the command
@@ -33,6 +34,10 @@ type App struct {
 	// Connections holds the platform connections' states for /readyz; nil
 	// outside serve.
 	Connections *Connections
+
+	// templates is the template service newRouter built; demo waits on it
+	// for runs still being followed when its input ends.
+	templates *scaffolder.Service
 }
 
 // Part is one long-running piece of serve; it returns when ctx ends.

@@ -27,7 +27,7 @@ func TestServeBackstageSource(t *testing.T) {
 	}
 	p := startServe(t, bin, "replica", map[string]string{
 		"PORTALBOT_CONFIG": cfgPath, "PORTALBOT_DB": "sqlite:" + filepath.Join(dir, "c.db"),
-		"PORTALBOT_BACKSTAGE_TOKEN": tok,
+		"PORTALBOT_BACKSTAGE_TOKEN": tok, "PORTALBOT_READYZ_DETAILS": "true",
 	})
 	type readyz struct {
 		Sources []struct {

@@ -93,6 +93,12 @@ func demoRun(ctx context.Context, env *Env, cfg Config, work string, logger *slo
 	if err := c.Run(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
+	// Piped input ends right after the last line: a create it launched
+	// is still running, and closing the router would cancel it. Wait for
+	// it (Ctrl-C still stops); its progress prints as it comes.
+	if err := a.templates.Wait(ctx); err != nil && ctx.Err() == nil {
+		return err
+	}
 	return nil
 }
 

@@ -89,3 +89,17 @@ func TestAskUsage(t *testing.T) {
 		t.Errorf("ask on an empty catalog = %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// TestDemoPipedCreateWaits pipes a whole create into the demo: the input
+// ends right after the launch, and the demo waits for the run to finish
+// (it used to cancel it, "Lost track of Go service").
+func TestDemoPipedCreateWaits(t *testing.T) {
+	in := "create go-service\ninventory-api\ngroup:default/payments\nKeeps the stock.\nyes\n\n9090\nno\n"
+	code, out, errs := runWithStdin(t, in, "demo", "--dir", t.TempDir())
+	if code != bot.ExitOK {
+		t.Fatalf("demo exit %d, stderr:\n%s\nstdout:\n%s", code, errs, out)
+	}
+	if !strings.Contains(out, "Launched Go service") || !strings.Contains(out, "Go service: completed") || strings.Contains(out, "Lost track") {
+		t.Errorf("piped create: want the launch and the run completed, not lost; stdout:\n%s\nstderr:\n%s", out, errs)
+	}
+}

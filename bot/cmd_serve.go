@@ -85,6 +85,11 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 
 		Connections: NewConnections(),
 	}
+	jobs := make([]string, 0, len(cfg.Reports.Targets))
+	for _, t := range cfg.Reports.Targets {
+		jobs = append(jobs, targetJob(t))
+	}
+	a.Metrics.KnownReports(jobs)
 	// ready holds the store once it is open and migrated; until then
 	// readiness fails and the routes the parts register do not exist yet.
 	var ready atomic.Pointer[sqlstore.Store]
@@ -92,7 +97,9 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { readyz(w, r, ready.Load(), a.Connections) })
+	a.Mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		readyz(w, r, ready.Load(), a.Connections, cfg.ReadyzDetails)
+	})
 	a.Mux.Handle("GET /metrics", a.Metrics.Handler())
 
 	// Either runs, but answers no one or from an empty catalog: say so
@@ -109,7 +116,7 @@ func Serve(ctx context.Context, cfg Config, env *Env) error {
 		return fmt.Errorf("listen %s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{
-		Handler:           withRequestLog(untilReady(a.Mux, &ready), logger),
+		Handler:           withRequestLog(a.Metrics.HTTP(untilReady(a.Mux, &ready)), logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -253,11 +260,20 @@ func openMigrated(ctx context.Context, dbURL string) (*sqlstore.Store, error) {
 	return store, nil
 }
 
-// readyz reports ready when the store is open and the database answers;
-// the body lists each source's last sync so an operator sees why a
-// replica is not ready. A nil store means serve has not reached the
-// database yet. conns, when not nil, adds each chat connection's state.
-func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *Connections) {
+// readyz reports ready when the store is open and the database answers.
+// By default the body says only that, the database's state and how many
+// sources are in each sync status: the probe port is often reachable by
+// more people than the catalog, and source names, commits and errors
+// (which may name hosts) are details. details (http readyz_details) adds
+// them, so an operator sees why a replica is not ready. A nil store means
+// serve has not reached the database yet. conns, when not nil, adds each
+// chat connection's state (and, with details, its error and next retry).
+//
+// ?allow_cached=true answers 200 while the database is down once serve
+// has opened it: commands then answer from the in-memory cache, so a
+// Kubernetes readiness probe using it keeps the replica in the Service
+// rather than leaving users with no answer at all.
+func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *Connections, details bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	type source struct {
@@ -268,28 +284,41 @@ func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *C
 		SyncedAt time.Time `json:"synced_at"`
 	}
 	body := struct {
-		Ready    bool     `json:"ready"`
-		Database string   `json:"database"`
-		Sources  []source `json:"sources"`
+		Ready    bool   `json:"ready"`
+		Database string `json:"database"`
+		// Sources is []source with details, else a count per status.
+		Sources any `json:"sources"`
 		// Connections are Socket Mode's and the gateway's states; a
 		// connection being down does not make the replica unready (HTTP
 		// endpoints still answer), but says why it is quiet.
 		Connections map[string]ConnState `json:"connections,omitempty"`
-	}{Ready: true, Database: "ok", Sources: []source{}}
+	}{Ready: true, Database: "ok"}
 	if conns != nil {
 		body.Connections = conns.Snapshot()
+		if !details {
+			for k, c := range body.Connections {
+				body.Connections[k] = ConnState{State: c.State, Since: c.Since}
+			}
+		}
 	}
+	list, counts := []source{}, map[string]int{}
 	switch {
 	case st == nil:
 		body.Ready, body.Database = false, "unreachable"
 	case st.Ping(ctx) != nil:
-		body.Ready, body.Database = false, "unreachable"
+		body.Database = "unreachable"
+		body.Ready = r.URL.Query().Get("allow_cached") == "true"
 	default:
 		if srcs, err := st.Sources(ctx); err == nil {
 			for _, s := range srcs {
-				body.Sources = append(body.Sources, source{s.Name, s.Commit, s.Status, s.Message, s.SyncedAt})
+				list = append(list, source{s.Name, s.Commit, s.Status, s.Message, s.SyncedAt})
+				counts[s.Status]++
 			}
 		}
+	}
+	body.Sources = counts
+	if details {
+		body.Sources = list
 	}
 	w.Header().Set("Content-Type", "application/json")
 	if !body.Ready {

@@ -68,7 +68,7 @@ func TestCodeOwnersOverLimitShown(t *testing.T) {
 	}
 	defer st.Close()
 	rec := httptest.NewRecorder()
-	readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil), st, nil)
+	readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil), st, nil, true)
 	body := rec.Body.String()
 	if rec.Code != http.StatusOK || !strings.Contains(body, "CODEOWNERS") || !strings.Contains(body, size) {
 		t.Errorf("/readyz = %d %s, want ready, naming CODEOWNERS and its size %s", rec.Code, body, size)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ type Config struct {
 	PortalURL string `yaml:"portal_url"`
 	// HTTPAddr is the serve address. Empty means ":8080". Env PORTALBOT_HTTP_ADDR.
 	HTTPAddr string `yaml:"http_addr"`
+	// ReadyzDetails adds each source's name, commit and message and each
+	// connection's error to /readyz. Off by default: the probe endpoint is
+	// often reachable by more people than the catalog is. Env
+	// PORTALBOT_READYZ_DETAILS=true.
+	ReadyzDetails bool `yaml:"readyz_details"`
 	// CatalogModel is the Backstage catalog model entities are checked
 	// against: "default" (or empty), Backstage's default configuration,
 	// which rejects AiResource entities and APIs without spec.definition;
@@ -252,6 +258,13 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		if v := getenv(env); v != "" {
 			*dst = v
 		}
+	}
+	if v := getenv("PORTALBOT_READYZ_DETAILS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("config: PORTALBOT_READYZ_DETAILS: want true or false, got %q", v)
+		}
+		cfg.ReadyzDetails = b
 	}
 	return cfg, cfg.Validate()
 }

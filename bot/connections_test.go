@@ -37,6 +37,7 @@ func TestReadyzShowsConnections(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DB = "sqlite:" + filepath.Join(t.TempDir(), "portalbot.db")
 	cfg.HTTPAddr = "127.0.0.1:0"
+	cfg.ReadyzDetails = true // the error and next retry are details
 	addr := make(chan string, 1)
 	e := &Env{Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.DiscardHandler), OnListen: func(a string) { addr <- a }}
 	ctx, cancel := context.WithCancel(context.Background())

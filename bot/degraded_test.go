@@ -134,6 +134,11 @@ func TestServeDatabaseOutage(t *testing.T) {
 	if code, _ := p.get(t, "/healthz"); code != 200 {
 		t.Errorf("/healthz during the outage = %d, want 200 (alive)", code)
 	}
+	// Commands answer from the cache: the Kubernetes readiness probe's
+	// form keeps the replica in the Service.
+	if code, body := p.get(t, "/readyz?allow_cached=true"); code != 200 || !strings.Contains(body, `"database":"unreachable"`) {
+		t.Errorf("/readyz?allow_cached=true during the outage = %d %s, want 200 and the database unreachable", code, body)
+	}
 	postsAtCut := len(slack.Posts())
 	code, _, body := slash(t, p.addr, secret, "owner service-7", slack.srv.URL+"/hooks/2")
 	if code != 200 || !(strings.Contains(body, "temporarily unavailable") || strings.Contains(body, "service-7 is owned by")) {

@@ -67,6 +67,7 @@ reports:
 		"DISCORD_APP_ID":            "123456789012345678",
 		"DISCORD_PUBLIC_KEY":        hex.EncodeToString(make([]byte, 32)),
 		"PORTALBOT_LOG_LEVEL":       "debug",
+		"PORTALBOT_READYZ_DETAILS":  "true", // the check below reads the source's name
 	}
 	for k, v := range testSecrets {
 		if v != "" {

@@ -77,12 +77,17 @@ func TestServeDatabaseHung(t *testing.T) {
 	p := startServe(t, bin, "hung", map[string]string{
 		"PORTALBOT_CONFIG": cfgPath, "PORTALBOT_DB": dsn, "XDG_CACHE_HOME": filepath.Join(dir, "cache"),
 		"SLACK_BOT_TOKEN": "xoxb-hung", "SLACK_SIGNING_SECRET": secret, "PORTALBOT_SLACK_API_URL": slack.srv.URL + "/api/",
+		"PORTALBOT_READYZ_DETAILS": "true", // the wait below reads the source's name
 	})
 	if code, _ := p.get(t, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz with the database hung at start = %d, want 200", code)
 	}
 	if code, body := p.get(t, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, `"database":"unreachable"`) {
 		t.Errorf("/readyz with the database hung at start = %d %s, want 503 and the database unreachable", code, body)
+	}
+	// Nothing is cached before the store opens: not ready even so.
+	if code, _ := p.get(t, "/readyz?allow_cached=true"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz?allow_cached=true with the database hung at start = %d, want 503", code)
 	}
 	if code, _, body := slash(t, p.addr, secret, "owner service-1", slack.srv.URL+"/hooks/0"); code != http.StatusServiceUnavailable {
 		t.Errorf("/portal owner service-1 before the database answered = %d %.200s, want 503", code, body)

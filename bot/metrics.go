@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,6 +29,8 @@ type Metrics struct {
 	ReportRuns     *prometheus.CounterVec   // target, outcome
 	PlatformErrors *prometheus.CounterVec   // platform, call
 	RateLimited    *prometheus.CounterVec   // platform
+	HTTPRequests   *prometheus.CounterVec   // route, code
+	Refused        *prometheus.CounterVec   // platform
 }
 
 // NewMetrics registers portalbot's series, plus the Go and process
@@ -46,7 +50,9 @@ func NewMetrics() *Metrics {
 		}, []string{"source", "outcome"}),
 		SyncDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "portalbot_sync_duration_seconds", Help: "Duration of one source's sync.",
-			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 12),
+			// Round seconds, from a no-op pull to the 10-minute default
+			// timeout, so a dashboard's thresholds read as written.
+			Buckets: []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600},
 		}, []string{"source"}),
 		SyncEntities: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "portalbot_catalog_entities", Help: "Entities in the catalog, by kind, after the last sync.",
@@ -63,12 +69,24 @@ func NewMetrics() *Metrics {
 		RateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "portalbot_platform_rate_limited_total", Help: "Rate-limited Slack/Discord API calls, by platform.",
 		}, []string{"platform"}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portalbot_http_requests_total", Help: "HTTP requests served, by route pattern (\"unmatched\" for none) and status code.",
+		}, []string{"route", "code"}),
+		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portalbot_signatures_refused_total", Help: "Slack/Discord requests refused for a missing or bad signature, by platform.",
+		}, []string{"platform"}),
+	}
+	// Present from start: a rate of refusals is computable before the
+	// first one, and an alert on it has a series to watch.
+	for _, p := range []string{"slack", "discord"} {
+		m.Refused.WithLabelValues(p)
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Commands, m.CommandLatency, m.SyncRuns, m.SyncDuration, m.SyncEntities,
 		m.SyncErrors, m.ReportRuns, m.PlatformErrors, m.RateLimited,
+		m.HTTPRequests, m.Refused,
 	)
 	return m
 }
@@ -76,6 +94,41 @@ func NewMetrics() *Metrics {
 // Handler serves the registry in Prometheus' exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+}
+
+// KnownReports creates every report-run series of the given jobs at zero,
+// so that increase() and absence alerts work before a report's first run.
+func (m *Metrics) KnownReports(jobs []string) {
+	for _, j := range jobs {
+		for _, o := range []string{outcomePosted, outcomeEmpty, outcomeError, outcomeSkipped} {
+			m.ReportRuns.WithLabelValues(j, o)
+		}
+	}
+}
+
+// HTTP counts every request by the route pattern it matched and its
+// status, and counts 401s on the chat routes as refused signatures: the
+// Slack and Discord adapters answer 401 only when a signature is missing
+// or wrong. The pattern, not the path, keeps the label set bounded.
+func (m *Metrics) HTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rw, r)
+		// ServeMux sets r.Pattern on the request it was given.
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.HTTPRequests.WithLabelValues(route, strconv.Itoa(rw.status)).Inc()
+		if rw.status == http.StatusUnauthorized {
+			switch {
+			case strings.HasPrefix(r.URL.Path, "/slack/"):
+				m.Refused.WithLabelValues("slack").Inc()
+			case strings.HasPrefix(r.URL.Path, "/discord/"):
+				m.Refused.WithLabelValues("discord").Inc()
+			}
+		}
+	})
 }
 
 // Middleware counts commands by name and outcome and observes latency.
@@ -99,13 +152,22 @@ func (m *Metrics) Middleware(next commands.HandlerFunc) commands.HandlerFunc {
 }
 
 // commandLabel bounds label cardinality: the command's first word when it
-// is a known shape, "action" for interactions, "other" otherwise.
+// is a known command, "other" otherwise. A button that runs a command
+// counts as that command, template launches and submissions as create.
 func commandLabel(req *commands.Request) string {
-	if req.Action != nil {
-		return "action"
+	text := req.Text
+	if a := req.Action; a != nil {
+		switch a.ID {
+		case commands.ActionRun:
+			text = a.Value
+		case commands.ActionTemplateLaunch, commands.ActionTemplateSubmit:
+			return "create"
+		default:
+			return "other"
+		}
 	}
 	w := []rune{}
-	for _, r := range req.Text {
+	for _, r := range text {
 		if r == ' ' || len(w) >= 16 {
 			break
 		}

@@ -15,6 +15,7 @@ import (
 // returned func stops template runs in progress; call it on shutdown.
 func newRouter(a *App) (*commands.Router, func()) {
 	svc, closeTemplates := newTemplates(a)
+	a.templates = svc
 	p := commands.Params{
 		Store:     a.Store,
 		PortalURL: a.Config.PortalURL,

@@ -11,9 +11,9 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// actionRun is the action of buttons that run a command; the button's
+// ActionRun is the action of buttons that run a command; the button's
 // Value is the command line ("owner component:default/payments-api").
-const actionRun = "run"
+const ActionRun = "run"
 
 // defaultPortalURL is used for links when Params.PortalURL is empty; it is
 // where a local Backstage app listens by default.
@@ -124,7 +124,7 @@ func newRouter(p Params) (*Router, *handlers) {
 		Args:    []Arg{{Name: "command", Description: "a command name"}},
 		Handler: helpHandler(r, portal),
 	})
-	r.HandleAction(actionRun, func(ctx context.Context, req *Request) (Reply, error) {
+	r.HandleAction(ActionRun, func(ctx context.Context, req *Request) (Reply, error) {
 		c, _ := r.Lookup(req.Action.Value)
 		if c == nil {
 			return Reply{}, Userf("That button is no longer supported; run the command again.")

@@ -261,7 +261,7 @@ func refLabel(r catalog.Ref) string {
 
 // cmdButton is a button that runs command text when clicked.
 func cmdButton(text, command string) Button {
-	return Button{Text: text, Action: actionRun, Value: command}
+	return Button{Text: text, Action: ActionRun, Value: command}
 }
 
 func truncate(s string, n int) string {

@@ -2,6 +2,7 @@ package scaffolder
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -83,6 +84,25 @@ func New(p Params) *Service {
 		portal: strings.TrimRight(p.PortalURL, "/"), taskURL: p.TaskURL, timeout: p.FollowTimeout,
 		logger: p.Logger.With("component", "scaffolder"), now: p.Now,
 		stop: stop, cancel: cancel,
+	}
+}
+
+// Wait returns once every run being followed has finished (or its follow
+// timeout has passed), or when ctx is done. Unlike Close it stops nothing:
+// a console whose piped input ended waits so that a create it launched is
+// seen through, not cancelled. Runs launched while Wait waits may or may
+// not be waited for.
+func (s *Service) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("wait for template runs: %w", ctx.Err())
 	}
 }
 

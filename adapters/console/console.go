@@ -119,7 +119,9 @@ func (c *Console) request() *commands.Request {
 		UserName:  c.opts.UserName,
 		ChannelID: "console",
 		Followup: func(ctx context.Context, r commands.Reply) error {
-			text, _ := render(r)
+			// A follow-up's buttons cannot be pressed by number: the
+			// numbers belong to the last reply.
+			text, _ := render(r, false)
 			c.print("\n" + text)
 			return nil
 		},
@@ -128,7 +130,7 @@ func (c *Console) request() *commands.Request {
 
 // show prints a reply and remembers its pressable buttons.
 func (c *Console) show(r commands.Reply) {
-	text, press := render(r)
+	text, press := render(r, true)
 	c.press = press
 	c.print(text + "\n")
 }

@@ -115,19 +115,27 @@ func TestRunPressesButtons(t *testing.T) {
 		}}
 	}}
 	var out bytes.Buffer
-	in := "templates\n1\n\n9\nquit\nnever read\n"
+	in := "templates\n1\n\n9\n2\nquit\nnever read\n"
 	if err := console.New(e, strings.NewReader(in), &out, console.Options{}).Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	golden(t, "session", out.String())
-	if len(e.got) != 3 {
-		t.Fatalf("Serve called %d times, want 3 (text, button, out-of-range number as text)", len(e.got))
+	if len(e.got) != 4 {
+		t.Fatalf("Serve called %d times, want 4 (text, button, out-of-range number as text, button)", len(e.got))
 	}
 	if a := e.got[1].Action; a == nil || a.ID != "template.launch" || a.Value != "template:default/go-service" {
 		t.Errorf("typing 1 sent %+v, want the Launch button's action", a)
 	}
 	if e.got[2].Text != "9" || e.got[2].Action != nil {
 		t.Errorf("typing 9 sent %+v, want it as text (no 9th button)", e.got[2])
+	}
+	// The banner says to type a button's number: a command button has
+	// one like any other, shown before it is pressed.
+	if a := e.got[3].Action; a == nil || a.ID != commands.ActionRun || a.Value != "docs x" {
+		t.Errorf("typing 2 sent %+v, want the Docs button's run action", a)
+	}
+	if !strings.Contains(out.String(), "[Docs] → type: 2") {
+		t.Errorf("output lacks the Docs button's number:\n%s", out.String())
 	}
 	if e.got[0].Platform != commands.PlatformConsole || e.got[0].Followup == nil {
 		t.Errorf("request = %+v, want platform console with a Followup", e.got[0])

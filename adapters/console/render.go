@@ -15,21 +15,19 @@ type pressable struct {
 	action commands.Action
 }
 
-// runAction is the action of buttons that run a command line (their Value);
-// see commands.New. The console shows the command to type instead of a number.
-const runAction = "run"
-
 // Render returns r as readable plain text: title, text, fields, sections,
 // links, buttons (with what to type to press them), selects and forms. It
 // is what `portalbot ask` prints.
 func Render(r commands.Reply) string {
-	text, _ := render(r)
+	text, _ := render(r, false)
 	return text
 }
 
 // render also returns the numbered buttons and options, in the order
-// their numbers were given.
-func render(r commands.Reply) (string, []pressable) {
+// their numbers were given. numbered is whether the reader can press them
+// by number (the console's last reply); otherwise a button that runs a
+// command shows only the command to type, since no number would work.
+func render(r commands.Reply, numbered bool) (string, []pressable) {
 	var b strings.Builder
 	var press []pressable
 	if r.Title != "" {
@@ -56,7 +54,7 @@ func render(r commands.Reply) (string, []pressable) {
 		}
 		writeFields(&b, s.Fields, "  ")
 		writeLinks(&b, s.Links, "  ")
-		press = writeButtons(&b, s.Buttons, "  ", press)
+		press = writeButtons(&b, s.Buttons, "  ", press, numbered)
 	}
 	if len(r.Links) > 0 {
 		b.WriteString("\n")
@@ -67,7 +65,7 @@ func render(r commands.Reply) (string, []pressable) {
 	}
 	if len(r.Buttons) > 0 {
 		b.WriteString("\n")
-		press = writeButtons(&b, r.Buttons, "", press)
+		press = writeButtons(&b, r.Buttons, "", press, numbered)
 	}
 	for _, s := range r.Selects {
 		b.WriteString("\n")
@@ -127,14 +125,21 @@ func writeLinks(b *strings.Builder, links []commands.Link, pad string) {
 	}
 }
 
-func writeButtons(b *strings.Builder, buttons []commands.Button, pad string, press []pressable) []pressable {
+func writeButtons(b *strings.Builder, buttons []commands.Button, pad string, press []pressable, numbered bool) []pressable {
 	for _, bt := range buttons {
 		switch {
 		case bt.URL != "" && bt.Action == "":
 			fmt.Fprintf(b, "%s[%s] → %s\n", pad, bt.Text, bt.URL)
-		case bt.Action == runAction:
+		case bt.Action == commands.ActionRun:
 			press = append(press, pressable{label: bt.Text, action: commands.Action{ID: bt.Action, Value: bt.Value}})
-			fmt.Fprintf(b, "%s[%s] → type: %s\n", pad, bt.Text, bt.Value)
+			if numbered {
+				// The banner says to type a button's number: every
+				// button gets one; the command is shown too, as typing
+				// it does the same.
+				fmt.Fprintf(b, "%s[%s] → type: %d (or: %s)\n", pad, bt.Text, len(press), bt.Value)
+			} else {
+				fmt.Fprintf(b, "%s[%s] → type: %s\n", pad, bt.Text, bt.Value)
+			}
 		default:
 			press = append(press, pressable{label: bt.Text, action: commands.Action{ID: bt.Action, Value: bt.Value}})
 			fmt.Fprintf(b, "%s[%s] → type: %d\n", pad, bt.Text, len(press))
