@@ -19,8 +19,8 @@ type Request struct {
 	// (Slack's users.info). Email calls it only for the handlers that map
 	// the user to a User entity, so a plain lookup never waits for it.
 	LookupEmail func(ctx context.Context) string
-	ChannelID string
-	ThreadID  string // thread / message the reply belongs to, if any
+	ChannelID   string
+	ThreadID    string // thread / message the reply belongs to, if any
 
 	// Text is the command line as typed, without the "/portal" or bot
 	// mention prefix: "owner payments-api", "who owns payments-api".
