@@ -288,6 +288,10 @@ func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *C
 		Database string `json:"database"`
 		// Sources is []source with details, else a count per status.
 		Sources any `json:"sources"`
+		// Warnings counts the sources whose last sync succeeded with a
+		// warning (an over-limit CODEOWNERS), so the default body, which
+		// names no source, still says one needs a look.
+		Warnings int `json:"warnings,omitempty"`
 		// Connections are Socket Mode's and the gateway's states; a
 		// connection being down does not make the replica unready (HTTP
 		// endpoints still answer), but says why it is quiet.
@@ -313,6 +317,9 @@ func readyz(w http.ResponseWriter, r *http.Request, st *sqlstore.Store, conns *C
 			for _, s := range srcs {
 				list = append(list, source{s.Name, s.Commit, s.Status, s.Message, s.SyncedAt})
 				counts[s.Status]++
+				if s.Status == "ok" && s.Message != "" {
+					body.Warnings++
+				}
 			}
 		}
 	}

@@ -73,4 +73,12 @@ func TestCodeOwnersOverLimitShown(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(body, "CODEOWNERS") || !strings.Contains(body, size) {
 		t.Errorf("/readyz = %d %s, want ready, naming CODEOWNERS and its size %s", rec.Code, body, size)
 	}
+	// Without details /readyz names no source, but still says a source has
+	// a warning, so the over-limit file is never silent (fails before:
+	// the default body counted the source as plainly "ok").
+	rec = httptest.NewRecorder()
+	readyz(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil), st, nil, false)
+	if body := rec.Body.String(); !strings.Contains(body, `"warnings":1`) || strings.Contains(body, "CODEOWNERS") {
+		t.Errorf("/readyz without details = %s, want \"warnings\":1 and no source detail", body)
+	}
 }
