@@ -295,15 +295,18 @@ func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick 
 		err = errors.New("lease held by another replica")
 	}
 	switch {
-	case errors.Is(err, errLeaseLost):
-		// The run may be another replica's by now: leave it to it.
-		p.logger.WarnContext(ctx, "sync tick given up", "source", name, "tick", tick, "err", err)
-		return true, nil
 	case err != nil && ctx.Err() != nil:
 		// Shutting down mid-sync, which rolled back: hand the run over.
+		// First, since shutdown also makes a renewal under way fail as a
+		// lost lease; a claim another replica did take is not ours to
+		// release, and ReleaseRun leaves it alone.
 		if rerr := cr.release(ctx); rerr != nil {
 			p.logger.WarnContext(ctx, "release sync tick", "source", name, "tick", tick, "err", rerr)
 		}
+		return true, nil
+	case errors.Is(err, errLeaseLost):
+		// The run may be another replica's by now: leave it to it.
+		p.logger.WarnContext(ctx, "sync tick given up", "source", name, "tick", tick, "err", err)
 		return true, nil
 	}
 	if ferr := cr.finish(ctx, err); ferr != nil {
