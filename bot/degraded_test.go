@@ -122,9 +122,12 @@ func TestServeDatabaseOutage(t *testing.T) {
 		"SLACK_BOT_TOKEN": "xoxb-outage", "SLACK_SIGNING_SECRET": secret, "PORTALBOT_SLACK_API_URL": slack.srv.URL + "/api/",
 	})
 	waitFor(t, 20*time.Second, "a first report", func() bool { return len(slack.Posts()) >= 1 })
-	if code, body, _ := slash(t, p.addr, secret, "owner service-1", slack.srv.URL+"/hooks/1"); code != 200 {
-		t.Fatalf("owner before the outage = %d %s", code, body)
-	}
+	// The first sync and the first report run side by side: wait until the
+	// answers come from the synced catalog before cutting the database.
+	waitFor(t, 20*time.Second, "the synced catalog in answers", func() bool {
+		code, _, body := slash(t, p.addr, secret, "owner service-1", slack.srv.URL+"/hooks/1")
+		return code == 200 && strings.Contains(body, "service-1 is owned by")
+	})
 
 	proxy.setCut(true)
 	waitFor(t, 15*time.Second, "/readyz to say not ready", func() bool {
@@ -161,11 +164,16 @@ func TestServeDatabaseOutage(t *testing.T) {
 	waitFor(t, 20*time.Second, "reports to resume", func() bool { return len(slack.Posts()) > resumed })
 	p.stop(t)
 
-	var succeeded int
+	var succeeded, unrecorded int
 	if err := st.DB().Get(&succeeded, "SELECT count(*) FROM job_runs WHERE job = 'report:outage' AND status = 'succeeded'"); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(slack.Posts()); n != succeeded {
-		t.Errorf("fake Slack got %d posts for %d recorded report ticks; want one each, none doubled", n, succeeded)
+	// The report under way when the database went: it may have posted and
+	// then failed to record its success, and no tick is posted twice.
+	if err := st.DB().Get(&unrecorded, "SELECT count(*) FROM job_runs WHERE job = 'report:outage' AND status <> 'succeeded'"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(slack.Posts()); n < succeeded || n > succeeded+min(unrecorded, 1) {
+		t.Errorf("fake Slack got %d posts for %d recorded report ticks (%d not recorded as succeeded); want one each, none doubled", n, succeeded, unrecorded)
 	}
 }
