@@ -1,10 +1,8 @@
 package bot
 
 import (
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -38,26 +36,7 @@ func TestReadyzShowsConnections(t *testing.T) {
 	cfg.DB = "sqlite:" + filepath.Join(t.TempDir(), "portalbot.db")
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.ReadyzDetails = true // the error and next retry are details
-	addr := make(chan string, 1)
-	e := &Env{Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.DiscardHandler), OnListen: func(a string) { addr <- a }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, cfg, e) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve = %v", err)
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("Serve ended early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not listen within 10s")
-	}
+	base := serveInProcess(t, cfg, env)
 
 	type readyz struct {
 		Ready       bool                 `json:"ready"`

@@ -1,9 +1,7 @@
 package bot
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -141,26 +139,7 @@ func TestServeMetricsEndToEnd(t *testing.T) {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	e := &Env{Getenv: func(k string) string { return env[k] }, Logger: slog.New(slog.DiscardHandler), OnListen: func(a string) { addr <- a }}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- Serve(ctx, cfg, e) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve = %v", err)
-		}
-	}()
-	var base string
-	select {
-	case a := <-addr:
-		base = "http://" + a
-	case err := <-done:
-		t.Fatalf("Serve ended early: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not listen within 10s")
-	}
+	base := serveInProcess(t, cfg, env)
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
