@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // DefaultNamespace is the namespace of entities and references that name none.
@@ -71,8 +72,36 @@ func MustParseRef(s string) Ref {
 
 // String returns the canonical form, lower case kind:namespace/name, used
 // as the key everywhere (database, JSON output, comparisons).
+//
+// It is built in one allocation: every relation a sync stores and every
+// answer looks refs up by it (issue 19 counted three per call before).
 func (r Ref) String() string {
-	return strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + strings.ToLower(r.Name)
+	var b strings.Builder
+	b.Grow(len(r.Kind) + len(r.Namespace) + len(r.Name) + 2)
+	writeLower(&b, r.Kind)
+	b.WriteByte(':')
+	writeLower(&b, r.Namespace)
+	b.WriteByte('/')
+	writeLower(&b, r.Name)
+	return b.String()
+}
+
+// writeLower writes strings.ToLower(s) to b, without an intermediate
+// string when s is ASCII.
+func writeLower(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			b.WriteString(strings.ToLower(s))
+			return
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
 }
 
 // Display returns the reference as a person writes it: the name alone in the

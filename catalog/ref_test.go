@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -71,5 +72,26 @@ func TestEntityOwner(t *testing.T) {
 	got, ok := e.Owner()
 	if !ok || got.String() != "group:shop/payments" {
 		t.Errorf("Owner() = %v, %v, want group:shop/payments", got, ok)
+	}
+}
+
+// TestRefStringLowersLikeStringsToLower: the one-allocation String is the
+// canonical form it always was, for ASCII and for any other text a
+// catalog file may hold.
+func TestRefStringLowersLikeStringsToLower(t *testing.T) {
+	type Ref = catalog.Ref
+	for _, r := range []Ref{
+		{}, {Kind: "Component", Namespace: "default", Name: "Payments-API"},
+		{Kind: "GROUP", Namespace: "Team-A", Name: "x"},
+		{Kind: "Component", Namespace: "ÉQUIPE", Name: "Straße-İ"},
+		{Kind: "k", Namespace: "n", Name: "\xff\xfeA"},
+	} {
+		want := strings.ToLower(r.Kind) + ":" + strings.ToLower(r.Namespace) + "/" + strings.ToLower(r.Name)
+		if got := r.String(); got != want {
+			t.Errorf("%#v.String() = %q, want %q", r, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = Ref{Kind: "Component", Namespace: "default", Name: "Payments"}.String() }); n > 1 {
+		t.Errorf("String allocates %v times, want 1", n)
 	}
 }

@@ -1,6 +1,9 @@
 package catalog
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Relation types, as Backstage names them. Each has an inverse.
 const (
@@ -53,16 +56,19 @@ func DeriveRelations(e *Entity) []Relation {
 		return nil
 	}
 	self := e.Ref()
+	selfS := self.String()
 	var out []Relation
-	seen := make(map[string]bool)
-	add := func(typ string, src, dst Ref) {
-		d := dst.String()
-		key := typ + " " + src.String() + " " + d
-		if seen[key] {
+	// keys are the relations in out by type, source and target text: a
+	// handful per entity, compared in place rather than hashed.
+	type key struct{ typ, src, dst string }
+	var keys []key
+	add := func(typ string, src Ref, srcS string, dst Ref, dstS string) {
+		k := key{typ, srcS, dstS}
+		if slices.Contains(keys, k) {
 			return
 		}
-		seen[key] = true
-		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: d})
+		keys = append(keys, k)
+		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: dstS})
 	}
 	for _, rf := range ks.refsFor(e.Spec) {
 		for _, s := range refValues(e.Spec, rf) {
@@ -73,8 +79,9 @@ func DeriveRelations(e *Entity) []Relation {
 			if rf.allowed != nil && !containsFold(rf.allowed, target.Kind) {
 				continue
 			}
-			add(rf.rel, self, target)
-			add(rf.inv, target, self)
+			targetS := target.String()
+			add(rf.rel, self, selfS, target, targetS)
+			add(rf.inv, target, targetS, self, selfS)
 		}
 	}
 	return out

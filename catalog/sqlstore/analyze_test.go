@@ -61,4 +61,13 @@ func TestCommitReleasesConnBeforeAnalyze(t *testing.T) {
 	if n != 3 {
 		t.Errorf("entities after Commit = %d, want 3", n)
 	}
+	// The planner knows the table's size: ANALYZE ran and was committed
+	// (a table never analyzed has reltuples -1).
+	var tuples float64
+	if err := s.DB().GetContext(ctx, &tuples, "SELECT reltuples FROM pg_class WHERE oid = 'entities'::regclass"); err != nil {
+		t.Fatal(err)
+	}
+	if tuples != 3 {
+		t.Errorf("reltuples after a sync over the analyze threshold = %v, want 3", tuples)
+	}
 }

@@ -37,6 +37,8 @@ type writer struct {
 	// writeLocked is set once the transaction holds the sync write lock
 	// (lockWrites).
 	writeLocked bool
+	// others caches othersHold's answer.
+	others *bool
 }
 
 type stagedTable struct {

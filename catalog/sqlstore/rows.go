@@ -217,25 +217,27 @@ func (r relationRow) relation() catalog.Relation {
 // from the row (see Relations), so it is never stored on its own.
 func forwardRelations(rels []catalog.Relation, self string) [][]any {
 	out := make([][]any, 0, len(rels))
-	// Each source's text is needed once per other relation below.
-	srcs := make([]string, len(rels))
+	// Each source's and target's text is needed once per other relation
+	// below: made once each.
+	srcs, dsts := make([]string, len(rels)), make([]string, len(rels))
 	for i, r := range rels {
 		srcs[i] = r.Source.String()
+		dsts[i] = r.TargetRef
+		if dsts[i] == "" {
+			dsts[i] = r.Target.String()
+		}
+		dsts[i] = strings.ToLower(dsts[i])
 	}
 	for i, rel := range rels {
 		if srcs[i] != self {
 			continue
 		}
-		dst := rel.TargetRef
-		if dst == "" {
-			dst = rel.Target.String()
-		}
-		dst = strings.ToLower(dst)
+		dst := dsts[i]
 		inv := catalog.Inverse(rel.Type)
 		if inv != "" {
 			found := false
 			for j, r := range rels {
-				if r.Type == inv && srcs[j] == dst && r.Target.String() == self {
+				if r.Type == inv && srcs[j] == dst && dsts[j] == self {
 					found = true
 					break
 				}

@@ -188,6 +188,13 @@ func (st *stream) flush(ctx context.Context) error {
 		if err := st.w.lockWrites(ctx); err != nil {
 			return err
 		}
+		others, err := st.w.othersHold(ctx, st.src.Name)
+		if err != nil {
+			return err
+		}
+		if !others {
+			unknown = nil
+		}
 	}
 	type holder struct {
 		Ref    string `db:"ref"`

@@ -454,6 +454,22 @@ func (s *Store) analyzeIfBig(ctx context.Context, res catalog.SyncResult) {
 	if s.dialect != migrations.Postgres || res.Added+res.Updated+res.Removed < after {
 		return
 	}
+	// What the planner lacks after a large first sync is the tables' size
+	// and a rough picture of their columns, enough to choose the indexes
+	// for point lookups: a sample of 3,000 rows (statistics target 10)
+	// gives that at a tenth of the cost of the default 30,000 (250,000
+	// entities: 0.3 s instead of 3-5 s, issue 19). Autovacuum's own
+	// ANALYZE refines them later, in the background.
 	// Statistics are an optimisation; the sync itself has succeeded.
-	_, _ = s.db.ExecContext(ctx, "ANALYZE entities, relations")
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL default_statistics_target = 10"); err == nil {
+		if _, err := tx.ExecContext(ctx, "ANALYZE entities, relations"); err == nil {
+			_ = tx.Commit()
+			return
+		}
+	}
+	_ = tx.Rollback()
 }

@@ -69,3 +69,25 @@ func (w *writer) lockWrites(ctx context.Context) error {
 	w.writeLocked = true
 	return nil
 }
+
+// othersHold reports whether any source but source holds an entity. It
+// must be called with the write lock held (lockWrites), which keeps the
+// answer true to the commit: no other sync writes meanwhile. Asked once
+// per transaction. A sync with no other source to meet (a first sync, a
+// deployment of one source) skips looking up its new refs: on 250,000
+// entities those lookups were 150 statements probing the index once per
+// new ref (issue 19).
+func (w *writer) othersHold(ctx context.Context, source string) (bool, error) {
+	if w.others != nil {
+		return *w.others, nil
+	}
+	// Two range probes of the (source, path) index, whatever the size.
+	var others bool
+	err := w.tx.GetContext(ctx, &others, w.tx.Rebind(
+		"SELECT EXISTS (SELECT 1 FROM entities WHERE source < ?) OR EXISTS (SELECT 1 FROM entities WHERE source > ?)"), source, source)
+	if err != nil {
+		return false, fmt.Errorf("look for other sources: %w", err)
+	}
+	w.others = &others
+	return others, nil
+}
