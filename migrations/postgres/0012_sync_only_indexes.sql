@@ -5,5 +5,5 @@
 -- 100,000 entities into Postgres they made the entity rows cost twice as
 -- much to write (random inserts into two more B-trees; issue 19). A query
 -- by owner or name still works, by scanning.
-DROP INDEX entities_owner;
-DROP INDEX entities_lower_name;
+DROP INDEX IF EXISTS entities_owner;
+DROP INDEX IF EXISTS entities_lower_name;
