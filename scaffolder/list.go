@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -106,7 +107,7 @@ func (s *Service) template(ctx context.Context, name string) (*Template, error) 
 		}
 		names = append(names, e.Metadata.Name)
 	}
-	if near := commands.Nearest(name, names, 3); len(near) > 0 {
+	if near := view.Nearest(name, names, 3); len(near) > 0 {
 		return nil, commands.Userf("No template %q; did you mean %s?", abbrevN(name, 60), strings.Join(near, ", "))
 	}
 	return nil, commands.Userf("No template %q. Try templates to list them.", abbrevN(name, 60))
