@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -64,16 +65,18 @@ func (s *Service) form(ctx context.Context, t *Template, step int, st formState)
 	}
 	ps := t.Params[step]
 	f.Intro = strings.TrimSpace(ps.Title + "\n" + ps.Description)
-	var sums []catalog.Summary
+	var snap view.Snapshot
+	read := false
 	for _, fd := range stepFields(ps.Schema) {
 		var opts []commands.Option
 		if fd.isEntityPicker() {
-			if sums == nil {
-				if sums, err = s.store.Summaries(ctx); err != nil {
+			if !read {
+				if snap, err = s.view.Snapshot(ctx); err != nil {
 					return nil, err
 				}
+				read = true
 			}
-			opts = entityOptions(sums, &fd, "", 0)
+			opts = entityOptions(snap, &fd, "", 0)
 		}
 		def, _ := lookup(st.Values, fd.Path)
 		f.Inputs = append(f.Inputs, fd.Inputs(def, opts, sourceFor(fd.Kinds))...)
