@@ -15,8 +15,9 @@ import (
 
 // importRule says that no production package matching from may depend,
 // directly or through other packages of the module, on a package matching
-// one of never. A pattern is a package path relative to the module root;
-// "x/..." matches x and every package under it.
+// one of never. A pattern is a package path relative to the module root
+// ("" is the root package); "x/..." matches x and every package under it,
+// "..." every package.
 type importRule struct {
 	from   string
 	except []string // packages matching from that the rule leaves out
@@ -44,6 +45,12 @@ var importRules = []importRule{
 		why: "adapters never know one another or the store"},
 	{from: "adapters/console/...", never: []string{"adapters/slack/...", "adapters/discord/...", "catalog/sqlstore/...", "bot/..."},
 		why: "adapters never know one another or the store"},
+	{from: "oncall/...", never: []string{"adapters/...", "catalog/sqlstore/...", "bot/..."},
+		why: "oncall knows the vendors' APIs and commands' OnCallSource only"},
+	{from: "migrations/...", never: []string{"catalog/...", "commands/...", "bot/..."},
+		why: "migrations holds SQL and its runner only"},
+	{from: "...", except: []string{"", "bot/..."}, never: []string{"bot/..."},
+		why: "bot wires everything together, so only main imports it"},
 }
 
 // TestImportRules parses the import clauses of every non-test Go file of
@@ -197,9 +204,12 @@ func modulePath(t *testing.T) string {
 	return ""
 }
 
-// matchPkg reports whether package p matches pattern: the same path, or
-// for "x/...", x or any package under it.
+// matchPkg reports whether package p matches pattern: the same path; for
+// "x/...", x or any package under it; for "...", any package.
 func matchPkg(pattern, p string) bool {
+	if pattern == "..." {
+		return true
+	}
 	if base, ok := strings.CutSuffix(pattern, "/..."); ok {
 		return p == base || strings.HasPrefix(p, base+"/")
 	}
