@@ -85,7 +85,7 @@ func matchesQuery(e *catalog.Entity, q string) bool {
 }
 
 // template finds a template by ref, name or title.
-func (s *Service) template(ctx context.Context, name string) (*Template, error) {
+func (s *Service) template(ctx context.Context, name string) (*template, error) {
 	name = strings.TrimSpace(name)
 	if ref, err := catalog.ParseRef(name, catalog.KindTemplate, ""); err == nil && strings.EqualFold(ref.Kind, catalog.KindTemplate) {
 		e, err := s.store.Entity(ctx, ref)

@@ -23,7 +23,7 @@ type Params struct {
 	View *view.View
 	// Launcher starts runs: a *Backstage or a *Runner. Required.
 	Launcher Launcher
-	// Audit records launches; nil means a MemoryAudit.
+	// Audit records launches; nil means a memoryAudit.
 	Audit Audit
 	// Rules decide who may launch what; none means anyone may.
 	Rules []Rule
@@ -73,7 +73,7 @@ func New(p Params) *Service {
 		panic("scaffolder: New needs a Store and a Launcher")
 	}
 	if p.Audit == nil {
-		p.Audit = &MemoryAudit{}
+		p.Audit = &memoryAudit{}
 	}
 	if p.FollowTimeout == 0 {
 		p.FollowTimeout = 15 * time.Minute
@@ -121,8 +121,8 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-func userOf(ctx context.Context, req *commands.Request) User {
-	return User{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.Email(ctx)}
+func userOf(ctx context.Context, req *commands.Request) user {
+	return user{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.Email(ctx)}
 }
 
 func (s *Service) perms(ctx context.Context, req *commands.Request) *permissions {

@@ -72,7 +72,7 @@ func (s *Service) suggestEntities(kinds []string) commands.SuggestFunc {
 		if err != nil {
 			return nil, err
 		}
-		return entityOptions(snap, &Field{Kinds: kinds}, prefix, limit), nil
+		return entityOptions(snap, &field{Kinds: kinds}, prefix, limit), nil
 	}
 }
 
@@ -81,14 +81,14 @@ func (s *Service) suggestTemplates(ctx context.Context, prefix string, limit int
 	if err != nil {
 		return nil, err
 	}
-	return entityOptions(snap, &Field{Kinds: []string{catalog.KindTemplate}}, prefix, limit), nil
+	return entityOptions(snap, &field{Kinds: []string{catalog.KindTemplate}}, prefix, limit), nil
 }
 
 // entityOptions lists the entities of snap a picker offers: of an allowed
 // kind and matching one of its catalog filters on the fields a Summary
 // carries; filters on other fields are left to validation. prefix filters
 // by name or title; limit 0 means all.
-func entityOptions(snap view.Snapshot, f *Field, prefix string, limit int) []commands.Option {
+func entityOptions(snap view.Snapshot, f *field, prefix string, limit int) []commands.Option {
 	prefix = strings.ToLower(strings.TrimSpace(prefix))
 	var out []commands.Option
 	for e := range snap.Summaries {
