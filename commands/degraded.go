@@ -73,10 +73,6 @@ func joinText(text, note string) string {
 	return text + "\n\n" + note
 }
 
-// DefaultStoreTimeout bounds each catalog store call a command waits for
-// when Params.StoreTimeout is zero: view.DefaultTimeout.
-const DefaultStoreTimeout = view.DefaultTimeout
-
 // boundedDrift bounds the drift command's reads as view.Bound does the
 // others': the store must answer a generation check within the store
 // timeout before the findings are computed (about a second at 100,000

@@ -53,7 +53,7 @@ func New(p Params) *Router {
 	}
 	timeout := p.StoreTimeout
 	if timeout <= 0 {
-		timeout = DefaultStoreTimeout
+		timeout = view.DefaultTimeout
 	}
 	store := view.Bound(p.Store, timeout)
 	if p.Drift != nil {

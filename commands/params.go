@@ -26,7 +26,7 @@ type Params struct {
 	Templates TemplateService
 	// StoreTimeout bounds each catalog store call a command waits for; a
 	// call past it answers from memory or "temporarily unavailable".
-	// Zero means DefaultStoreTimeout.
+	// Zero means view.DefaultTimeout.
 	StoreTimeout time.Duration
 	// OnCall names who is on call now for PagerDuty and Opsgenie
 	// annotations; nil answers oncall with links only, saying why.
