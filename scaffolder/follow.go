@@ -53,6 +53,10 @@ func (s *Service) follow(ctx context.Context, f follower, followup, progress fun
 				report(e)
 			}
 		})
+		// The run may have registered entities (catalog:register writes
+		// the store): questions about them, asked once the result is
+		// posted, are answered from the catalog as it is now.
+		s.view.Expire()
 		status, detail := res.Status, res.Error
 		if err != nil {
 			status, detail = statusFailed, "follow: "+err.Error()

@@ -50,6 +50,9 @@ type View struct {
 
 	snap    atomic.Pointer[build]
 	checked atomic.Int64 // unix nanoseconds of the last generation check, failed or not
+	// expired counts the calls of Expire: a check that began before one
+	// does not count as recent.
+	expired atomic.Int64
 	// confirmed is the unix nanoseconds of the last generation check that
 	// the store answered: the snapshot is known current as of then.
 	confirmed atomic.Int64
@@ -204,11 +207,12 @@ func (v *View) startCheck(ctx context.Context, now time.Time, b *build) (c *chec
 // check asks the store for the generation and rebuilds the snapshot when
 // it changed, warming the entity cache and publishing the result.
 func (v *View) check(ctx context.Context, c *check, now time.Time, b *build) (*build, error) {
+	ep := v.expired.Load()
 	nb, err := v.refresh(ctx, c, b)
 	if err != nil {
 		if errors.Is(err, catalog.ErrUnavailable) {
 			v.down.Store(true)
-			v.checked.Store(now.UnixNano())
+			v.markChecked(ep, now)
 		}
 		return nil, err
 	}
@@ -218,8 +222,27 @@ func (v *View) check(ctx context.Context, c *check, now time.Time, b *build) (*b
 	}
 	v.down.Store(false)
 	v.confirmed.Store(now.UnixNano())
-	v.checked.Store(now.UnixNano())
+	v.markChecked(ep, now)
 	return nb, nil
+}
+
+// markChecked records a check begun at now, unless Expire was called
+// since it began (when expired was ep): what Expire announced may have
+// landed after the check read the generation.
+func (v *View) markChecked(ep int64, now time.Time) {
+	if v.expired.Load() == ep {
+		v.checked.Store(now.UnixNano())
+	}
+}
+
+// Expire makes the next Snapshot ask the store whether the catalog
+// changed, however recently it last asked. A part of this process that
+// changed the catalog itself (a template run that registered an entity)
+// calls it, so that the change is answered at once rather than up to
+// RefreshEvery later.
+func (v *View) Expire() {
+	v.expired.Add(1)
+	v.checked.Store(0)
 }
 
 // refresh returns b when the store's generation is still b's, else a

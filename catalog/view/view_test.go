@@ -181,3 +181,25 @@ func TestWithinKeepsAnswers(t *testing.T) {
 		t.Errorf("Within lost %d of 20000 immediate answers", n)
 	}
 }
+
+// TestExpire checks that after Expire the next read checks the store's
+// generation at once, where it would otherwise answer from the snapshot
+// it checked less than RefreshEvery ago.
+func TestExpire(t *testing.T) {
+	st := &countingStore{gen: 1, sums: []catalog.Summary{{Ref: catalog.MustParseRef("component:default/a")}}}
+	now := time.Unix(1000, 0)
+	x := New(Params{Store: st, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	if _, err := x.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.gen = 2
+	st.sums = append(st.sums, catalog.Summary{Ref: catalog.MustParseRef("component:default/b")})
+	if s, _ := x.Snapshot(ctx); s.Has(catalog.MustParseRef("component:default/b")) {
+		t.Fatalf("Snapshot() within RefreshEvery of a check holds b; the test needs it not to")
+	}
+	x.Expire()
+	if s, _ := x.Snapshot(ctx); !s.Has(catalog.MustParseRef("component:default/b")) || st.genCalls != 2 {
+		t.Errorf("Snapshot() after Expire: holds b %v, Generation calls %d; want b and 2 calls", s.Has(catalog.MustParseRef("component:default/b")), st.genCalls)
+	}
+}
