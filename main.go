@@ -1,5 +1,8 @@
 // Command portalbot is a ChatOps bot for a Backstage-style developer portal.
 // See README.md.
+//
+// main holds flags, signals and the slog handler only; the wiring is package
+// bot's, and no other package imports this one.
 package main
 
 import (

@@ -13,6 +13,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -244,7 +245,7 @@ func checkTeam(ctx context.Context, rp *reporter, team string) error {
 		}
 		names = append(names, r.Display())
 	}
-	near := commands.Nearest(ref.Display(), names, maxTeamSuggestions)
+	near := view.Nearest(ref.Display(), names, maxTeamSuggestions)
 	if len(near) == 0 {
 		return fmt.Errorf("no team %q in the catalog, and no entity names it as owner", team)
 	}

@@ -43,7 +43,7 @@ type Config struct {
 	CatalogModel string `yaml:"catalog_model"`
 	// StoreTimeout bounds each database call a chat command waits for;
 	// past it the command answers from memory or says the catalog is
-	// temporarily unavailable. Zero means commands.DefaultStoreTimeout (1.5 s).
+	// temporarily unavailable. Zero means view.DefaultTimeout (1.5 s).
 	StoreTimeout time.Duration `yaml:"store_timeout"`
 
 	Sync         SyncConfig         `yaml:"sync"`

@@ -3,6 +3,7 @@ package bot
 import (
 	"net/url"
 
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 	"github.com/portalbot/portalbot/oncall"
 	"github.com/portalbot/portalbot/scaffolder"
@@ -12,12 +13,15 @@ import (
 // template service (Backstage's scaffolder when PORTALBOT_BACKSTAGE_URL and
 // PORTALBOT_BACKSTAGE_TOKEN are set, the built-in runner otherwise) and the
 // drift command, with serve's metrics middleware when a has metrics. The
-// returned func stops template runs in progress; call it on shutdown.
+// commands and the template pickers read one catalog view. The returned
+// func stops template runs in progress; call it on shutdown.
 func newRouter(a *App) (*commands.Router, func()) {
-	svc, closeTemplates := newTemplates(a)
+	v := view.New(view.Params{Store: a.Store, Timeout: a.Config.StoreTimeout, Logger: a.Logger})
+	svc, closeTemplates := newTemplates(a, v)
 	a.templates = svc
 	p := commands.Params{
 		Store:     a.Store,
+		View:      v,
 		PortalURL: a.Config.PortalURL,
 		Logger:    a.Logger, // commands scopes it with its component
 		Templates: svc,
@@ -33,11 +37,13 @@ func newRouter(a *App) (*commands.Router, func()) {
 	return r, closeTemplates
 }
 
-// newTemplates builds the template service and its launcher.
-func newTemplates(a *App) (*scaffolder.Service, func()) {
+// newTemplates builds the template service and its launcher; its pickers
+// read v.
+func newTemplates(a *App, v *view.View) (*scaffolder.Service, func()) {
 	logger := a.Logger // scaffolder scopes it with its component
 	params := scaffolder.Params{
 		Store:     a.Store,
+		View:      v,
 		Audit:     a.Store,
 		PortalURL: a.Config.PortalURL,
 		Logger:    logger,

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // codeOwnersCache keeps each source's parsed CODEOWNERS for the catalog
@@ -59,12 +60,12 @@ func (c *codeOwnersCache) get(ctx context.Context, st catalog.Store, name string
 // codeOwnersField returns a field naming the CODEOWNERS owners of e's
 // descriptor file when none of them is its catalog owner, and nil when
 // they agree or there is no CODEOWNERS rule for the file.
-func (h *handlers) codeOwnersField(ctx context.Context, s *snapshot, e *entry, owner catalog.Ref, own *catalog.Entity) (*Field, error) {
-	o := e.sum.Origin
+func (h *handlers) codeOwnersField(ctx context.Context, s view.Snapshot, e *view.Entry, owner catalog.Ref, own *catalog.Entity) (*Field, error) {
+	o := e.Summary().Origin
 	if o.Source == "" || o.Path == "" {
 		return nil, nil
 	}
-	co, err := h.owners.get(ctx, h.store, o.Source, s.gen)
+	co, err := h.owners.get(ctx, h.store, o.Source, s.Generation())
 	if err != nil || co == nil {
 		return nil, err
 	}

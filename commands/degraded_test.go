@@ -15,9 +15,9 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/catalogtest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // tcpProxy forwards connections to target until cut, which closes the
@@ -144,9 +144,8 @@ func TestDatabaseDown(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	catalogtest.LoadDir(t, st, "acme/catalog", "testdata/catalog")
 
-	r, h := newRouter(Params{Store: st, PortalURL: "https://portal.example.com"})
 	now := time.Unix(1_000_000, 0)
-	h.idx.now = func() time.Time { return now }
+	r := newClockedRouter(Params{Store: st, PortalURL: "https://portal.example.com"}, func() time.Time { return now })
 	ask := func(text string) Reply {
 		return r.Serve(context.Background(), &Request{Platform: PlatformConsole, Text: text})
 	}
@@ -180,8 +179,8 @@ func TestDatabaseDown(t *testing.T) {
 	var got Reply
 	for range 5 {
 		// Connections the pool held died with the cut; database/sql drops
-		// each as it fails, so allow a few probes (one per refreshEvery).
-		now = now.Add(2 * refreshEvery)
+		// each as it fails, so allow a few probes (one per view.RefreshEvery).
+		now = now.Add(2 * view.RefreshEvery)
 		if got = ask("owner component:checkout"); strings.HasPrefix(got.Title, "checkout is owned by") {
 			break
 		}
@@ -220,53 +219,4 @@ func flatFields(r Reply) string {
 		b.WriteString(f.Name + "=" + f.Value + "\n")
 	}
 	return b.String()
-}
-
-// blockingStore is a catalog.Store whose Generation waits for release.
-type blockingStore struct {
-	countingStore
-	entered chan struct{}
-	release chan struct{}
-}
-
-func (s *blockingStore) Generation(ctx context.Context) (int64, error) {
-	s.entered <- struct{}{}
-	<-s.release
-	return s.gen, nil
-}
-
-// TestIndexCheckDoesNotBlockReaders checks that while one request waits
-// on the generation check, others answer from the snapshot they have.
-func TestIndexCheckDoesNotBlockReaders(t *testing.T) {
-	st := &blockingStore{entered: make(chan struct{}), release: make(chan struct{})}
-	st.gen, st.sums = 1, []catalog.Summary{{Ref: catalog.MustParseRef("component:default/a")}}
-	x := newIndex(st)
-	now := time.Unix(1000, 0)
-	x.now = func() time.Time { return now }
-	ctx := context.Background()
-	go func() { <-st.entered; st.release <- struct{}{} }()
-	if _, err := x.get(ctx); err != nil {
-		t.Fatal(err)
-	}
-	now = now.Add(2 * refreshEvery)
-	done := make(chan error)
-	go func() { _, err := x.get(ctx); done <- err }()
-	<-st.entered // the check is under way and hangs
-	got := make(chan *snapshot, 1)
-	go func() {
-		s, _ := x.get(ctx)
-		got <- s
-	}()
-	select {
-	case s := <-got:
-		if s == nil || len(s.entries) != 1 {
-			t.Errorf("get() during a hung check = %v; want the current snapshot", s)
-		}
-	case <-time.After(5 * time.Second):
-		t.Error("get() during a hung check waited for it; want the current snapshot at once")
-	}
-	st.release <- struct{}{}
-	if err := <-done; err != nil {
-		t.Errorf("the checking get() = %v", err)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // maxListed is how many entities one field of an answer names.
@@ -23,10 +24,10 @@ var depsGroups = []struct{ rel, label string }{
 	{catalog.RelPartOf, "Part of"},
 }
 
-func (h *handlers) deps(ctx context.Context, req *Request) (Reply, error) {
+func (h *handlers) deps(ctx context.Context, req *Request) (view.Snapshot, Reply, error) {
 	s, ent, rep, err := h.subject(ctx, "deps", req)
 	if err != nil {
-		return rep, err
+		return s, rep, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "Dependencies of " + describe(ent), MoreURL: h.entityURL(ref)}
@@ -42,18 +43,18 @@ func (h *handlers) deps(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Links = []Link{{Text: "Portal page", URL: h.entityURL(ref)}}
 	rep.Buttons = []Button{cmdButton("Owner", "owner "+ref.String())}
-	return withOrphanWarning(ent, rep), nil
+	return s, withOrphanWarning(ent, rep), nil
 }
 
 // refList names refs briefly, marking those the catalog does not hold.
-func (h *handlers) refList(s *snapshot, refs []catalog.Ref) string {
+func (h *handlers) refList(s view.Snapshot, refs []catalog.Ref) string {
 	var names []string
 	for _, r := range refs {
 		if len(names) == maxListed {
 			break
 		}
 		n := refLabel(r)
-		if !s.has(r) {
+		if !s.Has(r) {
 			n += " (not in the catalog)"
 		}
 		names = append(names, n)

@@ -8,15 +8,16 @@ import (
 	"sync"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // maxLinks bounds the metadata.links an answer lists.
 const maxLinks = 8
 
-func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
+func (h *handlers) docs(ctx context.Context, req *Request) (view.Snapshot, Reply, error) {
 	s, ent, rep, err := h.subject(ctx, "docs", req)
 	if err != nil {
-		return rep, err
+		return s, rep, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "Docs for " + describe(ent), MoreURL: h.entityURL(ref)}
@@ -41,7 +42,7 @@ func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
 		rep.Links = append(rep.Links, Link{Text: "API definition", URL: h.definitionURL(ref)})
 		f, err := h.definitionFieldsCached(ctx, s, ent)
 		if err != nil {
-			return Reply{}, err
+			return s, Reply{}, err
 		}
 		rep.Fields = append(rep.Fields, f...)
 	}
@@ -54,7 +55,7 @@ func (h *handlers) docs(ctx context.Context, req *Request) (Reply, error) {
 		rep.Text = truncate(d, 300)
 	}
 	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(ref)})
-	return withOrphanWarning(ent, rep), nil
+	return s, withOrphanWarning(ent, rep), nil
 }
 
 // definitionFields summarise an API's stored definition: format, title
@@ -93,34 +94,34 @@ type definitionCache struct {
 
 // definitionFieldsCached is definitionFields through h.defs at the
 // snapshot's generation.
-func (h *handlers) definitionFieldsCached(ctx context.Context, s *snapshot, ent *catalog.Entity) ([]Field, error) {
-	key := ent.Ref().String()
+func (h *handlers) definitionFieldsCached(ctx context.Context, s view.Snapshot, ent *catalog.Entity) ([]Field, error) {
+	key, gen := ent.Ref().String(), s.Generation()
 	c := h.defs
 	c.mu.Lock()
 	f, ok := c.m[key]
-	if c.gen != s.gen {
+	if c.gen != gen {
 		ok = false
 	}
 	c.mu.Unlock()
 	if ok {
 		return f, nil
 	}
-	if h.idx.unreachable() {
+	if h.view.Unreachable() {
 		return nil, fmt.Errorf("load definition of %s: %w", key, catalog.ErrUnavailable)
 	}
 	f, err := h.definitionFields(ctx, ent)
 	if err != nil {
 		if errors.Is(err, catalog.ErrUnavailable) {
-			h.idx.markUnreachable()
+			h.view.MarkUnreachable()
 		}
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen < s.gen || c.m == nil || len(c.m) >= maxCachedDefinitions {
-		c.gen, c.m = s.gen, map[string][]Field{}
+	if c.gen < gen || c.m == nil || len(c.m) >= maxCachedDefinitions {
+		c.gen, c.m = gen, map[string][]Field{}
 	}
-	if c.gen == s.gen {
+	if c.gen == gen {
 		c.m[key] = f
 	}
 	return f, nil

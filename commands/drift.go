@@ -78,7 +78,7 @@ func (dh driftHandler) drift(ctx context.Context, req *Request) (Reply, error) {
 		_, e, rep, err := dh.h.resolve(ctx, "drift", args[0], []string{catalog.KindGroup})
 		switch {
 		case err == nil && e != nil:
-			team = e.sum.Ref
+			team = e.Ref()
 		case errors.As(err, new(*UserError)):
 			miss, missErr = rep, err
 		case err != nil:

@@ -102,10 +102,10 @@ func DriftSummary(p DriftSummaryParams) Reply {
 	}
 
 	if !shownInFull(teams, issues, added, p.HasPrevious) {
-		md := DriftMarkdown(p.Title, fs, p.PortalURL)
+		md := driftMarkdown(p.Title, fs, p.PortalURL)
 		rep.Files = []File{
 			{Name: "drift-report.md", Title: "Ownership drift: the full list (Markdown)", ContentType: "text/markdown", Data: md},
-			{Name: "drift-report.csv", Title: "Ownership drift: one row per finding (CSV)", ContentType: "text/csv", Data: DriftCSV(fs, p.PortalURL)},
+			{Name: "drift-report.csv", Title: "Ownership drift: one row per finding (CSV)", ContentType: "text/csv", Data: driftCSV(fs, p.PortalURL)},
 		}
 		rep.Text += fmt.Sprintf(" The full list (%s, %s) is attached as drift-report.md and drift-report.csv.", driftCount(len(fs), "finding"), driftCount(len(issues), "issue"))
 	}
@@ -151,9 +151,9 @@ func topIssues(teams []drift.Team) []drift.Issue {
 	return out
 }
 
-// DriftMarkdown writes the whole report as Markdown: per team, one item per
+// driftMarkdown writes the whole report as Markdown: per team, one item per
 // issue with its fix links, and under it every entity with its file.
-func DriftMarkdown(title string, fs []drift.Finding, portalURL string) []byte {
+func driftMarkdown(title string, fs []drift.Finding, portalURL string) []byte {
 	var b bytes.Buffer
 	teams := drift.ByTeam(fs)
 	fmt.Fprintf(&b, "# %s\n\n", mdEscape(title))
@@ -200,9 +200,9 @@ var mdEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "[", `\[`, 
 
 func mdEscape(s string) string { return mdEscaper.Replace(s) }
 
-// DriftCSV writes one row per finding, with a header row; spreadsheets
+// driftCSV writes one row per finding, with a header row; spreadsheets
 // open it as is.
-func DriftCSV(fs []drift.Finding, portalURL string) []byte {
+func driftCSV(fs []drift.Finding, portalURL string) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	// A bytes.Buffer does not fail; csv.Writer reports nothing else.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // Bounds on a home page: Slack's Home tab holds at most 100 blocks and
@@ -50,16 +51,16 @@ type userIndex struct {
 }
 
 // user returns the User entity whose email is email, nil when none.
-func (h *handlers) user(ctx context.Context, s *snapshot, email string) (*catalog.Entity, error) {
+func (h *handlers) user(ctx context.Context, s view.Snapshot, email string) (*catalog.Entity, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
 		return nil, nil
 	}
-	ref, ok, err := h.users.lookup(ctx, h.store, s.gen, email)
+	ref, ok, err := h.users.lookup(ctx, h.store, s.Generation(), email)
 	if err != nil || !ok {
 		return nil, err
 	}
-	e := s.lookup(ref)
+	e := s.Lookup(ref)
 	if e == nil {
 		return nil, nil
 	}
@@ -94,7 +95,7 @@ func (ui *userIndex) lookup(ctx context.Context, st catalog.Store, gen int64, em
 func (h *handlers) home(ctx context.Context, req *Request) (Reply, error) {
 	ctx, cancel := context.WithTimeout(ctx, homeTimeout)
 	defer cancel()
-	s, err := h.idx.get(ctx)
+	s, err := h.view.Snapshot(ctx)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -122,7 +123,7 @@ func (h *handlers) home(ctx context.Context, req *Request) (Reply, error) {
 			rep.Text += "\n\nYour User entity (" + refLabel(u.Ref()) + ") is a member of no team."
 		}
 	}
-	groups, err := h.related(ctx, s, teams[:min(len(teams), maxHomeTeams)])
+	groups, err := s.Load(ctx, teams[:min(len(teams), maxHomeTeams)])
 	if err != nil {
 		return Reply{}, err
 	}
@@ -137,16 +138,13 @@ func (h *handlers) home(ctx context.Context, req *Request) (Reply, error) {
 		if g := groups[t.String()]; g != nil {
 			sec.Title = "Your team " + displayName(g) + " (" + refLabel(t) + ")"
 		}
-		owned := s.owned[t.String()]
-		if len(owned) == 0 {
+		owned := s.Owned(t.String())
+		if owned.Len() == 0 {
 			sec.Text = "Owns nothing in the catalog."
 		} else {
-			sec.Fields = []Field{{Name: "Owns", Value: ownedCounts(s, owned)}}
-			for _, j := range owned[:min(len(owned), maxHomeOwned)] {
-				oe := &s.entries[j]
-				sec.Links = append(sec.Links, Link{Text: refLabel(oe.sum.Ref) + titleSuffix(oe.sum), URL: h.entityURL(oe.sum.Ref)})
-			}
-			if more := len(owned) - maxHomeOwned; more > 0 {
+			sec.Fields = []Field{{Name: "Owns", Value: ownedCounts(owned)}}
+			sec.Links = h.ownedLinks(owned, maxHomeOwned)
+			if more := owned.Len() - maxHomeOwned; more > 0 {
 				sec.Text = "+" + strconv.Itoa(more) + " more in the portal."
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 const unavailable = "The catalog is temporarily unavailable; please try again in a moment."
@@ -52,10 +53,9 @@ func TestDatabaseHung(t *testing.T) {
 
 	const timeout = 300 * time.Millisecond
 	limit := timeout + 700*time.Millisecond
-	r, h := newRouter(Params{Store: st, PortalURL: "https://portal.example.com", StoreTimeout: timeout})
 	var clock atomic.Int64
 	clock.Store(time.Unix(1_000_000, 0).UnixNano())
-	h.idx.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	r := newClockedRouter(Params{Store: st, PortalURL: "https://portal.example.com", StoreTimeout: timeout}, func() time.Time { return time.Unix(0, clock.Load()) })
 	advance := func(d time.Duration) { clock.Add(int64(d)) }
 	const owned = "payments-api is owned by Payments Team"
 	if got := askWithin(t, r, "owner payments-api", 5*time.Second); got.Title != owned {
@@ -70,7 +70,7 @@ func TestDatabaseHung(t *testing.T) {
 	if got := askWithin(t, r, "owner component:checkout", limit); got.Text != unavailable {
 		t.Errorf("owner checkout (never loaded) with the database hung = %q / %q, want %q", got.Title, got.Text, unavailable)
 	}
-	advance(2 * refreshEvery) // a second check, on a fresh connection, hangs too
+	advance(2 * view.RefreshEvery) // a second check, on a fresh connection, hangs too
 	if got := askWithin(t, r, "team payments", limit); got.Text != unavailable && !strings.Contains(got.Text, "database is unreachable") {
 		t.Errorf("team payments with the database hung = %q / %q, want a cached answer or %q", got.Title, got.Text, unavailable)
 	}
@@ -80,7 +80,7 @@ func TestDatabaseHung(t *testing.T) {
 	// questions are answered as before. Poll for the recovery.
 	var got Reply
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		advance(2 * refreshEvery)
+		advance(2 * view.RefreshEvery)
 		if got = askWithin(t, r, "owner component:checkout", 5*time.Second); strings.HasPrefix(got.Title, "checkout is owned by") {
 			break
 		}
@@ -164,10 +164,9 @@ func TestStoreIgnoringDeadlines(t *testing.T) {
 
 	t.Run("warm", func(t *testing.T) {
 		st := newHangingStore(t, sq)
-		r, h := newRouter(Params{Store: st, StoreTimeout: timeout})
 		var clock atomic.Int64
 		clock.Store(time.Unix(1_000_000, 0).UnixNano())
-		h.idx.now = func() time.Time { return time.Unix(0, clock.Load()) }
+		r := newClockedRouter(Params{Store: st, StoreTimeout: timeout}, func() time.Time { return time.Unix(0, clock.Load()) })
 		if got := askWithin(t, r, "owner payments-api", 5*time.Second); !strings.HasPrefix(got.Title, "payments-api is owned by") {
 			t.Fatalf("owner payments-api before the hang = %q / %q", got.Title, got.Text)
 		}
@@ -204,10 +203,9 @@ func TestStoreIgnoringDeadlines(t *testing.T) {
 func TestEmptySnapshotDatabaseDown(t *testing.T) {
 	sq := sqlstoretest.OpenSQLite(t)
 	st := newHangingStore(t, sq)
-	r, h := newRouter(Params{Store: st})
 	var clock atomic.Int64
 	clock.Store(time.Unix(1_000_000, 0).UnixNano())
-	h.idx.now = func() time.Time { return time.Unix(0, clock.Load()) }
+	r := newClockedRouter(Params{Store: st}, func() time.Time { return time.Unix(0, clock.Load()) })
 	if got := askWithin(t, r, "owner payments-api", 5*time.Second); !strings.Contains(got.Text, "I found no entity named") {
 		t.Fatalf("owner payments-api on an empty catalog = %q, want a miss", got.Text)
 	}
@@ -246,29 +244,6 @@ func TestFirstSnapshotSlowerThanTimeout(t *testing.T) {
 	r := New(Params{Store: slowSummaries{Store: sq, delay: 4 * timeout}, StoreTimeout: timeout})
 	if got := askWithin(t, r, "owner payments-api", 5*time.Second); got.Title != "payments-api is owned by Payments Team" {
 		t.Errorf("first owner payments-api with a slow listing = %q / %q, want the owner", got.Title, got.Text)
-	}
-}
-
-// TestBoundedKeepsAnswers calls bounded many times with calls that
-// answer at once: an answer that came must never be reported as cut
-// short, however the goroutines are scheduled.
-func TestBoundedKeepsAnswers(t *testing.T) {
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	var lost atomic.Int64
-	for range 4 {
-		wg.Go(func() {
-			for i := range 5000 {
-				v, err := bounded(ctx, time.Minute, func(context.Context) (int, error) { return i, nil })
-				if err != nil || v != i {
-					lost.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if n := lost.Load(); n > 0 {
-		t.Errorf("bounded lost %d of 20000 immediate answers", n)
 	}
 }
 

@@ -1,58 +1,8 @@
 package commands
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/portalbot/portalbot/catalog"
 )
-
-func TestOSADistance(t *testing.T) {
-	for _, tt := range []struct {
-		a, b  string
-		limit int
-		want  int
-	}{
-		{"payments-api", "payments-api", 3, 0},
-		{"paymnts-api", "payments-api", 3, 1},  // deletion
-		{"pyaments-api", "payments-api", 3, 1}, // transposition
-		{"payments-apl", "payments-api", 3, 1}, // substitution
-		{"worker-4", "worker-42", 3, 1},        // missing digit
-		{"ca", "abc", 3, 3},                    // OSA, not full Damerau–Levenshtein
-		{"kitten", "sitting", 3, 3},
-		{"kitten", "sitting", 2, 3},         // over the limit: limit+1
-		{"a", "completely-different", 2, 3}, // rejected by length alone
-		{"", "abc", 5, 3},
-		{"ünïcode", "unicode", 3, 2},
-	} {
-		if got := osaDistance(tt.a, tt.b, tt.limit); got != tt.want {
-			t.Errorf("osaDistance(%q, %q, %d) = %d, want %d", tt.a, tt.b, tt.limit, got, tt.want)
-		}
-	}
-}
-
-func TestNearest(t *testing.T) {
-	names := []string{"checkout", "ledger", "payments", "payments-api", "payments-db", "payments-rest", "worker-42", "worker-7"}
-	for _, tt := range []struct {
-		q    string
-		want []string
-	}{
-		{"paymnts-api", []string{"payments-api"}},
-		{"payments-ap", []string{"payments-api", "payments-db", "payments"}},
-		{"worker-4", []string{"worker-42", "worker-7"}},
-		{"ledgr", []string{"ledger"}},
-		{"paym", []string{"payments", "payments-db", "payments-api", "payments-rest"}},
-		{"the-payments-service", nil},
-		{"zz", nil},
-	} {
-		got := nearest(tt.q, names, 5)
-		if strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("nearest(%q) = %q, want %q", tt.q, got, tt.want)
-		}
-	}
-}
 
 func TestNormalize(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
@@ -74,56 +24,6 @@ func TestNormalize(t *testing.T) {
 		if got := normalize(tt.in); got != tt.want {
 			t.Errorf("normalize(%q) = %q, want %q", tt.in, got, tt.want)
 		}
-	}
-}
-
-// countingStore is a catalog.Store whose Generation and Summaries are
-// counted and scripted; the rest is unused by the index.
-type countingStore struct {
-	catalog.Store
-	gen              int64
-	sums             []catalog.Summary
-	genCalls, sCalls int
-}
-
-func (s *countingStore) Generation(context.Context) (int64, error) { s.genCalls++; return s.gen, nil }
-func (s *countingStore) Summaries(context.Context) ([]catalog.Summary, error) {
-	s.sCalls++
-	return s.sums, nil
-}
-
-func TestIndexRefresh(t *testing.T) {
-	st := &countingStore{gen: 1, sums: []catalog.Summary{{Ref: catalog.MustParseRef("component:default/a")}}}
-	x := newIndex(st)
-	now := time.Unix(1000, 0)
-	x.now = func() time.Time { return now }
-	ctx := context.Background()
-
-	s, err := x.get(ctx)
-	if err != nil || len(s.entries) != 1 {
-		t.Fatalf("get() = %v, %v; want one entry", s, err)
-	}
-	// Within refreshEvery: no store call at all.
-	x.get(ctx)
-	if st.genCalls != 1 || st.sCalls != 1 {
-		t.Errorf("after two gets within a second: Generation calls %d, Summaries calls %d; want 1, 1", st.genCalls, st.sCalls)
-	}
-	// Later, same generation: one cheap check, no reload.
-	now = now.Add(2 * refreshEvery)
-	x.get(ctx)
-	if st.genCalls != 2 || st.sCalls != 1 {
-		t.Errorf("after an unchanged check: Generation calls %d, Summaries calls %d; want 2, 1", st.genCalls, st.sCalls)
-	}
-	// A sync changed the catalog: reloaded.
-	st.gen = 2
-	st.sums = append(st.sums, catalog.Summary{Ref: catalog.MustParseRef("component:default/b"), Owner: "team-b"})
-	now = now.Add(2 * refreshEvery)
-	s, _ = x.get(ctx)
-	if st.sCalls != 2 || len(s.entries) != 2 {
-		t.Errorf("after a generation change: Summaries calls %d, entries %d; want 2, 2", st.sCalls, len(s.entries))
-	}
-	if got := s.owned["group:default/team-b"]; len(got) != 1 {
-		t.Errorf("owned[group:default/team-b] = %v, want the one entity (owner refs are canonicalised)", got)
 	}
 }
 

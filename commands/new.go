@@ -5,10 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // ActionRun is the action of buttons that run a command; the button's
@@ -21,10 +21,9 @@ const defaultPortalURL = "http://localhost:3000"
 
 // handlers holds what the catalog commands share.
 type handlers struct {
-	store  catalog.Store
-	portal string // base URL, no trailing slash
-	idx    *index
-	cache  *entityCache
+	store  catalog.Store // bounded by the store timeout (view.Bound)
+	portal string        // base URL, no trailing slash
+	view   *view.View
 	defs   *definitionCache
 	logger *slog.Logger
 	owners *codeOwnersCache
@@ -40,13 +39,6 @@ type handlers struct {
 // their services are configured. p.Store is required; a nil Logger
 // discards logs. Help is generated from the registrations.
 func New(p Params) *Router {
-	r, _ := newRouter(p)
-	return r
-}
-
-// newRouter is New, also returning the handlers for tests that drive the
-// index clock.
-func newRouter(p Params) (*Router, *handlers) {
 	if p.Store == nil {
 		panic("commands: New needs a Store")
 	}
@@ -61,17 +53,20 @@ func newRouter(p Params) (*Router, *handlers) {
 	}
 	timeout := p.StoreTimeout
 	if timeout <= 0 {
-		timeout = DefaultStoreTimeout
+		timeout = view.DefaultTimeout
 	}
-	store := boundedStore{Store: p.Store, d: timeout}
+	store := view.Bound(p.Store, timeout)
 	if p.Drift != nil {
-		p.Drift = boundedDrift{DriftSource: p.Drift, store: store}
+		p.Drift = boundedDrift{DriftSource: p.Drift, store: store, d: timeout}
+	}
+	v := p.View
+	if v == nil {
+		v = view.New(view.Params{Store: p.Store, Timeout: timeout, Logger: p.Logger})
 	}
 	h := &handlers{
 		store:  store,
 		portal: portal,
-		idx:    newIndex(store),
-		cache:  newEntityCache(entityCacheBytes),
+		view:   v,
 		defs:   &definitionCache{},
 		logger: logger,
 		owners: newCodeOwnersCache(),
@@ -80,41 +75,39 @@ func newRouter(p Params) (*Router, *handlers) {
 		drift:     p.Drift,
 		templates: p.Templates,
 	}
-	h.idx.built = h.warmSnapshot
-	h.idx.wait = timeout
 	r := NewRouter(logger)
 	entityArg := Arg{Name: "entity", Description: "name, kind:name or kind:namespace/name", Required: true, Complete: "entity"}
 	r.Handle(Command{
 		Name: "owner", Usage: "owner <entity>", Aliases: []string{"owners"},
 		Summary: "Who owns an entity: team, contacts, system, links (also: who owns <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.withReadState(h.owner),
+		Args:    []Arg{entityArg}, Handler: fromSnapshot(h.owner),
 	})
 	r.Handle(Command{
 		Name: "docs", Usage: "docs <entity>", Aliases: []string{"doc", "documentation"},
 		Summary: "Where the docs are: TechDocs, links, API definition (also: where are the docs for <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.withReadState(h.docs),
+		Args:    []Arg{entityArg}, Handler: fromSnapshot(h.docs),
 	})
 	r.Handle(Command{
 		Name: "team", Usage: "team <group>", Aliases: []string{"group"},
 		Summary: "A team's members, parent and children, and what it owns",
 		Args:    []Arg{{Name: "group", Description: "group name or group:namespace/name", Required: true, Complete: "group"}},
-		Handler: h.withReadState(h.team),
+		Handler: fromSnapshot(h.team),
 	})
 	r.Handle(Command{
 		Name: "oncall", Usage: "oncall <entity>", Aliases: []string{"on-call"},
 		Summary: "Who is on call now (PagerDuty, Opsgenie), and on-call links (also: who is on call for <entity>)",
-		Args:    []Arg{entityArg}, Handler: h.withReadState(h.oncall),
+		Args:    []Arg{entityArg}, Handler: fromSnapshot(h.oncall),
 	})
 	r.Handle(Command{
 		Name: "deps", Usage: "deps <entity>", Aliases: []string{"dependencies"},
 		Summary: "What an entity depends on, what depends on it, the APIs it provides and consumes",
-		Args:    []Arg{entityArg}, Handler: h.withReadState(h.deps),
+		Args:    []Arg{entityArg}, Handler: fromSnapshot(h.deps),
 	})
 	r.Handle(Command{
 		Name: "search", Usage: "search <text>", Aliases: []string{"find"},
 		Summary: "Search names, titles, descriptions, tags and owners",
 		Args:    []Arg{{Name: "query", Description: "words to look for", Required: true}},
-		Handler: h.withReadState(h.search),
+		Handler: fromSnapshot(h.search),
 	})
 	registerTemplates(r, p)
 	registerDrift(r, p, h)
@@ -138,7 +131,7 @@ func newRouter(p Params) (*Router, *handlers) {
 	r.home = h.home
 	r.HandleSuggest("entity", h.suggest(nil))
 	r.HandleSuggest("group", h.suggest([]string{catalog.KindGroup}))
-	return r, h
+	return r
 }
 
 // entityURL is the entity's page in the portal. Backstage's entity routes
@@ -168,54 +161,17 @@ func (h *handlers) portalLink(r catalog.Ref) Link {
 // for autocompletion.
 func (h *handlers) suggest(kinds []string) SuggestFunc {
 	return func(ctx context.Context, prefix string, limit int) ([]Option, error) {
-		s, err := h.idx.get(ctx)
+		s, err := h.view.Snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		p := strings.ToLower(cleanArg(prefix))
-		// Only entries whose name contains p are offered: read those the
-		// name index may hold, in entries order, when it can tell.
-		order := func(yield func(int) bool) {
-			for i := range s.entries {
-				if !yield(i) {
-					return
-				}
-			}
+		es := s.Complete(strings.ToLower(cleanArg(prefix)), kinds, limit)
+		if len(es) == 0 {
+			return nil, nil
 		}
-		if ids, ok := s.near.containing(p); ok {
-			var idx []int
-			for _, id := range ids {
-				idx = append(idx, s.byName[s.names[id]]...)
-			}
-			sort.Ints(idx)
-			order = func(yield func(int) bool) {
-				for _, i := range idx {
-					if !yield(i) {
-						return
-					}
-				}
-			}
-		}
-		var pre, sub []Option
-		for i := range order {
-			e := &s.entries[i]
-			if !kindAllowed(e.sum.Ref.Kind, kinds) {
-				continue
-			}
-			o := Option{Label: suggestionLabel(s, e), Value: e.sum.Ref.String(), Hint: e.sum.Title}
-			switch {
-			case strings.HasPrefix(e.name, p):
-				pre = append(pre, o)
-			case len(sub) < limit && strings.Contains(e.name, p):
-				sub = append(sub, o)
-			}
-			if len(pre) >= limit {
-				break
-			}
-		}
-		out := append(pre, sub...)
-		if len(out) > limit {
-			out = out[:limit]
+		out := make([]Option, len(es))
+		for i, e := range es {
+			out[i] = Option{Label: suggestionLabel(s, e), Value: e.Key(), Hint: e.Summary().Title}
 		}
 		return out, nil
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // oncallAnnotation is an annotation that Backstage's incident-management
@@ -49,10 +50,10 @@ var oncallAnnotations = []oncallAnnotation{
 // oncallLinkWords mark metadata.links that are on-call pages or runbooks.
 var oncallLinkWords = []string{"on-call", "oncall", "on call", "pager", "runbook", "escalation", "incident"}
 
-func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
+func (h *handlers) oncall(ctx context.Context, req *Request) (view.Snapshot, Reply, error) {
 	s, ent, rep, err := h.subject(ctx, "oncall", req)
 	if err != nil {
-		return rep, err
+		return s, rep, err
 	}
 	ref := ent.Ref()
 	rep = Reply{Title: "On call for " + describe(ent), MoreURL: h.entityURL(ref)}
@@ -60,10 +61,10 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 	from := ent
 	ownerRef, hasOwner := ent.Owner()
 	var own *catalog.Entity
-	if hasOwner && s.has(ownerRef) {
-		rel, err := h.related(ctx, s, []catalog.Ref{ownerRef})
+	if hasOwner && s.Has(ownerRef) {
+		rel, err := s.Load(ctx, []catalog.Ref{ownerRef})
 		if err != nil {
-			return Reply{}, err
+			return s, Reply{}, err
 		}
 		own = rel[ownerRef.String()]
 	}
@@ -98,7 +99,7 @@ func (h *handlers) oncall(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Links = append(rep.Links, links...)
 	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(from.Ref())})
-	return withOrphanWarning(ent, rep), nil
+	return s, withOrphanWarning(ent, rep), nil
 }
 
 // oncallInfo reads e's on-call annotations and on-call-looking links.

@@ -6,25 +6,26 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // maxMembers is how many members an answer names before "+N more".
 const maxMembers = 5
 
-func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
+func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Reply, error) {
 	s, e, rep, err := h.resolve(ctx, "owner", argText(req), nil)
 	if err != nil {
-		return rep, err
+		return s, rep, err
 	}
 	ent, err := h.entity(ctx, s, e)
 	if err != nil {
-		return Reply{}, err
+		return s, Reply{}, err
 	}
 	ref := ent.Ref()
 	label := refLabel(ref)
 	switch {
 	case strings.EqualFold(ref.Kind, catalog.KindGroup):
-		return Reply{
+		return s, Reply{
 			Title:   label + " is a team",
 			Text:    "Teams are not owned by anyone. Ask \"team " + ref.Name + "\" for its members and what it owns.",
 			Buttons: []Button{cmdButton("team "+ref.Name, "team "+ref.String())},
@@ -32,12 +33,13 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 			MoreURL: h.entityURL(ref),
 		}, nil
 	case strings.EqualFold(ref.Kind, catalog.KindUser):
-		return h.userOwner(ctx, s, ent)
+		rep, err := h.userOwner(ctx, s, ent)
+		return s, rep, err
 	}
 
 	ownerRef, hasOwner := ent.Owner()
 	if !hasOwner {
-		return withOrphanWarning(ent, Reply{
+		return s, withOrphanWarning(ent, Reply{
 			Title:   label + " has no owner",
 			Text:    "Its descriptor sets no spec.owner" + originSuffix(ent.Origin) + ". Every " + ref.Kind + " should name the team that runs it.",
 			Links:   []Link{h.portalLink(ref)},
@@ -52,9 +54,9 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	if hasSys {
 		want = append(want, sysRef)
 	}
-	rel, err := h.related(ctx, s, want)
+	rel, err := s.Load(ctx, want)
 	if err != nil {
-		return Reply{}, err
+		return s, Reply{}, err
 	}
 	own := rel[ownerRef.String()]
 
@@ -76,9 +78,9 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	if own != nil {
 		members := relTargets(own.Relations, catalog.RelHasMember)
 		if len(members) > 0 {
-			ms, err := h.related(ctx, s, members[:min(len(members), maxMembers)])
+			ms, err := s.Load(ctx, members[:min(len(members), maxMembers)])
 			if err != nil {
-				return Reply{}, err
+				return s, Reply{}, err
 			}
 			list := make([]*catalog.Entity, 0, maxMembers)
 			for _, m := range members[:min(len(members), maxMembers)] {
@@ -105,7 +107,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	if co, err := h.codeOwnersField(ctx, s, e, ownerRef, own); err != nil {
 		// CODEOWNERS is a cross-check, not the answer: say nothing rather
 		// than fail the question when the source state cannot be read.
-		h.logger.WarnContext(ctx, "codeowners lookup failed", "entity_ref", e.ref, "err", err)
+		h.logger.WarnContext(ctx, "codeowners lookup failed", "entity_ref", e.Key(), "err", err)
 	} else if co != nil {
 		rep.Fields = append(rep.Fields, *co)
 	}
@@ -125,11 +127,11 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 		cmdButton("On call", "oncall "+ref.String()),
 		cmdButton("Dependencies", "deps "+ref.String()),
 	}
-	return withOrphanWarning(ent, rep), nil
+	return s, withOrphanWarning(ent, rep), nil
 }
 
 // userOwner answers "owner" for a person: the teams they belong to.
-func (h *handlers) userOwner(ctx context.Context, s *snapshot, u *catalog.Entity) (Reply, error) {
+func (h *handlers) userOwner(ctx context.Context, s view.Snapshot, u *catalog.Entity) (Reply, error) {
 	ref := u.Ref()
 	rep := Reply{
 		Title:   displayName(u) + " is a person (" + refLabel(ref) + ")",
@@ -144,7 +146,7 @@ func (h *handlers) userOwner(ctx context.Context, s *snapshot, u *catalog.Entity
 		rep.Text = "People are not owned; this one belongs to no team in the catalog."
 		return rep, nil
 	}
-	gs, err := h.related(ctx, s, groups)
+	gs, err := s.Load(ctx, groups)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -165,13 +167,13 @@ func (h *handlers) userOwner(ctx context.Context, s *snapshot, u *catalog.Entity
 }
 
 // refField is a labelled link to ref, titled from the index when known.
-func (h *handlers) refField(s *snapshot, name string, r catalog.Ref) Field {
-	if e := s.lookup(r); e != nil {
+func (h *handlers) refField(s view.Snapshot, name string, r catalog.Ref) Field {
+	if e := s.Lookup(r); e != nil {
 		v := r.Display()
-		if e.sum.Title != "" && e.sum.Title != r.Name {
-			v = e.sum.Title + " (" + r.Display() + ")"
+		if t := e.Summary().Title; t != "" && t != r.Name {
+			v = t + " (" + r.Display() + ")"
 		}
-		return Field{Name: name, Value: v, URL: h.entityURL(e.sum.Ref)}
+		return Field{Name: name, Value: v, URL: h.entityURL(e.Ref())}
 	}
 	return Field{Name: name, Value: r.Display() + " (not in the catalog)"}
 }

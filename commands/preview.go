@@ -100,8 +100,8 @@ func (h *handlers) preview(ctx context.Context, req *Request, link string) (Repl
 	var own *catalog.Entity
 	if ownerRef, has := ent.Owner(); has {
 		v := refLabel(ownerRef) + " (not in the catalog)"
-		if s.has(ownerRef) {
-			rel, err := h.related(ctx, s, []catalog.Ref{ownerRef})
+		if s.Has(ownerRef) {
+			rel, err := s.Load(ctx, []catalog.Ref{ownerRef})
 			if err != nil {
 				h.logger.WarnContext(ctx, "preview failed", "entity_ref", ref.String(), "err", err)
 				return Reply{}, false

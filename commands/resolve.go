@@ -6,12 +6,18 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // maxNameInput bounds what is taken as an entity name. Backstage names are
 // at most 63 characters and namespaces and kinds similar; anything much
 // longer is not a name, and bounding it keeps fuzzy matching cheap.
 const maxNameInput = 200
+
+// maxSuggestions bounds the names offered after a miss: enough to contain
+// the one meant, few enough to read (and to fit Slack's five buttons in a
+// row comfortably).
+const maxSuggestions = 5
 
 // maxCandidates bounds the buttons offered for an ambiguous name.
 const maxCandidates = 10
@@ -59,35 +65,25 @@ func parseNameQuery(s string) (nameQuery, error) {
 
 // matches reports whether e fits the kind and namespace the query names, and
 // when it names no kind, one of kinds (all kinds when kinds is empty).
-func (q nameQuery) matches(e *entry, kinds []string) bool {
-	if q.namespace != "" && !strings.EqualFold(e.sum.Ref.Namespace, q.namespace) {
+func (q nameQuery) matches(e *view.Entry, kinds []string) bool {
+	r := e.Ref()
+	if q.namespace != "" && !strings.EqualFold(r.Namespace, q.namespace) {
 		return false
 	}
 	if q.kind != "" {
-		return strings.EqualFold(e.sum.Ref.Kind, q.kind)
+		return strings.EqualFold(r.Kind, q.kind)
 	}
-	return kindAllowed(e.sum.Ref.Kind, kinds)
+	return view.KindIn(r.Kind, kinds)
 }
 
-func kindAllowed(kind string, kinds []string) bool {
-	if len(kinds) == 0 {
-		return true
-	}
-	for _, k := range kinds {
-		if strings.EqualFold(k, kind) {
-			return true
-		}
-	}
-	return false
-}
-
-// resolve finds the one entity arg names for command cmd. When it cannot,
-// it returns a Reply with buttons (candidates of an ambiguous name, or the
-// nearest names after a miss) and a UserError saying why.
-func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string) (*snapshot, *entry, Reply, error) {
-	s, err := h.idx.get(ctx)
+// resolve finds the one entity arg names for command cmd, in the snapshot
+// of the catalog it returns. When it cannot, it returns a Reply with
+// buttons (candidates of an ambiguous name, or the nearest names after a
+// miss) and a UserError saying why.
+func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string) (view.Snapshot, *view.Entry, Reply, error) {
+	s, err := h.view.Snapshot(ctx)
 	if err != nil {
-		return nil, nil, Reply{}, err
+		return s, nil, Reply{}, err
 	}
 	if c := cleanArg(arg); len(c) <= maxNameInput && strings.ContainsAny(c, " \t\n") {
 		return h.resolveWords(s, cmd, c, kinds)
@@ -96,22 +92,23 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 	if err != nil {
 		return s, nil, Reply{}, err
 	}
-	var found []int
-	for _, i := range s.byName[q.name] {
-		if q.matches(&s.entries[i], kinds) {
-			found = append(found, i)
+	var found []*view.Entry
+	named := s.Named(q.name)
+	for i := range named.Len() {
+		if e := named.At(i); q.matches(e, kinds) {
+			found = append(found, e)
 		}
 	}
 	if len(found) == 0 && q.kind == "" && q.namespace == "" {
 		// Not a name; perhaps a one-word title ("Ledger").
-		found = s.titled(q.name, kinds)
+		found = titled(s, q.name, kinds)
 	}
 	switch len(found) {
 	case 1:
-		return s, &s.entries[found[0]], Reply{}, nil
+		return s, found[0], Reply{}, nil
 	case 0:
 		rep, err := h.missReply(s, cmd, q, kinds)
-		if len(rep.Buttons) == 0 && h.idx.unreachable() {
+		if len(rep.Buttons) == 0 && h.view.Unreachable() {
 			// Nothing near the name in a snapshot the database cannot
 			// confirm (built before the first sync, say): the entity may
 			// well exist, so do not say it does not.
@@ -119,17 +116,18 @@ func (h *handlers) resolve(ctx context.Context, cmd, arg string, kinds []string)
 		}
 		return s, nil, rep, err
 	}
-	rep, err := h.pickReply(s, cmd, q.raw, len(s.byName[q.name]) > 0, found)
+	rep, err := h.pickReply(cmd, q.raw, named.Len() > 0, found)
 	return s, nil, rep, err
 }
 
 // titled returns the entries of one of kinds (any when empty) whose title
 // is t, ignoring case and repeated spaces.
-func (s *snapshot) titled(t string, kinds []string) []int {
-	var found []int
-	for _, i := range s.byTitle[titleKey(t)] {
-		if kindAllowed(s.entries[i].sum.Ref.Kind, kinds) {
-			found = append(found, i)
+func titled(s view.Snapshot, t string, kinds []string) []*view.Entry {
+	var found []*view.Entry
+	l := s.Titled(t)
+	for i := range l.Len() {
+		if e := l.At(i); view.KindIn(e.Ref().Kind, kinds) {
+			found = append(found, e)
 		}
 	}
 	return found
@@ -139,26 +137,27 @@ func (s *snapshot) titled(t string, kinds []string) []int {
 // title ("Payments API"), its name written with spaces ("fraud detector"
 // for fraud-detector), or else the one entity a search for the words
 // finds. Several matches are offered as buttons; none, a search.
-func (h *handlers) resolveWords(s *snapshot, cmd, words string, kinds []string) (*snapshot, *entry, Reply, error) {
+func (h *handlers) resolveWords(s view.Snapshot, cmd, words string, kinds []string) (view.Snapshot, *view.Entry, Reply, error) {
 	terms := strings.Fields(strings.ToLower(words))
 	if len(terms) > maxSearchTerms {
 		return s, nil, Reply{}, Userf("%q is not an entity name. To look for words, use search.", truncate(words, 60))
 	}
-	found := s.titled(words, kinds)
+	found := titled(s, words, kinds)
 	if len(found) == 0 {
-		for _, i := range s.byName[strings.Join(terms, "-")] {
-			if kindAllowed(s.entries[i].sum.Ref.Kind, kinds) {
-				found = append(found, i)
+		named := s.Named(strings.Join(terms, "-"))
+		for i := range named.Len() {
+			if e := named.At(i); view.KindIn(e.Ref().Kind, kinds) {
+				found = append(found, e)
 			}
 		}
 	}
 	if len(found) == 0 {
 		// Only the best few are worth offering; read a few more than
 		// that so that other kinds do not crowd them out.
-		hits, _ := s.find(terms, 4*maxSuggestions)
-		for _, ht := range hits {
-			if kindAllowed(s.entries[ht.i].sum.Ref.Kind, kinds) && len(found) < maxSuggestions {
-				found = append(found, ht.i)
+		hits, _ := s.Search(terms, 4*maxSuggestions)
+		for _, e := range hits {
+			if view.KindIn(e.Ref().Kind, kinds) && len(found) < maxSuggestions {
+				found = append(found, e)
 			}
 		}
 	}
@@ -172,23 +171,23 @@ func (h *handlers) resolveWords(s *snapshot, cmd, words string, kinds []string) 
 		return s, nil, Reply{Buttons: []Button{cmdButton("search "+q, "search "+q)}},
 			Userf("I found no %s named or titled %q. Try \"search %s\" to look through descriptions, tags and owners too.", what, truncate(words, 60), truncate(q, 60))
 	case 1:
-		return s, &s.entries[found[0]], Reply{}, nil
+		return s, found[0], Reply{}, nil
 	}
-	rep, err := h.pickReply(s, cmd, words, false, found)
+	rep, err := h.pickReply(cmd, words, false, found)
 	return s, nil, rep, err
 }
 
 // pickReply asks which of several entities found for what was typed the
 // person meant, with a button for each; named says they all bear that
 // name (rather than a title, or words of a search).
-func (h *handlers) pickReply(s *snapshot, cmd, typed string, named bool, found []int) (Reply, error) {
+func (h *handlers) pickReply(cmd, typed string, named bool, found []*view.Entry) (Reply, error) {
 	var rep Reply
 	labels := make([]string, 0, len(found))
-	for _, i := range found {
+	for _, e := range found {
 		if len(rep.Buttons) == maxCandidates {
 			break
 		}
-		ref := s.entries[i].sum.Ref
+		ref := e.Ref()
 		labels = append(labels, refLabel(ref))
 		rep.Buttons = append(rep.Buttons, cmdButton(refLabel(ref), cmd+" "+ref.String()))
 	}
@@ -199,24 +198,26 @@ func (h *handlers) pickReply(s *snapshot, cmd, typed string, named bool, found [
 }
 
 // missReply explains that nothing is named q and offers the nearest names.
-func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []string) (Reply, error) {
-	var sugg []*entry
-	seen := map[int]bool{}
-	add := func(i int) {
-		if !seen[i] && len(sugg) < maxSuggestions {
-			seen[i] = true
-			sugg = append(sugg, &s.entries[i])
+func (h *handlers) missReply(s view.Snapshot, cmd string, q nameQuery, kinds []string) (Reply, error) {
+	var sugg []*view.Entry
+	seen := map[*view.Entry]bool{}
+	add := func(e *view.Entry) {
+		if !seen[e] && len(sugg) < maxSuggestions {
+			seen[e] = true
+			sugg = append(sugg, e)
 		}
 	}
 	// The exact name under another kind or namespace comes first ("team
 	// payments-api" when payments-api is a component).
-	for _, i := range s.byName[q.name] {
-		add(i)
+	named := s.Named(q.name)
+	for i := range named.Len() {
+		add(named.At(i))
 	}
-	for _, n := range s.near.nearest(q.name, maxSuggestions*3) {
-		for _, i := range s.byName[n] {
-			if q.matches(&s.entries[i], kinds) {
-				add(i)
+	for _, n := range s.Nearest(q.name, maxSuggestions*3) {
+		near := s.Named(n)
+		for i := range near.Len() {
+			if e := near.At(i); q.matches(e, kinds) {
+				add(e)
 			}
 		}
 	}
@@ -234,9 +235,9 @@ func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []strin
 	for i, e := range sugg {
 		labels[i] = suggestionLabel(s, e)
 		if !q.matches(e, kinds) {
-			labels[i] = refLabel(e.sum.Ref) // another kind than asked for: say which
+			labels[i] = refLabel(e.Ref()) // another kind than asked for: say which
 		}
-		rep.Buttons = append(rep.Buttons, cmdButton(labels[i], cmd+" "+e.sum.Ref.String()))
+		rep.Buttons = append(rep.Buttons, cmdButton(labels[i], cmd+" "+e.Ref().String()))
 	}
 	if len(labels) == 1 {
 		return rep, Userf("I found no %s named %q. Did you mean %s?", what, q.rawName, labels[0])
@@ -246,11 +247,11 @@ func (h *handlers) missReply(s *snapshot, cmd string, q nameQuery, kinds []strin
 
 // suggestionLabel names e as briefly as is unambiguous: the bare name when
 // no other entity shares it, kind:name or kind:namespace/name otherwise.
-func suggestionLabel(s *snapshot, e *entry) string {
-	if len(s.byName[e.name]) == 1 && strings.EqualFold(e.sum.Ref.Namespace, catalog.DefaultNamespace) {
-		return e.sum.Ref.Name
+func suggestionLabel(s view.Snapshot, e *view.Entry) string {
+	if s.Named(e.Name()).Len() == 1 && strings.EqualFold(e.Ref().Namespace, catalog.DefaultNamespace) {
+		return e.Ref().Name
 	}
-	return refLabel(e.sum.Ref)
+	return refLabel(e.Ref())
 }
 
 // refLabel is kind:name, or kind:namespace/name outside the default
@@ -278,4 +279,35 @@ func describe(e *catalog.Entity) string {
 		return e.Metadata.Title
 	}
 	return e.Metadata.Name
+}
+
+// entity loads e's full entity, from the view's cache when it holds e at
+// s's generation. A ref the snapshot still lists but the store no longer
+// has was removed by a sync a moment ago.
+func (h *handlers) entity(ctx context.Context, s view.Snapshot, e *view.Entry) (*catalog.Entity, error) {
+	got, err := s.Load(ctx, []catalog.Ref{e.Ref()})
+	if err != nil {
+		return nil, err
+	}
+	ent := got[e.Key()]
+	if ent == nil {
+		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.Ref()))
+	}
+	return ent, nil
+}
+
+// subject resolves the entity a command names (its argument) and loads it,
+// returning the snapshot it was resolved in. When the name does not
+// resolve, rep is the answer to give (candidates or "did you mean") and
+// err says why.
+func (h *handlers) subject(ctx context.Context, cmd string, req *Request) (view.Snapshot, *catalog.Entity, Reply, error) {
+	s, e, rep, err := h.resolve(ctx, cmd, argText(req), nil)
+	if err != nil {
+		return s, nil, rep, err
+	}
+	ent, err := h.entity(ctx, s, e)
+	if err != nil {
+		return s, nil, Reply{}, err
+	}
+	return s, ent, Reply{}, nil
 }

@@ -7,23 +7,24 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 )
 
 // maxOwnedListed is how many owned entities a team answer names.
 const maxOwnedListed = 10
 
-func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
+func (h *handlers) team(ctx context.Context, req *Request) (view.Snapshot, Reply, error) {
 	s, e, rep, err := h.resolve(ctx, "team", argText(req), []string{catalog.KindGroup})
 	if err != nil {
-		return rep, err
+		return s, rep, err
 	}
-	if !strings.EqualFold(e.sum.Ref.Kind, catalog.KindGroup) {
-		return Reply{Buttons: []Button{cmdButton("owner "+e.sum.Ref.Name, "owner "+e.sum.Ref.String())}},
-			Userf("%s is not a team; team takes a group. Ask \"owner %s\" for who owns it.", refLabel(e.sum.Ref), e.sum.Ref.Name)
+	if er := e.Ref(); !strings.EqualFold(er.Kind, catalog.KindGroup) {
+		return s, Reply{Buttons: []Button{cmdButton("owner "+er.Name, "owner "+er.String())}},
+			Userf("%s is not a team; team takes a group. Ask \"owner %s\" for who owns it.", refLabel(er), er.Name)
 	}
 	g, err := h.entity(ctx, s, e)
 	if err != nil {
-		return Reply{}, err
+		return s, Reply{}, err
 	}
 	ref := g.Ref()
 	rep = Reply{Title: displayName(g) + " (" + refLabel(ref) + ")", MoreURL: h.entityURL(ref)}
@@ -43,9 +44,9 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 		rep.Fields = append(rep.Fields, Field{Name: "Members", Value: "none in the catalog"})
 	} else {
 		shown := members[:min(len(members), maxListed)]
-		ms, err := h.related(ctx, s, shown)
+		ms, err := s.Load(ctx, shown)
 		if err != nil {
-			return Reply{}, err
+			return s, Reply{}, err
 		}
 		list := make([]*catalog.Entity, 0, len(shown))
 		for _, m := range shown {
@@ -64,38 +65,45 @@ func (h *handlers) team(ctx context.Context, req *Request) (Reply, error) {
 		rep.Fields = append(rep.Fields, Field{Name: "Children", Value: h.refList(s, children)})
 	}
 
-	owned := s.owned[ref.String()]
-	if len(owned) == 0 {
+	owned := s.Owned(ref.String())
+	if owned.Len() == 0 {
 		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: "nothing in the catalog"})
 	} else {
-		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: ownedCounts(s, owned)})
+		rep.Fields = append(rep.Fields, Field{Name: "Owns", Value: ownedCounts(owned)})
 		sec := Section{Title: "Owned entities"}
-		for _, i := range owned[:min(len(owned), maxOwnedListed)] {
-			oe := &s.entries[i]
-			sec.Links = append(sec.Links, Link{Text: refLabel(oe.sum.Ref) + titleSuffix(oe.sum), URL: h.entityURL(oe.sum.Ref)})
-		}
-		if more := len(owned) - maxOwnedListed; more > 0 {
+		sec.Links = h.ownedLinks(owned, maxOwnedListed)
+		if more := owned.Len() - maxOwnedListed; more > 0 {
 			sec.Text = "+" + strconv.Itoa(more) + " more in the portal."
 		}
 		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Links = []Link{{Text: "Portal page", URL: h.entityURL(ref)}}
-	return rep, nil
+	return s, rep, nil
 }
 
-// ownedCounts says how many entities of each kind owned (indexes into
-// s.entries) holds: "3 components, 1 api".
-func ownedCounts(s *snapshot, owned []int) string {
+// ownedLinks links the first n entries of owned to the portal.
+func (h *handlers) ownedLinks(owned view.List, n int) []Link {
+	var links []Link
+	for i := range min(owned.Len(), n) {
+		sm := owned.At(i).Summary()
+		links = append(links, Link{Text: refLabel(sm.Ref) + titleSuffix(*sm), URL: h.entityURL(sm.Ref)})
+	}
+	return links
+}
+
+// ownedCounts says how many entities of each kind owned holds:
+// "3 components, 1 api".
+func ownedCounts(owned view.List) string {
 	counts := map[string]int{}
-	for _, i := range owned {
-		counts[s.entries[i].sum.Ref.Kind]++
+	for i := range owned.Len() {
+		counts[owned.At(i).Ref().Kind]++
 	}
 	kinds := make([]string, 0, len(counts))
 	for k := range counts {
 		kinds = append(kinds, k)
 	}
 	sort.Slice(kinds, func(a, b int) bool {
-		if ra, rb := rankOfKind(kinds[a]), rankOfKind(kinds[b]); ra != rb {
+		if ra, rb := view.KindRank(kinds[a]), view.KindRank(kinds[b]); ra != rb {
 			return ra < rb
 		}
 		return kinds[a] < kinds[b]

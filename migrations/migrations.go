@@ -3,6 +3,9 @@
 //
 // Files are named NNNN_topic.sql and are never edited once released: a
 // schema change is a new file with the next number.
+//
+// It holds SQL and the runner only: it knows nothing of catalog types and
+// is imported by catalog/sqlstore alone (and bot's migrate command).
 package migrations
 
 import (

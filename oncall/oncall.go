@@ -1,6 +1,9 @@
 // Package oncall asks PagerDuty and Opsgenie who is on call now for the
 // rotation an entity's on-call annotation names. Client implements
 // commands.OnCallSource.
+//
+// It knows the two vendors' APIs only: it never imports the catalog's
+// store, an adapter or bot.
 package oncall
 
 import (

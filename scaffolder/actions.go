@@ -27,9 +27,9 @@ const (
 	maxSkeletonBytes = 64 << 20
 )
 
-// ErrPathEscape is returned when a skeleton, target path or rendered file
+// errPathEscape is returned when a skeleton, target path or rendered file
 // name would write outside the run's workspace.
-var ErrPathEscape = errors.New("path escapes the workspace")
+var errPathEscape = errors.New("path escapes the workspace")
 
 // fetchTemplate renders the skeleton directory at input url (relative to
 // the template's file in its source) into the workspace.
@@ -44,7 +44,7 @@ func (r *Runner) fetchTemplate(ctx context.Context, st *runState, in map[string]
 	origin := st.run.Template.Entity.Origin
 	src := path.Clean(path.Join(path.Dir(origin.Path), u))
 	if !fs.ValidPath(src) {
-		return nil, fmt.Errorf("url %q: %w", u, ErrPathEscape)
+		return nil, fmt.Errorf("url %q: %w", u, errPathEscape)
 	}
 	fsys, err := r.p.Files.SourceFS(ctx, origin)
 	if err != nil {
@@ -59,7 +59,7 @@ func (r *Runner) fetchTemplate(ctx context.Context, st *runState, in map[string]
 		target = "."
 	}
 	if !filepath.IsLocal(filepath.FromSlash(target)) && filepath.Clean(target) != "." {
-		return nil, fmt.Errorf("targetPath %q: %w", target, ErrPathEscape)
+		return nil, fmt.Errorf("targetPath %q: %w", target, errPathEscape)
 	}
 	values, _ := in["values"].(map[string]any)
 	if values == nil {
@@ -80,14 +80,14 @@ func (r *Runner) fetchTemplate(ctx context.Context, st *runState, in map[string]
 		return nil, err
 	}
 	defer root.Close()
-	scope := Scope{"values": values, "secrets": st.scope["secrets"], "user": st.scope["user"]}
+	scope := exprScope{"values": values, "secrets": st.scope["secrets"], "user": st.scope["user"]}
 	return map[string]any{}, renderSkeleton(ctx, skel, root, target, scope, raw, ext)
 }
 
 // renderSkeleton copies skel into root below target, rendering ${{ }}
 // expressions in file names and contents. Every written path is checked
 // to stay inside root (os.Root also refuses symlinks leading out).
-func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target string, scope Scope, raw []string, ext string) error {
+func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target string, scope exprScope, raw []string, ext string) error {
 	files, total := 0, 0
 	found := false
 	err := fs.WalkDir(skel, ".", func(p string, d fs.DirEntry, err error) error {
@@ -104,7 +104,7 @@ func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target strin
 		if d.Type()&fs.ModeSymlink != 0 || (!d.IsDir() && !d.Type().IsRegular()) {
 			return fmt.Errorf("skeleton %s: only files and directories are allowed", p)
 		}
-		name, err := RenderText(p, scope)
+		name, err := renderText(p, scope)
 		if err != nil {
 			return fmt.Errorf("skeleton name %s: %w", p, err)
 		}
@@ -113,7 +113,7 @@ func renderSkeleton(ctx context.Context, skel fs.FS, root *os.Root, target strin
 		}
 		out := filepath.Join(filepath.FromSlash(target), filepath.FromSlash(name))
 		if strings.TrimSpace(name) == "" || !filepath.IsLocal(filepath.FromSlash(name)) || !filepath.IsLocal(out) {
-			return fmt.Errorf("skeleton %s renders to %q: %w", p, name, ErrPathEscape)
+			return fmt.Errorf("skeleton %s renders to %q: %w", p, name, errPathEscape)
 		}
 		if d.IsDir() {
 			return root.MkdirAll(out, 0o755)
@@ -174,7 +174,7 @@ func (r *Runner) publishGit(ctx context.Context, st *runState, in map[string]any
 	if r.p.PublishBase == "" {
 		return nil, errors.New("templates.publish_base is not configured, so there is nowhere to publish")
 	}
-	repo, err := ParseRepoURL(toString(in["repoUrl"]))
+	repo, err := parseRepoURL(toString(in["repoUrl"]))
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func (r *Runner) publishGit(ctx context.Context, st *runState, in map[string]any
 	dir := st.workspace
 	if sp := toString(in["sourcePath"]); sp != "" {
 		if !filepath.IsLocal(filepath.FromSlash(sp)) {
-			return nil, fmt.Errorf("sourcePath %q: %w", sp, ErrPathEscape)
+			return nil, fmt.Errorf("sourcePath %q: %w", sp, errPathEscape)
 		}
 		dir = filepath.Join(dir, filepath.FromSlash(sp))
 	}
@@ -288,7 +288,7 @@ func (r *Runner) register(ctx context.Context, st *runState, in map[string]any) 
 	}
 	p = strings.TrimPrefix(path.Clean("/"+p), "/")
 	if p == "" || !fs.ValidPath(p) {
-		return nil, fmt.Errorf("catalogInfoPath %q: %w", toString(in["catalogInfoPath"]), ErrPathEscape)
+		return nil, fmt.Errorf("catalogInfoPath %q: %w", toString(in["catalogInfoPath"]), errPathEscape)
 	}
 	root, err := os.OpenRoot(pub.dir)
 	if err != nil {

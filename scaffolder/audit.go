@@ -19,17 +19,17 @@ type Audit interface {
 
 // Launch statuses recorded with FinishLaunch.
 const (
-	StatusStarted   = "started"
-	StatusCompleted = "completed"
-	StatusFailed    = "failed"
-	StatusCancelled = "cancelled"
+	statusStarted   = "started"
+	statusCompleted = "completed"
+	statusFailed    = "failed"
+	statusCancelled = "cancelled"
 )
 
 // masked is what a secret value is recorded as.
 const masked = "***"
 
 // maskedValues returns values as JSON with secret fields replaced by masked.
-func maskedValues(values map[string]any, fields []Field) (string, error) {
+func maskedValues(values map[string]any, fields []field) (string, error) {
 	c := cloneMap(values)
 	for i := range fields {
 		if fields[i].Secret {
@@ -59,7 +59,7 @@ const duplicateWindow = 5 * time.Minute
 
 // contentKey identifies a launch by who, what and with which values
 // (secrets included, hashed), for the duplicate window.
-func contentKey(u User, template string, values map[string]any, secrets map[string]string) string {
+func contentKey(u user, template string, values map[string]any, secrets map[string]string) string {
 	h := sha256.New()
 	vb, _ := json.Marshal(values) // map keys are sorted by encoding/json; a value that cannot encode was refused earlier
 	sb, _ := json.Marshal(secrets)
@@ -102,37 +102,37 @@ func (r *recent) release(key string) {
 	delete(r.m, key)
 }
 
-// MemoryAudit is an Audit kept in memory, for a store without a launch
+// memoryAudit is an Audit kept in memory, for a store without a launch
 // table. It de-duplicates within one process only and forgets on restart.
-type MemoryAudit struct {
+type memoryAudit struct {
 	mu      sync.Mutex
-	records map[string]*AuditRecord // guarded by mu
+	records map[string]*auditRecord // guarded by mu
 	order   []string                // guarded by mu
 }
 
-// AuditRecord is one launch as MemoryAudit keeps it.
-type AuditRecord struct {
+// auditRecord is one launch as memoryAudit keeps it.
+type auditRecord struct {
 	Key, User, Platform, Template, Values string
 	TaskID, Status, Detail                string
 }
 
 // RecordLaunch implements Audit.
-func (a *MemoryAudit) RecordLaunch(_ context.Context, key, user, platform, template, valuesJSON string) (bool, error) {
+func (a *memoryAudit) RecordLaunch(_ context.Context, key, user, platform, template, valuesJSON string) (bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.records == nil {
-		a.records = map[string]*AuditRecord{}
+		a.records = map[string]*auditRecord{}
 	}
 	if _, ok := a.records[key]; ok {
 		return false, nil
 	}
-	a.records[key] = &AuditRecord{Key: key, User: user, Platform: platform, Template: template, Values: valuesJSON, Status: StatusStarted}
+	a.records[key] = &auditRecord{Key: key, User: user, Platform: platform, Template: template, Values: valuesJSON, Status: statusStarted}
 	a.order = append(a.order, key)
 	return true, nil
 }
 
 // FinishLaunch implements Audit.
-func (a *MemoryAudit) FinishLaunch(_ context.Context, key, taskID, status, detail string) error {
+func (a *memoryAudit) FinishLaunch(_ context.Context, key, taskID, status, detail string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if r, ok := a.records[key]; ok {
@@ -145,10 +145,10 @@ func (a *MemoryAudit) FinishLaunch(_ context.Context, key, taskID, status, detai
 }
 
 // Records returns copies of the records in launch order.
-func (a *MemoryAudit) Records() []AuditRecord {
+func (a *memoryAudit) Records() []auditRecord {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]AuditRecord, 0, len(a.order))
+	out := make([]auditRecord, 0, len(a.order))
 	for _, k := range a.order {
 		out = append(out, *a.records[k])
 	}

@@ -44,7 +44,7 @@ const maxResponseBytes = 1 << 20
 // NewBackstage returns a launcher for the Backstage at baseURL (no trailing
 // slash needed) authenticating with a static external-access token. client
 // nil means a client with a 30-second timeout for the launch request; the
-// event stream is bounded by Follow's ctx instead.
+// event stream is bounded by follow's ctx instead.
 func NewBackstage(baseURL, tok string, client *http.Client, logger *slog.Logger) *Backstage {
 	if client == nil {
 		client = &http.Client{}
@@ -55,8 +55,8 @@ func NewBackstage(baseURL, tok string, client *http.Client, logger *slog.Logger)
 // launchTimeout bounds the POST that creates a task.
 const launchTimeout = 30 * time.Second
 
-// Launch creates a task. A 400 answer becomes an *InvalidValuesError.
-func (b *Backstage) Launch(ctx context.Context, run Run) (string, error) {
+// launch creates a task. A 400 answer becomes an *invalidValuesError.
+func (b *Backstage) launch(ctx context.Context, run templateRun) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, launchTimeout)
 	defer cancel()
 	body, err := json.Marshal(map[string]any{
@@ -92,7 +92,7 @@ func (b *Backstage) Launch(ctx context.Context, run Run) (string, error) {
 		}
 		return out.ID, nil
 	case http.StatusBadRequest:
-		return "", &InvalidValuesError{Fields: badRequestFields(data)}
+		return "", &invalidValuesError{Fields: badRequestFields(data)}
 	}
 	return "", fmt.Errorf("backstage launch: %s: %s", resp.Status, abbrev(string(data)))
 }
@@ -151,20 +151,20 @@ func badRequestFields(data []byte) map[string]string {
 	return out
 }
 
-// maxReconnects is how often Follow reopens a dropped event stream,
+// maxReconnects is how often follow reopens a dropped event stream,
 // resuming after the last event it saw.
 const maxReconnects = 3
 
-// Follow reads the task's event stream until a completion or cancelled
+// follow reads the task's event stream until a completion or cancelled
 // event, reconnecting after a dropped connection.
-func (b *Backstage) Follow(ctx context.Context, taskID string, progress func(Event)) (Result, error) {
+func (b *Backstage) follow(ctx context.Context, taskID string, progress func(event)) (result, error) {
 	after := ""
 	var lastErr error
 	for attempt := 0; attempt <= maxReconnects; attempt++ {
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				return Result{}, ctx.Err()
+				return result{}, ctx.Err()
 			case <-time.After(time.Duration(attempt) * time.Second):
 			}
 		}
@@ -176,12 +176,12 @@ func (b *Backstage) Follow(ctx context.Context, taskID string, progress func(Eve
 			return res, nil
 		}
 		if ctx.Err() != nil {
-			return Result{}, ctx.Err()
+			return result{}, ctx.Err()
 		}
 		lastErr = err
 		b.logger.WarnContext(ctx, "task event stream dropped", "task_id", taskID, "attempt", attempt, "err", err)
 	}
-	return Result{}, fmt.Errorf("backstage follow %s: %w", taskID, lastErr)
+	return result{}, fmt.Errorf("backstage follow %s: %w", taskID, lastErr)
 }
 
 // taskEvent is Backstage's serialized task event.
@@ -210,7 +210,7 @@ type taskEvent struct {
 	} `json:"body"`
 }
 
-func (b *Backstage) stream(ctx context.Context, taskID, after string, progress func(Event)) (res Result, last string, done bool, err error) {
+func (b *Backstage) stream(ctx context.Context, taskID, after string, progress func(event)) (res result, last string, done bool, err error) {
 	u := b.baseURL + "/api/scaffolder/v2/tasks/" + url.PathEscape(taskID) + "/eventstream"
 	if after != "" {
 		u += "?after=" + url.QueryEscape(after)
@@ -272,16 +272,16 @@ func (b *Backstage) stream(ctx context.Context, taskID, after string, progress f
 	return res, last, false, errors.New("event stream ended before the task did")
 }
 
-func (b *Backstage) handle(ev taskEvent, progress func(Event)) (Result, bool) {
-	e := Event{Type: ev.Type, StepID: ev.Body.StepID, Status: ev.Body.Status, Message: ev.Body.Message}
+func (b *Backstage) handle(ev taskEvent, progress func(event)) (result, bool) {
+	e := event{Type: ev.Type, StepID: ev.Body.StepID, Status: ev.Body.Status, Message: ev.Body.Message}
 	switch ev.Type {
 	case "completion":
-		r := Result{Status: "completed"}
+		r := result{Status: "completed"}
 		if ev.Body.Error != nil {
 			r.Status, r.Error = "failed", ev.Body.Error.Message
 		}
 		for _, l := range ev.Body.Output.Links {
-			r.Links = append(r.Links, OutputLink{Title: l.Title, URL: l.URL, EntityRef: l.EntityRef})
+			r.Links = append(r.Links, outputLink{Title: l.Title, URL: l.URL, EntityRef: l.EntityRef})
 		}
 		for _, t := range ev.Body.Output.Text {
 			r.Text = append(r.Text, strings.TrimSpace(t.Title+"\n"+t.Content))
@@ -290,8 +290,8 @@ func (b *Backstage) handle(ev taskEvent, progress func(Event)) (Result, bool) {
 		return r, true
 	case "cancelled":
 		progress(e)
-		return Result{Status: "cancelled", Error: ev.Body.Message}, true
+		return result{Status: "cancelled", Error: ev.Body.Message}, true
 	}
 	progress(e)
-	return Result{}, false
+	return result{}, false
 }

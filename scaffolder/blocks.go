@@ -57,9 +57,9 @@ type tmplTag struct {
 
 // renderTemplate renders a skeleton file's text with scope, which it does
 // not modify. It stops when ctx ends.
-func renderTemplate(ctx context.Context, s string, scope Scope) (string, error) {
+func renderTemplate(ctx context.Context, s string, scope exprScope) (string, error) {
 	if !strings.Contains(s, "{%") && !strings.Contains(s, "{#") {
-		return RenderText(s, scope)
+		return renderText(s, scope)
 	}
 	items, err := lexTemplate(s)
 	if err != nil {
@@ -74,7 +74,7 @@ func renderTemplate(ctx context.Context, s string, scope Scope) (string, error) 
 		return "", fmt.Errorf("unexpected {%% %s %%}", tp.items[tp.pos].(tmplTag).body)
 	}
 	// A copy, so that {% set %} in one file is not seen by the next.
-	top := make(Scope, len(scope))
+	top := make(exprScope, len(scope))
 	for k, v := range scope {
 		top[k] = v
 	}
@@ -341,7 +341,7 @@ func (ex *tmplExec) write(s string) error {
 	return nil
 }
 
-func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
+func (ex *tmplExec) run(ctx context.Context, nodes []node, scope exprScope) error {
 	for _, n := range nodes {
 		if err := ex.step(ctx); err != nil {
 			return err
@@ -352,7 +352,7 @@ func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
 				return err
 			}
 		case nExpr:
-			v, err := Eval(n.text, scope)
+			v, err := eval(n.text, scope)
 			if err != nil {
 				return err
 			}
@@ -360,7 +360,7 @@ func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
 				return err
 			}
 		case nSet:
-			v, err := Eval(n.text, scope)
+			v, err := eval(n.text, scope)
 			if err != nil {
 				return err
 			}
@@ -370,7 +370,7 @@ func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
 		case nIf:
 			for i, body := range n.bodies {
 				if i < len(n.conds) {
-					c, err := Eval(n.conds[i], scope)
+					c, err := eval(n.conds[i], scope)
 					if err != nil {
 						return err
 					}
@@ -395,8 +395,8 @@ func (ex *tmplExec) run(ctx context.Context, nodes []node, scope Scope) error {
 // loop runs a for block: over a list's items, or over a map's keys in
 // sorted order (Go maps have no order; Nunjucks follows insertion order,
 // which YAML decoding has already lost).
-func (ex *tmplExec) loop(ctx context.Context, n node, scope Scope) error {
-	v, err := Eval(n.text, scope)
+func (ex *tmplExec) loop(ctx context.Context, n node, scope exprScope) error {
+	v, err := eval(n.text, scope)
 	if err != nil {
 		return err
 	}
@@ -428,7 +428,7 @@ func (ex *tmplExec) loop(ctx context.Context, n node, scope Scope) error {
 		if err := ex.step(ctx); err != nil {
 			return err
 		}
-		inner := make(Scope, len(scope)+3)
+		inner := make(exprScope, len(scope)+3)
 		for k, e := range scope {
 			inner[k] = e
 		}

@@ -31,7 +31,7 @@ func TestRenderSkeletonBlocks(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer root.Close()
-		err = renderSkeleton(context.Background(), os.DirFS("testdata/skeleton-blocks"), root, ".", Scope{"values": values}, nil, "")
+		err = renderSkeleton(context.Background(), os.DirFS("testdata/skeleton-blocks"), root, ".", exprScope{"values": values}, nil, "")
 		if err != nil {
 			t.Fatalf("renderSkeleton(description %v): %v", tt.description, err)
 		}
@@ -46,7 +46,7 @@ func TestRenderSkeletonBlocks(t *testing.T) {
 }
 
 func TestRenderTemplate(t *testing.T) {
-	scope := Scope{"values": map[string]any{
+	scope := exprScope{"values": map[string]any{
 		"name":   "pay",
 		"topics": []any{"a", "b", "c"},
 		"none":   []any{},
@@ -84,7 +84,7 @@ func TestRenderTemplate(t *testing.T) {
 
 func TestRenderTemplateErrors(t *testing.T) {
 	thousand := make([]any, 1000)
-	scope := Scope{"values": map[string]any{"n": thousand, "big": strings.Repeat("x", 100_000)}}
+	scope := exprScope{"values": map[string]any{"n": thousand, "big": strings.Repeat("x", 100_000)}}
 	tests := []struct{ in, want string }{
 		{"{% if true %}x", "missing {% endif %}"},
 		{"{% for x in values.n %}x", "missing {% endfor %}"},
@@ -110,7 +110,7 @@ func TestRenderTemplateErrors(t *testing.T) {
 func TestRenderTemplateStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := renderTemplate(ctx, "{% for a in values.n %}.{% endfor %}", Scope{"values": map[string]any{"n": []any{1.0}}})
+	_, err := renderTemplate(ctx, "{% for a in values.n %}.{% endfor %}", exprScope{"values": map[string]any{"n": []any{1.0}}})
 	if err != context.Canceled {
 		t.Errorf("renderTemplate with a cancelled context: error = %v, want %v", err, context.Canceled)
 	}

@@ -132,7 +132,7 @@ func TestKitchenSinkFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	byName := map[string]commands.Input{}
-	fieldsByName := map[string]Field{}
+	fieldsByName := map[string]field{}
 	for i := range tpl.Params {
 		for _, fd := range stepFields(tpl.Params[i].Schema) {
 			fieldsByName[fd.Name] = fd

@@ -28,11 +28,11 @@ const (
 	maxExprDepth = 64
 )
 
-// Scope is what expressions can read.
-type Scope map[string]any
+// exprScope is what expressions can read.
+type exprScope map[string]any
 
-// Eval evaluates one expression (the text between ${{ and }}).
-func Eval(expr string, scope Scope) (any, error) {
+// eval evaluates one expression (the text between ${{ and }}).
+func eval(expr string, scope exprScope) (any, error) {
 	if len(expr) > maxExprLen {
 		return nil, fmt.Errorf("expression longer than %d bytes", maxExprLen)
 	}
@@ -169,7 +169,7 @@ type parser struct {
 	toks  []token
 	pos   int
 	depth int
-	scope Scope
+	scope exprScope
 	// skip counts the enclosing branches that are parsed but not taken;
 	// while it is above zero no filter runs.
 	skip int
@@ -581,7 +581,7 @@ func member(v any, key string) any {
 	switch m := v.(type) {
 	case map[string]any:
 		return m[key]
-	case Scope:
+	case exprScope:
 		return m[key]
 	case []any:
 		if i, err := strconv.Atoi(key); err == nil && i >= 0 && i < len(m) {
@@ -711,13 +711,13 @@ func applyFilter(name string, v any, args []any) (any, error) {
 	}
 	switch name {
 	case "parseRepoUrl":
-		r, err := ParseRepoURL(toString(v))
+		r, err := parseRepoURL(toString(v))
 		if err != nil {
 			return nil, err
 		}
 		return r.Map(), nil
 	case "projectSlug":
-		r, err := ParseRepoURL(toString(v))
+		r, err := parseRepoURL(toString(v))
 		if err != nil {
 			return nil, err
 		}

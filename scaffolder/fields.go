@@ -33,9 +33,9 @@ const (
 	fieldEntityTags  = "EntityTagsPicker"
 )
 
-// Field is one value a form step asks for, flattened from the step's JSON
+// field is one value a form step asks for, flattened from the step's JSON
 // Schema: nested objects become one field per leaf ("a.b").
-type Field struct {
+type field struct {
 	// Path is where the value goes in the template's parameters.
 	Path []string
 	// Name is Path joined by ".", the Input.Name (or its prefix for a
@@ -68,13 +68,13 @@ type Field struct {
 
 // stepFields flattens one form step into fields, ordered by ui:order when
 // given, then required fields in their listed order, then by name.
-func stepFields(schema map[string]any) []Field {
-	var out []Field
+func stepFields(schema map[string]any) []field {
+	var out []field
 	collect(&out, nil, "", schema, false, 0)
 	return out
 }
 
-func collect(out *[]Field, prefix []string, labelPrefix string, schema map[string]any, conditional bool, depth int) {
+func collect(out *[]field, prefix []string, labelPrefix string, schema map[string]any, conditional bool, depth int) {
 	if depth > 8 {
 		return
 	}
@@ -172,8 +172,8 @@ func orderNames(props map[string]any, required, uiOrder []string) []string {
 	return names
 }
 
-func newField(path []string, label string, s map[string]any, required, conditional bool) Field {
-	f := Field{Path: path, Name: strings.Join(path, "."), Label: label, Schema: s, Required: required, Conditional: conditional}
+func newField(path []string, label string, s map[string]any, required, conditional bool) field {
+	f := field{Path: path, Name: strings.Join(path, "."), Label: label, Schema: s, Required: required, Conditional: conditional}
 	f.Type, _ = s["type"].(string)
 	if l, ok := s["type"].([]any); ok && len(l) > 0 {
 		f.Type, _ = l[0].(string)
@@ -252,7 +252,7 @@ func staticOptions(s map[string]any) []commands.Option {
 }
 
 // isEntityPicker reports whether the field's options come from the catalog.
-func (f *Field) isEntityPicker() bool {
+func (f *field) isEntityPicker() bool {
 	switch f.UIField {
 	case fieldOwner, fieldEntity, fieldMultiEntity, fieldOwnedEntity, fieldMyGroups:
 		return true
@@ -261,7 +261,7 @@ func (f *Field) isEntityPicker() bool {
 }
 
 // known reports whether chat can render the field as the portal means it.
-func (f *Field) known() bool {
+func (f *field) known() bool {
 	switch f.UIField {
 	case "", fieldEntityName, fieldRepoURL, fieldSecret, fieldEntityTags:
 		return true
@@ -275,7 +275,7 @@ var repoInputs = []string{"host", "owner", "repo"}
 // Inputs returns the form inputs for the field. entityOpts are the catalog
 // choices of an entity picker; source names the type-ahead source used
 // instead when there are more than maxStaticOptions of them.
-func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []commands.Input {
+func (f *field) Inputs(def any, entityOpts []commands.Option, source string) []commands.Input {
 	if f.Hidden {
 		return nil
 	}
@@ -390,13 +390,13 @@ func (f *Field) Inputs(def any, entityOpts []commands.Option, source string) []c
 	return []commands.Input{in}
 }
 
-func (f *Field) repoInputs(base commands.Input) []commands.Input {
+func (f *field) repoInputs(base commands.Input) []commands.Input {
 	opts, _ := f.Schema["ui:options"].(map[string]any)
 	hosts := stringList(opts["allowedHosts"])
 	owners := stringList(opts["allowedOwners"])
-	var def RepoURL
+	var def repoURL
 	if len(base.Default) == 1 {
-		def, _ = ParseRepoURL(base.Default[0])
+		def, _ = parseRepoURL(base.Default[0])
 	}
 	host := commands.Input{Name: f.Name + ".host", Label: base.Label + ": host", Required: base.Required, Kind: commands.InputText, Placeholder: "github.com", Hint: base.Hint}
 	switch len(hosts) {
@@ -429,7 +429,7 @@ func (f *Field) repoInputs(base commands.Input) []commands.Input {
 }
 
 // errorInput is the input a validation error on this field is shown next to.
-func (f *Field) errorInput() string {
+func (f *field) errorInput() string {
 	if f.UIField == fieldRepoURL {
 		return f.Name + ".repo"
 	}
@@ -439,7 +439,7 @@ func (f *Field) errorInput() string {
 // Parse converts the submitted strings for the field into the schema's
 // type. present is false when the user left an optional input empty. The
 // error is a message for the person, shown next to the input.
-func (f *Field) Parse(sub map[string][]string) (v any, present bool, msg string) {
+func (f *field) Parse(sub map[string][]string) (v any, present bool, msg string) {
 	if f.Hidden {
 		if d, ok := f.Schema["const"]; ok {
 			return d, true, ""
@@ -458,7 +458,7 @@ func (f *Field) Parse(sub map[string][]string) (v any, present bool, msg string)
 			}
 			return nil, false, ""
 		}
-		r := RepoURL{Host: parts["host"], Owner: parts["owner"], Repo: parts["repo"]}
+		r := repoURL{Host: parts["host"], Owner: parts["owner"], Repo: parts["repo"]}
 		return r.String(), true, ""
 	}
 	raw, ok := sub[f.Name]
@@ -543,7 +543,7 @@ const lineBreaks = "\n\r\u0085\u2028\u2029"
 
 // singleLine reports whether the field's input is one line of text: a
 // string without ui:widget textarea (or the tags picker, one per line).
-func (f *Field) singleLine() bool {
+func (f *field) singleLine() bool {
 	return (f.Type == "string" || f.Type == "") && f.Widget != "textarea" && f.UIField != fieldEntityTags
 }
 

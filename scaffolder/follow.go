@@ -15,7 +15,7 @@ import (
 // one message through progress when the transport can edit one (Slack
 // allows a response_url only 5 posts, PLATFORM.md), else each is posted
 // through followup; the result is always a followup of its own.
-func (s *Service) follow(ctx context.Context, f Follower, followup, progress func(context.Context, commands.Reply) error, t *Template, key, taskID string) {
+func (s *Service) follow(ctx context.Context, f follower, followup, progress func(context.Context, commands.Reply) error, t *template, key, taskID string) {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 	stopCancel := context.AfterFunc(s.stop, cancel)
 	post := func(r commands.Reply) {
@@ -27,7 +27,7 @@ func (s *Service) follow(ctx context.Context, f Follower, followup, progress fun
 		}
 	}
 	var steps []string // finished steps so far; only Follow's goroutine touches it
-	report := func(e Event) {
+	report := func(e event) {
 		line := fmt.Sprintf("%s %s", stepName(t, e.StepID), e.Status)
 		if progress != nil {
 			steps = append(steps, line)
@@ -44,7 +44,7 @@ func (s *Service) follow(ctx context.Context, f Follower, followup, progress fun
 		defer s.wg.Done()
 		defer cancel()
 		defer stopCancel()
-		res, err := f.Follow(fctx, taskID, func(e Event) {
+		res, err := f.follow(fctx, taskID, func(e event) {
 			if e.Type != "log" || e.StepID == "" {
 				return
 			}
@@ -53,15 +53,19 @@ func (s *Service) follow(ctx context.Context, f Follower, followup, progress fun
 				report(e)
 			}
 		})
+		// The run may have registered entities (catalog:register writes
+		// the store): questions about them, asked once the result is
+		// posted, are answered from the catalog as it is now.
+		s.view.Expire()
 		status, detail := res.Status, res.Error
 		if err != nil {
-			status, detail = StatusFailed, "follow: "+err.Error()
+			status, detail = statusFailed, "follow: "+err.Error()
 			s.logger.WarnContext(fctx, "follow template run", "task_id", taskID, "err", err)
 			post(commands.Reply{Text: fmt.Sprintf("Lost track of %s (task %s); it may still be running. The error is in the bot's log.", t.Title, taskID)})
 		} else {
 			r := commands.Reply{Title: t.Title + ": " + res.Status, InChannel: true, Links: links(s.portal, res.Links)}
 			switch res.Status {
-			case StatusCompleted:
+			case statusCompleted:
 				r.Text = strings.Join(res.Text, "\n\n")
 			default:
 				r.Text = abbrevN(res.Error, 1000)
@@ -74,7 +78,7 @@ func (s *Service) follow(ctx context.Context, f Follower, followup, progress fun
 	}()
 }
 
-func stepName(t *Template, id string) string {
+func stepName(t *template, id string) string {
 	for _, st := range t.Steps {
 		if st.ID == id {
 			return st.Name

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -46,7 +47,7 @@ func (s *Service) Open(ctx context.Context, req *commands.Request, name string) 
 
 // form builds the Form for step (-1 for a template without parameters: a
 // confirmation form).
-func (s *Service) form(ctx context.Context, t *Template, step int, st formState) (*commands.Form, error) {
+func (s *Service) form(ctx context.Context, t *template, step int, st formState) (*commands.Form, error) {
 	st.Step = step
 	state, err := s.states.encode(st, s.now())
 	if err != nil {
@@ -64,16 +65,18 @@ func (s *Service) form(ctx context.Context, t *Template, step int, st formState)
 	}
 	ps := t.Params[step]
 	f.Intro = strings.TrimSpace(ps.Title + "\n" + ps.Description)
-	var sums []catalog.Summary
+	var snap view.Snapshot
+	read := false
 	for _, fd := range stepFields(ps.Schema) {
 		var opts []commands.Option
 		if fd.isEntityPicker() {
-			if sums == nil {
-				if sums, err = s.store.Summaries(ctx); err != nil {
+			if !read {
+				if snap, err = s.view.Snapshot(ctx); err != nil {
 					return nil, err
 				}
+				read = true
 			}
-			opts = entityOptions(sums, &fd, "", 0)
+			opts = entityOptions(snap, &fd, "", 0)
 		}
 		def, _ := lookup(st.Values, fd.Path)
 		f.Inputs = append(f.Inputs, fd.Inputs(def, opts, sourceFor(fd.Kinds))...)
@@ -183,7 +186,7 @@ func (s *Service) Submit(ctx context.Context, req *commands.Request) (commands.R
 
 // checkStep validates the values against step i's schema and the built-in
 // field checks; the messages are keyed by input name.
-func (s *Service) checkStep(ctx context.Context, t *Template, i int, fields []Field, values map[string]any) (map[string]string, error) {
+func (s *Service) checkStep(ctx context.Context, t *template, i int, fields []field, values map[string]any) (map[string]string, error) {
 	sch, err := s.schemas.get(fmt.Sprintf("%s@%s#%d", t.Ref, t.Entity.Metadata.Etag, i), stripStep(t.Params[i].Schema))
 	if err != nil {
 		return nil, commands.Userf("The template %s has a parameter schema that cannot be checked: %v", t.Title, err)
@@ -224,7 +227,7 @@ func stripStep(m map[string]any) map[string]any {
 // inputErrors keys messages by the input they belong to: the field whose
 // path is the error's, else its nearest enclosing field, else the step's
 // first visible input (an error no field claims, from a oneOf say).
-func inputErrors(byPath map[string]string, fields []Field) map[string]string {
+func inputErrors(byPath map[string]string, fields []field) map[string]string {
 	out := map[string]string{}
 	firstVisible := ""
 	for i := range fields {
@@ -278,8 +281,8 @@ func deletePath(m map[string]any, path []string) {
 }
 
 // allFields returns the fields of every active step.
-func allFields(t *Template, values map[string]any) []Field {
-	var out []Field
+func allFields(t *template, values map[string]any) []field {
+	var out []field
 	for i := range t.Params {
 		if t.active(i, values) {
 			out = append(out, stepFields(t.Params[i].Schema)...)

@@ -8,8 +8,8 @@ import (
 
 // fuzzScope is a scope shaped like a real run's: parameters, values with a
 // list and a map, step outputs.
-func fuzzScope() Scope {
-	return Scope{
+func fuzzScope() exprScope {
+	return exprScope{
 		"parameters": map[string]any{"name": "pay", "repoUrl": "github.com?owner=acme&repo=pay", "n": 3.0, "list": []any{"a", "b"}},
 		"values":     map[string]any{"name": "pay", "list": []any{"a", "b", "c"}, "env": map[string]any{"A": "1"}},
 		"steps":      map[string]any{"publish": map[string]any{"output": map[string]any{"remoteUrl": "https://x/y"}}},
@@ -36,7 +36,7 @@ func FuzzEval(f *testing.F) {
 	scope := fuzzScope()
 	f.Fuzz(func(t *testing.T, expr string) {
 		start := time.Now()
-		v, _ := Eval(expr, scope)
+		v, _ := eval(expr, scope)
 		if d := time.Since(start); d > slowRender {
 			t.Fatalf("Eval(%q) took %v", expr, d)
 		}

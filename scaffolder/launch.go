@@ -14,7 +14,7 @@ import (
 
 // revalidate checks every active step again before launching: the state a
 // form carried could have been tampered with on its way through the client.
-func (s *Service) revalidate(ctx context.Context, t *Template, st formState) error {
+func (s *Service) revalidate(ctx context.Context, t *template, st formState) error {
 	values := cloneMap(st.Values)
 	for i := range t.Params {
 		if !t.active(i, values) {
@@ -43,12 +43,12 @@ func (s *Service) revalidate(ctx context.Context, t *Template, st formState) err
 	return nil
 }
 
-func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template, st formState) (commands.Reply, error) {
+func (s *Service) launch(ctx context.Context, req *commands.Request, t *template, st formState) (commands.Reply, error) {
 	if err := s.revalidate(ctx, t, st); err != nil {
 		return commands.Reply{}, err
 	}
 	u := userOf(ctx, req)
-	run := Run{Template: t, Values: st.Values, Secrets: map[string]string{}, User: u}
+	run := templateRun{Template: t, Values: st.Values, Secrets: map[string]string{}, User: u}
 	for k, v := range st.Secrets {
 		run.Secrets[k] = v
 	}
@@ -77,14 +77,14 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 	if !first {
 		return commands.Reply{Text: fmt.Sprintf("This submission of %s was already launched.", t.Title)}, nil
 	}
-	taskID, err := s.launcher.Launch(ctx, run)
+	taskID, err := s.launcher.launch(ctx, run)
 	if err != nil {
 		s.recent.release(ck)
-		status := StatusFailed
+		status := statusFailed
 		if ferr := s.audit.FinishLaunch(ctx, run.Key, "", status, err.Error()); ferr != nil {
 			s.logger.ErrorContext(ctx, "record launch result", "template", t.Ref.String(), "err", ferr)
 		}
-		var inv *InvalidValuesError
+		var inv *invalidValuesError
 		if errors.As(err, &inv) {
 			if errs := stepErrors(t, st.Step, inv.Fields); errs != nil {
 				return commands.Reply{FieldErrors: errs}, nil
@@ -100,7 +100,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 		s.logger.WarnContext(ctx, "template launch failed", "template", t.Ref.String(), "user", u.String(), "launch_key", run.Key, "err", err)
 		return commands.Reply{}, commands.Userf("Could not launch %s: the scaffolder did not accept the run. The error is in the bot's log; try again later or ask an admin.", t.Title)
 	}
-	if err := s.audit.FinishLaunch(ctx, run.Key, taskID, StatusStarted, ""); err != nil {
+	if err := s.audit.FinishLaunch(ctx, run.Key, taskID, statusStarted, ""); err != nil {
 		s.logger.ErrorContext(ctx, "record launch task", "template", t.Ref.String(), "task_id", taskID, "err", err)
 	}
 	s.logger.InfoContext(ctx, "template launched", "template", t.Ref.String(), "task_id", taskID, "user", u.String(), "platform", u.Platform)
@@ -110,7 +110,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 			rep.Links = []commands.Link{{Text: "Task", URL: tu}}
 		}
 	}
-	if f, ok := s.launcher.(Follower); ok {
+	if f, ok := s.launcher.(follower); ok {
 		rep.Text += " I'll post its progress here."
 		s.follow(ctx, f, req.Followup, req.Progress, t, run.Key, taskID)
 	}
@@ -120,7 +120,7 @@ func (s *Service) launch(ctx context.Context, req *commands.Request, t *Template
 // stepErrors maps a launcher's field errors to the inputs of the form
 // step just submitted, or returns nil when any of them belongs elsewhere
 // (an earlier step, the run as a whole): the form can only show its own.
-func stepErrors(t *Template, step int, byPath map[string]string) map[string]string {
+func stepErrors(t *template, step int, byPath map[string]string) map[string]string {
 	if step < 0 || step >= len(t.Params) || len(byPath) == 0 {
 		return nil
 	}

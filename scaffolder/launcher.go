@@ -8,21 +8,21 @@ import (
 	"github.com/portalbot/portalbot/commands"
 )
 
-// Run is one launch of a template: the validated values and who asked.
-type Run struct {
-	Template *Template
+// templateRun is one launch of a template: the validated values and who asked.
+type templateRun struct {
+	Template *template
 	// Values are the template's parameters, typed as the schema says.
 	Values map[string]any
 	// Secrets are the values of Secret fields plus who launched the run
 	// (SecretUser, SecretUserEmail); they are never logged or audited.
 	Secrets map[string]string
-	User    User
+	User    user
 	// Key identifies the launch in the audit table.
 	Key string
 }
 
-// User is the chat user who launched a run.
-type User struct {
+// user is the chat user who launched a run.
+type user struct {
 	Platform string
 	ID       string
 	Name     string
@@ -30,7 +30,7 @@ type User struct {
 }
 
 // String returns "platform:id (name)", the form recorded in the audit table.
-func (u User) String() string {
+func (u user) String() string {
 	s := u.Platform + ":" + u.ID
 	if u.Name != "" {
 		s += " (" + u.Name + ")"
@@ -49,18 +49,19 @@ const (
 	SecretUserEmail = "portalbotUserEmail"
 )
 
-// A Launcher starts template runs. Launch returns once the run is accepted,
-// not when it is done; an *InvalidValuesError reports values the launcher
-// refused, by field.
+// A Launcher starts template runs: a *Backstage or a *Runner, the only
+// implementations (its method is unexported). launch returns once the run
+// is accepted, not when it is done; an *invalidValuesError reports values
+// the launcher refused, by field.
 type Launcher interface {
-	Launch(ctx context.Context, run Run) (taskID string, err error)
+	launch(ctx context.Context, run templateRun) (taskID string, err error)
 }
 
 // A preflighter is a Launcher that can tell, before a form opens, that it
 // cannot run a template at all, so that nobody fills in a form for nothing.
 type preflighter interface {
 	// preflight returns a *setupError saying what is missing, or nil.
-	preflight(t *Template) error
+	preflight(t *template) error
 }
 
 // setupError says why this bot cannot launch a template as it is set up.
@@ -72,15 +73,15 @@ type setupError struct {
 
 func (e *setupError) Error() string { return e.Msg }
 
-// A Follower reports the progress of a launched run until it ends. Both
-// launchers in this package implement it. progress is called from Follow's
-// goroutine; Follow returns when the run ends or ctx is done.
-type Follower interface {
-	Follow(ctx context.Context, taskID string, progress func(Event)) (Result, error)
+// follower reports the progress of a launched run until it ends. Both
+// launchers in this package implement it. progress is called from follow's
+// goroutine; follow returns when the run ends or ctx is done.
+type follower interface {
+	follow(ctx context.Context, taskID string, progress func(event)) (result, error)
 }
 
-// Event is one progress event of a run.
-type Event struct {
+// event is one progress event of a run.
+type event struct {
 	// Type is "log", "completion" or "cancelled", as Backstage names them.
 	Type    string
 	StepID  string
@@ -88,29 +89,29 @@ type Event struct {
 	Message string
 }
 
-// Result is how a run ended.
-type Result struct {
+// result is how a run ended.
+type result struct {
 	// Status is "completed", "failed" or "cancelled".
 	Status string
 	Error  string
-	Links  []OutputLink
+	Links  []outputLink
 	Text   []string
 }
 
-// OutputLink is one entry of a template's output.links.
-type OutputLink struct {
+// outputLink is one entry of a template's output.links.
+type outputLink struct {
 	Title     string
 	URL       string
 	EntityRef string
 }
 
-// InvalidValuesError is returned by Launch when the launcher refused the
+// invalidValuesError is returned by launch when the launcher refused the
 // values; Fields holds messages by value path, "" for the run as a whole.
-type InvalidValuesError struct {
+type invalidValuesError struct {
 	Fields map[string]string
 }
 
-func (e *InvalidValuesError) Error() string {
+func (e *invalidValuesError) Error() string {
 	parts := make([]string, 0, len(e.Fields))
 	for _, k := range sortedKeysS(e.Fields) {
 		if k == "" {
@@ -123,7 +124,7 @@ func (e *InvalidValuesError) Error() string {
 }
 
 // links renders output links for chat; entity refs become portal links.
-func links(portalURL string, ls []OutputLink) []commands.Link {
+func links(portalURL string, ls []outputLink) []commands.Link {
 	var out []commands.Link
 	for _, l := range ls {
 		u := l.URL

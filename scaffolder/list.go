@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -84,7 +85,7 @@ func matchesQuery(e *catalog.Entity, q string) bool {
 }
 
 // template finds a template by ref, name or title.
-func (s *Service) template(ctx context.Context, name string) (*Template, error) {
+func (s *Service) template(ctx context.Context, name string) (*template, error) {
 	name = strings.TrimSpace(name)
 	if ref, err := catalog.ParseRef(name, catalog.KindTemplate, ""); err == nil && strings.EqualFold(ref.Kind, catalog.KindTemplate) {
 		e, err := s.store.Entity(ctx, ref)
@@ -106,7 +107,7 @@ func (s *Service) template(ctx context.Context, name string) (*Template, error) 
 		}
 		names = append(names, e.Metadata.Name)
 	}
-	if near := commands.Nearest(name, names, 3); len(near) > 0 {
+	if near := view.Nearest(name, names, 3); len(near) > 0 {
 		return nil, commands.Userf("No template %q; did you mean %s?", abbrevN(name, 60), strings.Join(near, ", "))
 	}
 	return nil, commands.Userf("No template %q. Try templates to list them.", abbrevN(name, 60))

@@ -20,7 +20,7 @@ type Rule struct {
 	Groups []string
 }
 
-func (r *Rule) applies(t *Template) bool {
+func (r *Rule) applies(t *template) bool {
 	if len(r.Templates) == 0 && len(r.Tags) == 0 {
 		return true
 	}
@@ -45,14 +45,14 @@ func (r *Rule) applies(t *Template) bool {
 type permissions struct {
 	rules  []Rule
 	store  catalog.Store
-	user   User
+	user   user
 	groups []catalog.Ref
 	looked bool
 }
 
 // allowed applies the first rule that applies to t; no rule means anyone
 // may launch.
-func (p *permissions) allowed(ctx context.Context, t *Template) (bool, error) {
+func (p *permissions) allowed(ctx context.Context, t *template) (bool, error) {
 	for i := range p.rules {
 		r := &p.rules[i]
 		if !r.applies(t) {

@@ -9,13 +9,13 @@ import (
 // the bot build huge values.
 const maxRenderedBytes = 1 << 20
 
-// RenderString replaces every ${{ expr }} in s. A string that is exactly one
+// renderString replaces every ${{ expr }} in s. A string that is exactly one
 // expression keeps the expression's type (a list stays a list), as in
 // Backstage; otherwise values are printed into the text.
-func RenderString(s string, scope Scope) (any, error) {
+func renderString(s string, scope exprScope) (any, error) {
 	trimmed := strings.TrimSpace(s)
 	if strings.HasPrefix(trimmed, "${{") && strings.HasSuffix(trimmed, "}}") && strings.Count(trimmed, "${{") == 1 {
-		return Eval(trimmed[3:len(trimmed)-2], scope)
+		return eval(trimmed[3:len(trimmed)-2], scope)
 	}
 	if !strings.Contains(s, "${{") {
 		return s, nil
@@ -33,7 +33,7 @@ func RenderString(s string, scope Scope) (any, error) {
 		if j < 0 {
 			return nil, fmt.Errorf("unterminated ${{ in %q", abbrev(rest[i:]))
 		}
-		v, err := Eval(rest[i+3:i+3+j], scope)
+		v, err := eval(rest[i+3:i+3+j], scope)
 		if err != nil {
 			return nil, err
 		}
@@ -46,9 +46,9 @@ func RenderString(s string, scope Scope) (any, error) {
 	return b.String(), nil
 }
 
-// RenderText is RenderString that always returns text.
-func RenderText(s string, scope Scope) (string, error) {
-	v, err := RenderString(s, scope)
+// renderText is renderString that always returns text.
+func renderText(s string, scope exprScope) (string, error) {
+	v, err := renderString(s, scope)
 	if err != nil {
 		return "", err
 	}
@@ -57,10 +57,10 @@ func RenderText(s string, scope Scope) (string, error) {
 
 // renderValue renders every string inside v (maps and lists included),
 // returning a new value; v is not modified.
-func renderValue(v any, scope Scope) (any, error) {
+func renderValue(v any, scope exprScope) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return RenderString(x, scope)
+		return renderString(x, scope)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {

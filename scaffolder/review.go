@@ -21,7 +21,7 @@ const reviewEdit = "edit"
 // review returns the form shown after the last step: the values as the
 // template will receive them (secrets named, not shown), launched by
 // submitting it.
-func (s *Service) review(ctx context.Context, t *Template, st formState) (commands.Reply, error) {
+func (s *Service) review(ctx context.Context, t *template, st formState) (commands.Reply, error) {
 	if err := s.revalidate(ctx, t, st); err != nil {
 		return commands.Reply{}, err
 	}

@@ -87,17 +87,17 @@ func (r *Runner) Close() {
 	r.wg.Wait()
 }
 
-// task is one run's progress, read by Follow.
+// task is one run's progress, read by follow.
 type task struct {
 	mu     sync.Mutex
-	events []Event       // guarded by mu
+	events []event       // guarded by mu
 	notify chan struct{} // closed and replaced on each event; guarded by mu
 	done   chan struct{} // closed when result is set
-	result Result        // set before done is closed
+	result result        // set before done is closed
 	ended  time.Time     // guarded by mu
 }
 
-func (t *task) emit(e Event) {
+func (t *task) emit(e event) {
 	t.mu.Lock()
 	t.events = append(t.events, e)
 	close(t.notify)
@@ -112,8 +112,8 @@ const finishedTaskTTL = time.Hour
 // lacks and the settings it needs (PublishBase for publish:git, a skeleton
 // source for fetch:template) among the steps that will run whatever the
 // values; steps whose if depends on the values are checked at launch.
-func (r *Runner) preflight(t *Template) error {
-	return r.check(t, func(st ActionStep) bool {
+func (r *Runner) preflight(t *template) error {
+	return r.check(t, func(st actionStep) bool {
 		b, ok := st.If.(bool)
 		return st.If != nil && (!ok || !b)
 	})
@@ -121,7 +121,7 @@ func (r *Runner) preflight(t *Template) error {
 
 // check returns a *setupError for the steps of t that skip does not rule
 // out, or nil.
-func (r *Runner) check(t *Template, skip func(ActionStep) bool) error {
+func (r *Runner) check(t *template, skip func(actionStep) bool) error {
 	var bad []string
 	needPublish, needFiles := false, false
 	for _, st := range t.Steps {
@@ -153,12 +153,12 @@ func (r *Runner) check(t *Template, skip func(ActionStep) bool) error {
 	return &setupError{Msg: fmt.Sprintf("This bot cannot launch %s yet: %s.", t.Title, strings.Join(why, ". Also, "))}
 }
 
-// Launch checks that every action of the template is supported and set
+// launch checks that every action of the template is supported and set
 // up, then starts the run in the background. A template using other
 // actions fails at once with a *setupError naming them, before anything is
 // created.
-func (r *Runner) Launch(ctx context.Context, run Run) (string, error) {
-	if err := r.check(run.Template, func(st ActionStep) bool { return skipped(st, run) }); err != nil {
+func (r *Runner) launch(ctx context.Context, run templateRun) (string, error) {
+	if err := r.check(run.Template, func(st actionStep) bool { return skipped(st, run) }); err != nil {
 		return "", err
 	}
 	var b [8]byte
@@ -198,27 +198,27 @@ func (r *Runner) Launch(ctx context.Context, run Run) (string, error) {
 
 // skipped reports whether a step's if condition is false given only the
 // parameters (conditions on earlier steps' outputs count as not skipped).
-func skipped(st ActionStep, run Run) bool {
+func skipped(st actionStep, run templateRun) bool {
 	switch c := st.If.(type) {
 	case nil:
 		return false
 	case bool:
 		return !c
 	case string:
-		v, err := RenderString(c, Scope{"parameters": run.Values})
+		v, err := renderString(c, exprScope{"parameters": run.Values})
 		return err == nil && !truthy(v)
 	}
 	return false
 }
 
-// Follow reports the run's events and returns its result. It can be called
+// follow reports the run's events and returns its result. It can be called
 // while the run is in progress or up to an hour after it ended.
-func (r *Runner) Follow(ctx context.Context, taskID string, progress func(Event)) (Result, error) {
+func (r *Runner) follow(ctx context.Context, taskID string, progress func(event)) (result, error) {
 	r.mu.Lock()
 	t := r.tasks[taskID]
 	r.mu.Unlock()
 	if t == nil {
-		return Result{}, fmt.Errorf("runner: no run %s", taskID)
+		return result{}, fmt.Errorf("runner: no run %s", taskID)
 	}
 	seen := 0
 	for {
@@ -243,16 +243,16 @@ func (r *Runner) Follow(ctx context.Context, taskID string, progress func(Event)
 			}
 			return res, nil
 		case <-ctx.Done():
-			return Result{}, ctx.Err()
+			return result{}, ctx.Err()
 		}
 	}
 }
 
 // runState is what the steps of one run share.
 type runState struct {
-	run       Run
+	run       templateRun
 	workspace string
-	scope     Scope
+	scope     exprScope
 	steps     map[string]any
 	// published is set by publish:git for catalog:register.
 	published *published
@@ -262,10 +262,10 @@ type published struct {
 	dir, remote, branch, commit, name string
 }
 
-func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Result {
+func (r *Runner) execute(ctx context.Context, id string, t *task, run templateRun) result {
 	ws, err := os.MkdirTemp(r.p.WorkDir, "portalbot-run-")
 	if err != nil {
-		return Result{Status: "failed", Error: "create workspace: " + err.Error()}
+		return result{Status: "failed", Error: "create workspace: " + err.Error()}
 	}
 	defer func() {
 		if err := os.RemoveAll(ws); err != nil {
@@ -277,7 +277,7 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 		secrets[k] = v
 	}
 	st := &runState{run: run, workspace: ws, steps: map[string]any{}}
-	st.scope = Scope{
+	st.scope = exprScope{
 		"parameters": run.Values,
 		"secrets":    secrets,
 		"steps":      st.steps,
@@ -287,28 +287,28 @@ func (r *Runner) execute(ctx context.Context, id string, t *task, run Run) Resul
 		if step.If != nil {
 			c, err := renderValue(step.If, st.scope)
 			if err == nil && !truthy(c) {
-				t.emit(Event{Type: "log", StepID: step.ID, Status: "skipped", Message: step.Name + ": skipped"})
+				t.emit(event{Type: "log", StepID: step.ID, Status: "skipped", Message: step.Name + ": skipped"})
 				continue
 			}
 		}
-		t.emit(Event{Type: "log", StepID: step.ID, Status: "processing", Message: step.Name})
+		t.emit(event{Type: "log", StepID: step.ID, Status: "processing", Message: step.Name})
 		out, err := r.step(ctx, st, step, t)
 		if err != nil {
 			msg := fmt.Sprintf("step %s (%s): %v", step.ID, step.Action, err)
-			t.emit(Event{Type: "log", StepID: step.ID, Status: "failed", Message: msg})
+			t.emit(event{Type: "log", StepID: step.ID, Status: "failed", Message: msg})
 			r.logger.InfoContext(ctx, "template run failed", "task_id", id, "template", run.Template.Ref.String(), "step", step.ID, "err", err)
-			return Result{Status: "failed", Error: msg}
+			return result{Status: "failed", Error: msg}
 		}
 		st.steps[step.ID] = map[string]any{"output": out}
-		t.emit(Event{Type: "log", StepID: step.ID, Status: "completed", Message: step.Name})
+		t.emit(event{Type: "log", StepID: step.ID, Status: "completed", Message: step.Name})
 	}
-	res := Result{Status: "completed"}
+	res := result{Status: "completed"}
 	res.Links, res.Text = renderOutput(run.Template.Output, st.scope)
-	t.emit(Event{Type: "completion", Message: "Run completed with status: completed"})
+	t.emit(event{Type: "completion", Message: "Run completed with status: completed"})
 	return res
 }
 
-func (r *Runner) step(ctx context.Context, st *runState, step ActionStep, t *task) (map[string]any, error) {
+func (r *Runner) step(ctx context.Context, st *runState, step actionStep, t *task) (map[string]any, error) {
 	rendered, err := renderValue(step.Input, st.scope)
 	if err != nil {
 		return nil, fmt.Errorf("input: %w", err)
@@ -329,7 +329,7 @@ func (r *Runner) step(ctx context.Context, st *runState, step ActionStep, t *tas
 		return r.register(ctx, st, in)
 	case "debug:log":
 		if m := toString(in["message"]); m != "" {
-			t.emit(Event{Type: "log", StepID: step.ID, Message: abbrevN(m, 500)})
+			t.emit(event{Type: "log", StepID: step.ID, Message: abbrevN(m, 500)})
 		}
 		return map[string]any{}, nil
 	}
@@ -338,17 +338,17 @@ func (r *Runner) step(ctx context.Context, st *runState, step ActionStep, t *tas
 
 // renderOutput renders output.links and output.text, skipping entries whose
 // if condition is false or that do not render.
-func renderOutput(out map[string]any, scope Scope) ([]OutputLink, []string) {
-	var ls []OutputLink
+func renderOutput(out map[string]any, scope exprScope) ([]outputLink, []string) {
+	var ls []outputLink
 	for _, l := range asList(out["links"]) {
 		m, ok := l.(map[string]any)
 		if !ok || !outputIf(m, scope) {
 			continue
 		}
-		var o OutputLink
+		var o outputLink
 		for k, dst := range map[string]*string{"title": &o.Title, "url": &o.URL, "entityRef": &o.EntityRef} {
 			s, _ := m[k].(string)
-			if v, err := RenderText(s, scope); err == nil {
+			if v, err := renderText(s, scope); err == nil {
 				*dst = v
 			}
 		}
@@ -362,14 +362,14 @@ func renderOutput(out map[string]any, scope Scope) ([]OutputLink, []string) {
 		if !ok || !outputIf(m, scope) {
 			continue
 		}
-		title, _ := RenderText(toString(m["title"]), scope)
-		content, _ := RenderText(toString(m["content"]), scope)
+		title, _ := renderText(toString(m["title"]), scope)
+		content, _ := renderText(toString(m["content"]), scope)
 		text = append(text, strings.TrimSpace(title+"\n"+content))
 	}
 	return ls, text
 }
 
-func outputIf(m map[string]any, scope Scope) bool {
+func outputIf(m map[string]any, scope exprScope) bool {
 	c, ok := m["if"]
 	if !ok {
 		return true

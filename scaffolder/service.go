@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -16,9 +17,13 @@ import (
 type Params struct {
 	// Store holds the Template entities and the entities pickers offer. Required.
 	Store catalog.Store
+	// View is the read model of Store the entity pickers offer from; nil
+	// means one of its own. Pass the one the commands read, so that the
+	// catalog is held in memory once.
+	View *view.View
 	// Launcher starts runs: a *Backstage or a *Runner. Required.
 	Launcher Launcher
-	// Audit records launches; nil means a MemoryAudit.
+	// Audit records launches; nil means a memoryAudit.
 	Audit Audit
 	// Rules decide who may launch what; none means anyone may.
 	Rules []Rule
@@ -40,6 +45,7 @@ type Params struct {
 // use; Close waits for background follow-ups to end.
 type Service struct {
 	store    catalog.Store
+	view     *view.View
 	launcher Launcher
 	audit    Audit
 	rules    []Rule
@@ -67,7 +73,7 @@ func New(p Params) *Service {
 		panic("scaffolder: New needs a Store and a Launcher")
 	}
 	if p.Audit == nil {
-		p.Audit = &MemoryAudit{}
+		p.Audit = &memoryAudit{}
 	}
 	if p.FollowTimeout == 0 {
 		p.FollowTimeout = 15 * time.Minute
@@ -78,9 +84,12 @@ func New(p Params) *Service {
 	if p.Now == nil {
 		p.Now = time.Now
 	}
+	if p.View == nil {
+		p.View = view.New(view.Params{Store: p.Store, Logger: p.Logger})
+	}
 	stop, cancel := context.WithCancel(context.Background())
 	return &Service{
-		store: p.Store, launcher: p.Launcher, audit: p.Audit, rules: p.Rules,
+		store: p.Store, view: p.View, launcher: p.Launcher, audit: p.Audit, rules: p.Rules,
 		portal: strings.TrimRight(p.PortalURL, "/"), taskURL: p.TaskURL, timeout: p.FollowTimeout,
 		logger: p.Logger.With("component", "scaffolder"), now: p.Now,
 		stop: stop, cancel: cancel,
@@ -112,8 +121,8 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-func userOf(ctx context.Context, req *commands.Request) User {
-	return User{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.Email(ctx)}
+func userOf(ctx context.Context, req *commands.Request) user {
+	return user{Platform: req.Platform, ID: req.UserID, Name: req.UserName, Email: req.Email(ctx)}
 }
 
 func (s *Service) perms(ctx context.Context, req *commands.Request) *permissions {

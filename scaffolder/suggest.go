@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -61,33 +62,37 @@ func (s *Service) SuggestSources() map[string]commands.SuggestFunc {
 	return out
 }
 
+// The type-ahead sources read the catalog view's snapshot, not the
+// store: a keystroke costs no query, and a picker still offers the
+// catalog from memory while the database does not answer.
+
 func (s *Service) suggestEntities(kinds []string) commands.SuggestFunc {
 	return func(ctx context.Context, prefix string, limit int) ([]commands.Option, error) {
-		sums, err := s.store.Summaries(ctx)
+		snap, err := s.view.Snapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return entityOptions(sums, &Field{Kinds: kinds}, prefix, limit), nil
+		return entityOptions(snap, &field{Kinds: kinds}, prefix, limit), nil
 	}
 }
 
 func (s *Service) suggestTemplates(ctx context.Context, prefix string, limit int) ([]commands.Option, error) {
-	sums, err := s.store.Summaries(ctx)
+	snap, err := s.view.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return entityOptions(sums, &Field{Kinds: []string{catalog.KindTemplate}}, prefix, limit), nil
+	return entityOptions(snap, &field{Kinds: []string{catalog.KindTemplate}}, prefix, limit), nil
 }
 
-// entityOptions lists the entities a picker offers: of an allowed kind and
-// matching one of its catalog filters on the fields a Summary carries;
-// filters on other fields are left to validation. prefix filters by name
-// or title; limit 0 means all.
-func entityOptions(sums []catalog.Summary, f *Field, prefix string, limit int) []commands.Option {
+// entityOptions lists the entities of snap a picker offers: of an allowed
+// kind and matching one of its catalog filters on the fields a Summary
+// carries; filters on other fields are left to validation. prefix filters
+// by name or title; limit 0 means all.
+func entityOptions(snap view.Snapshot, f *field, prefix string, limit int) []commands.Option {
 	prefix = strings.ToLower(strings.TrimSpace(prefix))
 	var out []commands.Option
-	for i := range sums {
-		sm := &sums[i]
+	for e := range snap.Summaries {
+		sm := e.Summary()
 		if len(f.Kinds) > 0 && !containsFold(f.Kinds, sm.Ref.Kind) {
 			continue
 		}
@@ -103,7 +108,7 @@ func entityOptions(sums []catalog.Summary, f *Field, prefix string, limit int) [
 				continue
 			}
 		}
-		if prefix != "" && !strings.Contains(strings.ToLower(sm.Ref.Name), prefix) && !strings.Contains(strings.ToLower(sm.Title), prefix) {
+		if prefix != "" && !strings.Contains(e.Name(), prefix) && !strings.Contains(e.Title(), prefix) {
 			continue
 		}
 		label := sm.Ref.Display()
@@ -113,7 +118,7 @@ func entityOptions(sums []catalog.Summary, f *Field, prefix string, limit int) [
 		if sm.Title != "" && sm.Title != sm.Ref.Name {
 			label += " (" + sm.Title + ")"
 		}
-		out = append(out, commands.Option{Label: abbrevN(label, 75), Value: sm.Ref.String()})
+		out = append(out, commands.Option{Label: abbrevN(label, 75), Value: e.Key()})
 		if limit > 0 && len(out) >= limit {
 			break
 		}

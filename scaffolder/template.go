@@ -7,21 +7,21 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// Template is a Template entity read for launching: its form steps, its
+// template is a Template entity read for launching: its form steps, its
 // action steps and its output.
-type Template struct {
+type template struct {
 	Entity *catalog.Entity
 	Ref    catalog.Ref
 	Title  string
 	// Params holds one JSON Schema object per form step, never nil.
-	Params []ParamStep
-	Steps  []ActionStep
+	Params []parameterStep
+	Steps  []actionStep
 	Output map[string]any
 }
 
-// ParamStep is one step of spec.parameters: a JSON Schema object plus
+// parameterStep is one step of spec.parameters: a JSON Schema object plus
 // Backstage's step title and when condition.
-type ParamStep struct {
+type parameterStep struct {
 	Title       string
 	Description string
 	// When is a ${{ }} condition; the step is skipped when it is false.
@@ -29,8 +29,8 @@ type ParamStep struct {
 	Schema map[string]any
 }
 
-// ActionStep is one entry of spec.steps.
-type ActionStep struct {
+// actionStep is one entry of spec.steps.
+type actionStep struct {
 	ID     string
 	Name   string
 	Action string
@@ -43,11 +43,11 @@ type ActionStep struct {
 // fromEntity reads a Template entity. It fails only when the entity is not
 // a template or spec.parameters is neither an object nor a list of objects;
 // odd schemas are handled later, field by field.
-func fromEntity(e *catalog.Entity) (*Template, error) {
+func fromEntity(e *catalog.Entity) (*template, error) {
 	if !strings.EqualFold(e.Kind, catalog.KindTemplate) {
 		return nil, fmt.Errorf("template %s: not a Template", e.Ref())
 	}
-	t := &Template{Entity: e, Ref: e.Ref(), Title: e.Metadata.Title}
+	t := &template{Entity: e, Ref: e.Ref(), Title: e.Metadata.Title}
 	if t.Title == "" {
 		t.Title = e.Metadata.Name
 	}
@@ -72,7 +72,7 @@ func fromEntity(e *catalog.Entity) (*Template, error) {
 		if !ok {
 			return nil, fmt.Errorf("template %s: spec.steps[%d]: want an object", t.Ref, i)
 		}
-		st := ActionStep{If: m["if"]}
+		st := actionStep{If: m["if"]}
 		st.ID, _ = m["id"].(string)
 		st.Name, _ = m["name"].(string)
 		st.Action, _ = m["action"].(string)
@@ -89,8 +89,8 @@ func fromEntity(e *catalog.Entity) (*Template, error) {
 	return t, nil
 }
 
-func paramStep(m map[string]any) ParamStep {
-	s := ParamStep{Schema: m, When: m["when"]}
+func paramStep(m map[string]any) parameterStep {
+	s := parameterStep{Schema: m, When: m["when"]}
 	s.Title, _ = m["title"].(string)
 	s.Description, _ = m["description"].(string)
 	return s
@@ -99,7 +99,7 @@ func paramStep(m map[string]any) ParamStep {
 // active reports whether form step i applies given the values so far: a
 // step whose when condition evaluates to false is skipped. A condition that
 // cannot be evaluated keeps the step, so its validation still applies.
-func (t *Template) active(i int, values map[string]any) bool {
+func (t *template) active(i int, values map[string]any) bool {
 	w := t.Params[i].When
 	switch c := w.(type) {
 	case nil:
@@ -107,7 +107,7 @@ func (t *Template) active(i int, values map[string]any) bool {
 	case bool:
 		return c
 	case string:
-		v, err := RenderString(c, Scope{"parameters": values})
+		v, err := renderString(c, exprScope{"parameters": values})
 		if err != nil {
 			return true
 		}
@@ -117,7 +117,7 @@ func (t *Template) active(i int, values map[string]any) bool {
 }
 
 // nextStep returns the index of the first active form step after i, or -1.
-func (t *Template) nextStep(i int, values map[string]any) int {
+func (t *template) nextStep(i int, values map[string]any) int {
 	for j := i + 1; j < len(t.Params); j++ {
 		if t.active(j, values) {
 			return j

@@ -195,7 +195,7 @@ func message1(k jsonschema.ErrorKind) string {
 
 // builtinErrors applies the checks Backstage's form runs for its field
 // extensions, which the JSON Schema does not express.
-func (s *Service) builtinErrors(ctx context.Context, fields []Field, values map[string]any) (map[string]string, error) {
+func (s *Service) builtinErrors(ctx context.Context, fields []field, values map[string]any) (map[string]string, error) {
 	out := map[string]string{}
 	for i := range fields {
 		f := &fields[i]
@@ -245,8 +245,8 @@ func (s *Service) builtinErrors(ctx context.Context, fields []Field, values map[
 	return out, nil
 }
 
-func checkRepoURL(f *Field, s string) string {
-	r, err := ParseRepoURL(s)
+func checkRepoURL(f *field, s string) string {
+	r, err := parseRepoURL(s)
 	if err != nil {
 		return "Give a host, an owner and a repository name (letters, digits, '.', '-', '_')."
 	}
@@ -268,7 +268,7 @@ func checkRepoURL(f *Field, s string) string {
 
 // checkEntity resolves an entity picker's value and checks that the entity
 // exists and is of an allowed kind; it returns the canonical ref.
-func (s *Service) checkEntity(ctx context.Context, f *Field, v string) (string, string, error) {
+func (s *Service) checkEntity(ctx context.Context, f *field, v string) (string, string, error) {
 	opts, _ := f.Schema["ui:options"].(map[string]any)
 	defKind, _ := opts["defaultKind"].(string)
 	if defKind == "" && len(f.Kinds) > 0 {

@@ -22,7 +22,7 @@ func TestCheckYAMLShape(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := RenderText(skel, Scope{"values": tt.values})
+			out, err := renderText(skel, exprScope{"values": tt.values})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,9 @@
 // over any reader and writer that sends what is typed to the command
 // engine and prints the replies as plain text. It needs no chat account,
 // so `portalbot demo` and tests use it.
+//
+// Like every adapter it knows commands' neutral model, never another
+// adapter, the store (catalog/sqlstore) or bot.
 package console
 
 import (

@@ -2,6 +2,9 @@
 // application command and its components over the gateway or the HTTP
 // interactions endpoint, "!portal" message commands, and a Poster for
 // reports and follow-ups. It translates and renders; commands decides.
+//
+// It never imports another adapter, catalog/sqlstore or bot: the engine,
+// the lease and the poster's targets are passed in.
 package discord
 
 import (

@@ -5,4 +5,6 @@
 // Business rules live in package commands; this package only translates.
 //
 // slack-go is imported as slackgo to keep this package's name.
+//
+// It never imports another adapter, catalog/sqlstore or bot.
 package slack

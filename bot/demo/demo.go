@@ -2,6 +2,9 @@
 // Shop, a small organisation with teams, people, domains, systems,
 // services, APIs, a database, Software Templates and some deliberate
 // ownership drift. WriteRepo puts it into a local Git repository.
+//
+// It is data and the code that writes it: it imports nothing else of
+// portalbot; demo loads it through the ordinary Git sync.
 package demo
 
 import (

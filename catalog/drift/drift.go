@@ -4,6 +4,10 @@
 //
 // Rules run over a Snapshot, loaded with a handful of bulk queries, so
 // computing a report never issues one query per entity.
+//
+// It reads the catalog through its Reader (catalog.Store satisfies it) and
+// never imports catalog/sqlstore; it knows no chat platform: commands and
+// bot render its findings.
 package drift
 
 import (

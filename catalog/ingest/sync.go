@@ -5,6 +5,9 @@
 // a catalog.Store: it reads commits straight from Git's object store,
 // discovers descriptor files through Location entities, resolves
 // placeholders, and sends the store full or incremental batches.
+//
+// It writes through catalog.Store and never imports catalog/sqlstore, nor
+// anything that reads the catalog (commands, bot).
 package ingest
 
 import (

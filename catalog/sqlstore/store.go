@@ -2,6 +2,10 @@
 // lib/pq in production, embedded SQLite (modernc.org/sqlite, pure Go) as the
 // zero-setup default. Both dialects share one implementation; the few places
 // where they differ (bulk writes, locks) branch on the dialect.
+//
+// It is the only package that knows SQL and the drivers; it imports catalog
+// and migrations, never what reads the catalog (view, commands, bot), and
+// no non-test code imports it but bot and sqlstoretest.
 package sqlstore
 
 import (

@@ -2,6 +2,9 @@
 // repositories, for benchmarks and tests: groups, users, domains, systems,
 // components with APIs, Location files with globs and a CODEOWNERS file,
 // all deterministic from a seed.
+//
+// It writes files and Git objects only: it imports nothing else of
+// portalbot, and production code never calls it but the bench command.
 package synth
 
 import (

@@ -1,5 +1,7 @@
 // Package trend draws drift findings over time as a small PNG chart, for
 // the weekly report: people would rather look than read.
+//
+// It draws only: it knows no store, no catalog query and no chat platform.
 package trend
 
 import (

@@ -3,6 +3,9 @@
 // etag and the relations Backstage's processors computed, so that the bot
 // answers what the portal shows. It is the second kind of source beside the
 // Git sources of package ingest.
+//
+// It writes through catalog.Store and never imports catalog/sqlstore, nor
+// anything that reads the catalog (commands, bot).
 package portal
 
 import (

@@ -3,6 +3,8 @@
 // Backstage serves, with static-token auth and the error bodies Backstage
 // answers. testdata holds responses recorded from a real Backstage backend
 // (@backstage/plugin-catalog-backend 4.0), which Recorded returns.
+//
+// It imports nothing else of portalbot; only tests import it.
 package portaltest
 
 import (

@@ -1,4 +1,4 @@
-package commands
+package view
 
 import (
 	"context"
@@ -85,9 +85,9 @@ func TestFindMatchesScan(t *testing.T) {
 	}
 }
 
-// TestSuggestMatchesScan checks autocompletion through the name index
+// TestCompleteMatchesScan checks type-ahead through the name index
 // against offering from every entry in order.
-func TestSuggestMatchesScan(t *testing.T) {
+func TestCompleteMatchesScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 42))
 	words := []string{"payments", "ledger", "checkout", "api", "db", "worker", "ünï", "team"}
 	kinds := []string{catalog.KindComponent, catalog.KindAPI, catalog.KindGroup}
@@ -100,25 +100,30 @@ func TestSuggestMatchesScan(t *testing.T) {
 		sums = append(sums, catalog.Summary{Ref: catalog.Ref{Kind: kinds[rng.IntN(len(kinds))], Namespace: "default", Name: n}})
 	}
 	sort.Slice(sums, func(i, j int) bool { return sums[i].Ref.String() < sums[j].Ref.String() })
-	h := &handlers{idx: newIndex(&countingStore{gen: 1, sums: sums})}
-	s, err := h.idx.get(context.Background())
+	x := New(Params{Store: &countingStore{gen: 1, sums: sums}})
+	s, err := x.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	scan := func(p string, kinds []string, limit int) []Option {
-		p = strings.ToLower(cleanArg(p))
-		var pre, sub []Option
-		for i := range s.entries {
-			e := &s.entries[i]
-			if !kindAllowed(e.sum.Ref.Kind, kinds) {
+	keys := func(es []*Entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Key())
+		}
+		return out
+	}
+	scan := func(p string, kinds []string, limit int) []*Entry {
+		var pre, sub []*Entry
+		for i := range s.b.entries {
+			e := &s.b.entries[i]
+			if !KindIn(e.sum.Ref.Kind, kinds) {
 				continue
 			}
-			o := Option{Label: suggestionLabel(s, e), Value: e.sum.Ref.String(), Hint: e.sum.Title}
 			switch {
 			case strings.HasPrefix(e.name, p):
-				pre = append(pre, o)
+				pre = append(pre, e)
 			case len(sub) < limit && strings.Contains(e.name, p):
-				sub = append(sub, o)
+				sub = append(sub, e)
 			}
 			if len(pre) >= limit {
 				break
@@ -135,12 +140,9 @@ func TestSuggestMatchesScan(t *testing.T) {
 	}
 	for _, p := range prefixes {
 		for _, kinds := range [][]string{nil, {catalog.KindGroup}} {
-			got, err := h.suggest(kinds)(context.Background(), p, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if want := scan(p, kinds, 10); fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("suggest(%v)(%q) = %v, want %v (scan)", kinds, p, got, want)
+			got := keys(s.Complete(p, kinds, 10))
+			if want := keys(scan(p, kinds, 10)); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("Complete(%q, %v) = %v, want %v (scan)", p, kinds, got, want)
 			}
 		}
 	}
@@ -177,7 +179,7 @@ func TestFindNearMatchesScan(t *testing.T) {
 
 	// fuzzy is the best score of a word or name of e within typoLimit
 	// edits (and not 0) of t, by reading them all.
-	fuzzy := func(e *entry, t string) int {
+	fuzzy := func(e *Entry, t string) int {
 		m := len([]rune(t))
 		if m < minFuzzyTerm || len(t) > maxFuzzyWord {
 			return 0

@@ -1,14 +1,9 @@
-package commands
+package view
 
 import (
 	"sort"
 	"strings"
 )
-
-// maxSuggestions bounds the names offered after a miss: enough to contain
-// the one meant, few enough to read (and to fit Slack's five buttons in a
-// row comfortably).
-const maxSuggestions = 5
 
 // osaDistance returns the optimal-string-alignment distance between a and b
 // (Damerau–Levenshtein where a transposition of neighbours costs 1 and no
@@ -260,8 +255,8 @@ func rankCandidates(cands []candidate, max int) []string {
 
 // Nearest returns up to max of names that are close to q (a typo, a
 // prefix, a substring), best first, compared case-insensitively: the
-// did-you-mean suggestions of the chat commands, for other front ends
-// such as the CLI.
+// did-you-mean suggestions of the chat commands, for lists that are not
+// the catalog's names (templates, report targets).
 func Nearest(q string, names []string, max int) []string {
 	lower := make([]string, 0, len(names))
 	orig := make(map[string]string, len(names))

@@ -1,4 +1,4 @@
-package commands
+package view
 
 import (
 	"sort"
@@ -15,7 +15,7 @@ import (
 // substring relation holds for any input, invalid UTF-8 included.
 type textIndex map[uint32][]int32
 
-func buildTextIndex(entries []entry) textIndex {
+func buildTextIndex(entries []Entry) textIndex {
 	x := textIndex{}
 	var buf []uint32
 	for i := range entries {
@@ -97,7 +97,7 @@ type wordIndex struct {
 	postings [][]uint32 // by word position: entry<<fieldBits | field
 }
 
-func buildWordIndex(entries []entry) wordIndex {
+func buildWordIndex(entries []Entry) wordIndex {
 	byWord := map[string][]uint32{}
 	add := func(w string, i, field int) {
 		if len(w) > maxFuzzyWord || utf8.RuneCountInString(w) < minFuzzyWord || isNumber(w) {

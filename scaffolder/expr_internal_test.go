@@ -1,4 +1,4 @@
-package scaffolder_test
+package scaffolder
 
 import (
 	"fmt"
@@ -6,12 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/portalbot/portalbot/scaffolder"
 )
 
 func TestRenderString(t *testing.T) {
-	scope := scaffolder.Scope{
+	scope := exprScope{
 		"parameters": map[string]any{
 			"name":     "payments-api",
 			"repoUrl":  "github.com?owner=acme&repo=pay",
@@ -47,7 +45,7 @@ func TestRenderString(t *testing.T) {
 		{"${{ secrets.token or false }}", false},
 	}
 	for _, tt := range tests {
-		got, err := scaffolder.RenderString(tt.in, scope)
+		got, err := renderString(tt.in, scope)
 		if err != nil {
 			t.Errorf("RenderString(%q) error: %v", tt.in, err)
 			continue
@@ -59,7 +57,7 @@ func TestRenderString(t *testing.T) {
 }
 
 func TestRenderStringErrors(t *testing.T) {
-	scope := scaffolder.Scope{"parameters": map[string]any{"x": "a"}}
+	scope := exprScope{"parameters": map[string]any{"x": "a"}}
 	tests := []struct{ in, want string }{
 		{"${{ parameters.x | exec('rm -rf /') }}", `unknown filter "exec"`},
 		{"${{ 'a' if true else parameters.x | exec('rm -rf /') }}", `unknown filter "exec"`},
@@ -72,7 +70,7 @@ func TestRenderStringErrors(t *testing.T) {
 		{"${{ parameters.repoUrl | parseRepoUrl }}", "repo url"},
 	}
 	for _, tt := range tests {
-		_, err := scaffolder.RenderString(tt.in, scope)
+		_, err := renderString(tt.in, scope)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("RenderString(%q) error = %v, want one containing %q", tt.in, err, tt.want)
 		}
@@ -82,11 +80,11 @@ func TestRenderStringErrors(t *testing.T) {
 func TestParseRepoURL(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    scaffolder.RepoURL
+		want    repoURL
 		wantErr bool
 	}{
-		{in: "github.com?owner=acme&repo=pay", want: scaffolder.RepoURL{Host: "github.com", Owner: "acme", Repo: "pay"}},
-		{in: "dev.azure.com?organization=o&project=p&repo=r", want: scaffolder.RepoURL{Host: "dev.azure.com", Organization: "o", Project: "p", Repo: "r"}},
+		{in: "github.com?owner=acme&repo=pay", want: repoURL{Host: "github.com", Owner: "acme", Repo: "pay"}},
+		{in: "dev.azure.com?organization=o&project=p&repo=r", want: repoURL{Host: "dev.azure.com", Organization: "o", Project: "p", Repo: "r"}},
 		{in: "github.com?owner=acme", wantErr: true},
 		{in: "github.com?owner=..&repo=x", wantErr: true},
 		{in: "github.com?owner=a/b&repo=x", wantErr: true},
@@ -95,7 +93,7 @@ func TestParseRepoURL(t *testing.T) {
 		{in: "no-query", wantErr: true},
 	}
 	for _, tt := range tests {
-		got, err := scaffolder.ParseRepoURL(tt.in)
+		got, err := parseRepoURL(tt.in)
 		if (err != nil) != tt.wantErr {
 			t.Errorf("ParseRepoURL(%q) error = %v, want error %v", tt.in, err, tt.wantErr)
 			continue
@@ -110,7 +108,7 @@ func TestParseRepoURL(t *testing.T) {
 // letters outside ASCII: it used to loop forever on the first such byte,
 // so one template file could hang the bot.
 func TestEvalNonASCIIIdentifierReturns(t *testing.T) {
-	scope := scaffolder.Scope{"parameters": map[string]any{"café": "noir", "名前": "x"}}
+	scope := exprScope{"parameters": map[string]any{"café": "noir", "名前": "x"}}
 	tests := []struct {
 		in   string
 		want any
@@ -126,7 +124,7 @@ func TestEvalNonASCIIIdentifierReturns(t *testing.T) {
 		}
 		done := make(chan result, 1)
 		go func() {
-			v, err := scaffolder.Eval(tt.in, scope)
+			v, err := eval(tt.in, scope)
 			done <- result{v, err}
 		}()
 		select {
@@ -143,7 +141,7 @@ func TestEvalNonASCIIIdentifierReturns(t *testing.T) {
 }
 
 func TestCapitalizeUTF8(t *testing.T) {
-	scope := scaffolder.Scope{}
+	scope := exprScope{}
 	tests := []struct{ in, want string }{
 		{"${{ 'élan VITAL' | capitalize }}", "Élan vital"},
 		{"${{ 'ωMEGA' | capitalize }}", "Ωmega"},
@@ -151,7 +149,7 @@ func TestCapitalizeUTF8(t *testing.T) {
 		{"${{ '' | capitalize }}", ""},
 	}
 	for _, tt := range tests {
-		got, err := scaffolder.RenderText(tt.in, scope)
+		got, err := renderText(tt.in, scope)
 		if err != nil || got != tt.want {
 			t.Errorf("RenderText(%q) = %q, %v, want %q", tt.in, got, err, tt.want)
 		}
@@ -162,7 +160,7 @@ func TestCapitalizeUTF8(t *testing.T) {
 // Backstage's Nunjucks does not run it, and templates rely on that to guard
 // a filter that fails on a missing value.
 func TestEvalShortCircuit(t *testing.T) {
-	scope := scaffolder.Scope{"parameters": map[string]any{"repoUrl": "github.com?owner=acme&repo=pay", "flag": true}}
+	scope := exprScope{"parameters": map[string]any{"repoUrl": "github.com?owner=acme&repo=pay", "flag": true}}
 	tests := []struct {
 		in   string
 		want any
@@ -178,7 +176,7 @@ func TestEvalShortCircuit(t *testing.T) {
 		{"(parameters.repoUrl | parseRepoUrl).owner if parameters.repoUrl else 'none'", "acme"},
 	}
 	for _, tt := range tests {
-		got, err := scaffolder.Eval(tt.in, scope)
+		got, err := eval(tt.in, scope)
 		if err != nil {
 			t.Errorf("Eval(%q) error: %v", tt.in, err)
 			continue
@@ -193,7 +191,7 @@ func TestEvalShortCircuit(t *testing.T) {
 // the render limit, whatever the size of the values it starts from.
 func TestEvalBoundsValueSize(t *testing.T) {
 	big := strings.Repeat("a", 600<<10)
-	scope := scaffolder.Scope{"parameters": map[string]any{"big": big, "k": strings.Repeat("a", 2000)}}
+	scope := exprScope{"parameters": map[string]any{"big": big, "k": strings.Repeat("a", 2000)}}
 	for _, in := range []string{
 		"parameters.big ~ parameters.big",
 		"parameters.big + parameters.big",
@@ -201,7 +199,7 @@ func TestEvalBoundsValueSize(t *testing.T) {
 		"parameters.k | replace('', parameters.k)",
 		"[parameters.big, parameters.big] | join('')",
 	} {
-		v, err := scaffolder.Eval(in, scope)
+		v, err := eval(in, scope)
 		if err == nil || !strings.Contains(err.Error(), "larger than") {
 			t.Errorf("Eval(%q) = %d bytes, %v, want a size error", in, len(fmt.Sprint(v)), err)
 		}

@@ -1,4 +1,4 @@
-package commands
+package view
 
 import (
 	"context"
@@ -11,39 +11,31 @@ import (
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// entity loads e's full entity, from the cache when it holds e at the
-// snapshot's generation. A ref the index still lists but the store no
-// longer has was removed by a sync a moment ago.
-func (h *handlers) entity(ctx context.Context, s *snapshot, e *entry) (*catalog.Entity, error) {
-	got, err := h.related(ctx, s, []catalog.Ref{e.sum.Ref})
-	if err != nil {
-		return nil, err
-	}
-	ent := got[e.ref]
-	if ent == nil {
-		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.sum.Ref))
-	}
-	return ent, nil
-}
-
-// maxParallelLoads bounds the concurrent Store.Entity calls of related.
+// maxParallelLoads bounds the concurrent Store.Entity calls of Load.
 // A handful of point lookups by primary key in parallel cost one round
 // trip; an IN query over refs costs more on both SQLite and Postgres.
 const maxParallelLoads = 8
 
-// related loads the entities named by refs, by canonical ref; refs the
-// catalog does not hold are simply absent. Cached entities of the
-// snapshot's generation are used as they are; of the rest, up to
+// Load returns the full entities named by refs, by canonical ref; refs the
+// catalog does not hold are simply absent. Entities the view's cache holds
+// at the snapshot's generation are used as they are; of the rest, up to
 // maxParallelLoads are looked up concurrently, more with one Entities
-// query. While the store is known to be unreachable a miss fails at once
-// with catalog.ErrUnavailable rather than waiting on a dead connection.
-func (h *handlers) related(ctx context.Context, s *snapshot, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
+// query, each within the view's Timeout. While the store is known to be
+// unreachable a miss fails at once with catalog.ErrUnavailable rather
+// than waiting on a dead connection. The entities are shared with other
+// readers and must not be modified.
+func (s Snapshot) Load(ctx context.Context, refs []catalog.Ref) (map[string]*catalog.Entity, error) {
+	v := s.v
+	if v == nil {
+		return nil, fmt.Errorf("load: %w", catalog.ErrUnavailable)
+	}
+	gen := s.Generation()
 	out := make(map[string]*catalog.Entity, len(refs))
 	var miss []catalog.Ref
 	var missKeys []string
 	for _, r := range refs {
 		k := r.String()
-		if ent, ok := h.cache.get(k, s.gen); ok {
+		if ent, ok := v.cache.get(k, gen); ok {
 			if ent != nil {
 				out[k] = ent
 			}
@@ -55,20 +47,20 @@ func (h *handlers) related(ctx context.Context, s *snapshot, refs []catalog.Ref)
 	if len(miss) == 0 {
 		return out, nil
 	}
-	if h.idx.unreachable() {
+	if v.Unreachable() {
 		return nil, fmt.Errorf("load %s: %w", missKeys[0], catalog.ErrUnavailable)
 	}
-	got, err := h.load(ctx, miss)
+	got, err := v.load(ctx, miss)
 	if err != nil {
 		if errors.Is(err, catalog.ErrUnavailable) {
-			h.idx.markUnreachable()
+			v.MarkUnreachable()
 		}
 		return nil, err
 	}
 	for i, k := range missKeys {
 		// got[i] is nil for a ref the catalog does not hold: cache that too,
 		// so a dangling owner or member costs no query the next time.
-		h.cache.put(k, s.gen, got[i])
+		v.cache.put(k, gen, got[i])
 		if got[i] != nil {
 			out[k] = got[i]
 		}
@@ -78,10 +70,10 @@ func (h *handlers) related(ctx context.Context, s *snapshot, refs []catalog.Ref)
 
 // load reads refs from the store; the result is parallel to refs, nil
 // where the catalog has no such entity.
-func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Entity, error) {
+func (v *View) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Entity, error) {
 	got := make([]*catalog.Entity, len(refs))
 	if len(refs) > maxParallelLoads {
-		ents, err := h.store.Entities(ctx, catalog.Query{Refs: refs})
+		ents, err := v.store.Entities(ctx, catalog.Query{Refs: refs})
 		if err != nil {
 			return nil, fmt.Errorf("load related entities: %w", err)
 		}
@@ -95,7 +87,7 @@ func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Ent
 		return got, nil
 	}
 	if len(refs) == 1 {
-		e, err := h.store.Entity(ctx, refs[0])
+		e, err := v.store.Entity(ctx, refs[0])
 		if err != nil && !errors.Is(err, catalog.ErrNotFound) {
 			return nil, fmt.Errorf("load %s: %w", refs[0], err)
 		}
@@ -105,7 +97,7 @@ func (h *handlers) load(ctx context.Context, refs []catalog.Ref) ([]*catalog.Ent
 	g, gctx := errgroup.WithContext(ctx)
 	for i, r := range refs {
 		g.Go(func() error {
-			e, err := h.store.Entity(gctx, r)
+			e, err := v.store.Entity(gctx, r)
 			if errors.Is(err, catalog.ErrNotFound) {
 				return nil
 			}
@@ -132,52 +124,37 @@ var warmKinds = []string{catalog.KindGroup, catalog.KindUser, catalog.KindSystem
 // rest are loaded on demand.
 const warmLimit = 20000
 
-// warmSnapshot loads the warmKinds of a new snapshot into the cache before
-// the snapshot is published, so the first questions after a sync find
-// them. Readers keep the previous snapshot meanwhile (see index.get). A
-// failed warm-up is logged and leaves the rest to on-demand loads.
-func (h *handlers) warmSnapshot(ctx context.Context, s *snapshot) {
+// warmSnapshot loads the warmKinds of a new snapshot at generation gen
+// into the cache before the snapshot is published, so the first questions
+// after a sync find them. Readers keep the previous snapshot meanwhile
+// (see View.Snapshot). A failed warm-up is logged and leaves the rest to
+// on-demand loads.
+func (v *View) warmSnapshot(ctx context.Context, gen int64) {
 	start := time.Now()
-	n, err := h.warm(ctx, s.gen)
+	n, err := v.warm(ctx, gen)
 	if err != nil {
-		h.logger.WarnContext(ctx, "cache warm-up stopped", "generation", s.gen, "entities", n, "err", err)
+		v.logger.WarnContext(ctx, "cache warm-up stopped", "generation", gen, "entities", n, "err", err)
 		return
 	}
-	h.logger.DebugContext(ctx, "cache warmed", "generation", s.gen, "entities", n, "took_s", time.Since(start).Seconds())
+	v.logger.DebugContext(ctx, "cache warmed", "generation", gen, "entities", n, "took_s", time.Since(start).Seconds())
 }
 
 // warm loads the warmKinds at generation gen into the cache, until the
 // cache is half full, and returns how many entities it cached.
-func (h *handlers) warm(ctx context.Context, gen int64) (int, error) {
+func (v *View) warm(ctx context.Context, gen int64) (int, error) {
 	n := 0
 	for _, k := range warmKinds {
-		if h.cache.bytes() > h.cache.limit/2 {
+		if v.cache.bytes() > v.cache.limit/2 {
 			return n, nil
 		}
-		ents, err := h.store.Entities(ctx, catalog.Query{Kind: k, Limit: warmLimit})
+		ents, err := v.store.Entities(ctx, catalog.Query{Kind: k, Limit: warmLimit})
 		if err != nil {
 			return n, fmt.Errorf("warm %s: %w", k, err)
 		}
 		for _, e := range ents {
-			h.cache.put(e.Ref().String(), gen, e)
+			v.cache.put(e.Ref().String(), gen, e)
 		}
 		n += len(ents)
 	}
 	return n, nil
-}
-
-// subject resolves the entity a command names (its argument) and loads it,
-// returning the index snapshot it was resolved in. When the name does not
-// resolve, rep is the answer to give (candidates or "did you mean") and
-// err says why.
-func (h *handlers) subject(ctx context.Context, cmd string, req *Request) (*snapshot, *catalog.Entity, Reply, error) {
-	s, e, rep, err := h.resolve(ctx, cmd, argText(req), nil)
-	if err != nil {
-		return nil, nil, rep, err
-	}
-	ent, err := h.entity(ctx, s, e)
-	if err != nil {
-		return nil, nil, Reply{}, err
-	}
-	return s, ent, Reply{}, nil
 }
