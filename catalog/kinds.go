@@ -494,6 +494,27 @@ func (c *specChecker) templateSteps() {
 
 // refValues returns the references written in a reference field: one for
 // a single field, every string element for a list.
+// refCount is len(refValues(spec, rf)), without building the list.
+func refCount(spec map[string]any, rf refField) int {
+	switch v := spec[rf.field].(type) {
+	case string:
+		if v != "" {
+			return 1
+		}
+	case []any:
+		n := 0
+		for _, x := range v {
+			if s, ok := x.(string); ok && s != "" {
+				n++
+			}
+		}
+		return n
+	case []string:
+		return len(v)
+	}
+	return 0
+}
+
 func refValues(spec map[string]any, rf refField) []string {
 	switch v := spec[rf.field].(type) {
 	case string:

@@ -57,11 +57,22 @@ func DeriveRelations(e *Entity) []Relation {
 	}
 	self := e.Ref()
 	selfS := self.String()
-	var out []Relation
+	// Each reference makes at most two relations: sized once, as a sync
+	// derives them for every entity (issue 19: growing these slices was a
+	// tenth of a sync's allocations).
+	n := 0
+	fields := ks.refsFor(e.Spec)
+	for _, rf := range fields {
+		n += 2 * refCount(e.Spec, rf)
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]Relation, 0, n)
 	// keys are the relations in out by type, source and target text: a
 	// handful per entity, compared in place rather than hashed.
 	type key struct{ typ, src, dst string }
-	var keys []key
+	keys := make([]key, 0, n)
 	add := func(typ string, src Ref, srcS string, dst Ref, dstS string) {
 		k := key{typ, srcS, dstS}
 		if slices.Contains(keys, k) {
@@ -70,7 +81,7 @@ func DeriveRelations(e *Entity) []Relation {
 		keys = append(keys, k)
 		out = append(out, Relation{Type: typ, Source: src, Target: dst, TargetRef: dstS})
 	}
-	for _, rf := range ks.refsFor(e.Spec) {
+	for _, rf := range fields {
 		for _, s := range refValues(e.Spec, rf) {
 			target, err := ParseRef(s, rf.defaultKind, self.Namespace)
 			if err != nil {
@@ -83,6 +94,9 @@ func DeriveRelations(e *Entity) []Relation {
 			add(rf.rel, self, selfS, target, targetS)
 			add(rf.inv, target, targetS, self, selfS)
 		}
+	}
+	if len(out) == 0 {
+		return nil
 	}
 	return out
 }
