@@ -39,7 +39,7 @@ func runBenchJSON(t *testing.T, extra ...string) (BenchResult, map[string]any) {
 func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db string) {
 	t.Helper()
 	for _, k := range []string{"entities", "repos", "db", "full_sync_ms", "noop_sync_ms", "one_file_ms",
-		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb"} {
+		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("bench JSON lacks key %q: %v", k, raw)
 		}
@@ -51,7 +51,12 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 	positive := map[string]float64{
 		"full_sync_ms": res.FullSyncMS, "noop_sync_ms": res.NoopSyncMS, "one_file_ms": res.OneFileMS,
 		"owner_p50_ms": res.OwnerP50MS, "owner_p99_ms": res.OwnerP99MS, "owner_per_sec": res.OwnerPerSec,
-		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB,
+		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB, "sync_peak_rss_mb": res.SyncPeakRSSMB,
+	}
+	if db == "postgres" {
+		positive["copy_floor_ms"], positive["x_copy_floor"] = res.CopyFloorMS, res.XCopyFloor
+	} else if _, ok := raw["copy_floor_ms"]; ok {
+		t.Errorf("bench on %s reports copy_floor_ms, a Postgres-only figure", db)
 	}
 	for k, v := range positive {
 		if !(v > 0) {

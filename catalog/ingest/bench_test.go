@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
 	"github.com/portalbot/portalbot/catalog/synth"
@@ -175,44 +173,13 @@ func BenchmarkSync(b *testing.B) {
 	}
 }
 
-// copyFloor returns how long Postgres takes to COPY the documents the sync
-// stored, sent from this process, into a fresh table indexed by ref: the
-// least a sync that writes them could cost (issue 19's floor).
+// copyFloor is the store's COPY floor (issue 19), fatal on error.
 func copyFloor(b *testing.B, st *sqlstore.Store) time.Duration {
-	ctx := context.Background()
-	type row struct{ Ref, Doc string }
-	var rows []row
-	if err := st.DB().SelectContext(ctx, &rows, "SELECT ref, doc FROM entities"); err != nil {
-		b.Fatal(err)
-	}
-	tx, err := st.DB().BeginTx(ctx, nil)
+	d, err := st.CopyFloor(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE copy_floor (ref text PRIMARY KEY, doc text NOT NULL) ON COMMIT DROP"); err != nil {
-		b.Fatal(err)
-	}
-	start := time.Now()
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("copy_floor", "ref", "doc"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, r := range rows {
-		if _, err := stmt.ExecContext(ctx, r.Ref, r.Doc); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := stmt.Close(); err != nil {
-		b.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		b.Fatal(err)
-	}
-	return time.Since(start)
+	return d
 }
 
 // cpuMeter reads the CPU time used by this process and, for Postgres, by

@@ -71,3 +71,26 @@ func TestCommitReleasesConnBeforeAnalyze(t *testing.T) {
 		t.Errorf("reltuples after a sync over the analyze threshold = %v, want 3", tuples)
 	}
 }
+
+// TestCopyFloor: the benchmark floor copies every stored document, on
+// Postgres only.
+func TestCopyFloor(t *testing.T) {
+	ctx := context.Background()
+	if _, err := sqlstoretest.OpenSQLite(t).CopyFloor(ctx); err == nil {
+		t.Error("CopyFloor on SQLite: want an error")
+	}
+	s := sqlstoretest.OpenPostgres(t)
+	e := &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component",
+		Metadata: catalog.Metadata{Name: "svc"}, Spec: map[string]any{"type": "service", "owner": "team", "lifecycle": "production"}}
+	if _, err := s.ApplySync(ctx, catalog.SyncBatch{Source: catalog.Source{Name: "src", Commit: "c1"}, Full: true,
+		Files: []catalog.FileResult{{Path: "catalog-info.yaml", Entities: []*catalog.Entity{e}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.CopyFloor(ctx); err != nil || d <= 0 {
+		t.Fatalf("CopyFloor = %v, %v; want a positive duration", d, err)
+	}
+	var n int
+	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM pg_class WHERE relname = 'copy_floor'"); err != nil || n != 0 {
+		t.Fatalf("copy_floor left behind: %d tables, %v", n, err)
+	}
+}
