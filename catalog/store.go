@@ -105,6 +105,12 @@ type FileResult struct {
 	// encoding the entities again (issue 19). An entity changed after it
 	// was stamped must not be in it; one absent is encoded by the store.
 	Documents map[*Entity][]byte
+	// Prepared, optional, holds what the store's SyncPreparer made of
+	// entities while they were parsed, on the parse workers: the store
+	// then writes them without building their rows on its one writing
+	// goroutine (issue 19). An entity changed after it was prepared must
+	// not be in it; one absent is prepared by the store as it writes.
+	Prepared map[*Entity]any
 }
 
 // SyncBatch is everything one sync of one source writes.
@@ -175,6 +181,15 @@ type Store interface {
 // returned writer owns until Commit or Rollback.
 type SyncStreamer interface {
 	BeginSync(ctx context.Context, src Source) (SyncWriter, error)
+}
+
+// SyncPreparer is implemented by a store that can do part of writing an
+// entity ahead, in parallel, as each is parsed: Prepare gets a stamped
+// entity and its Document (FileResult.Documents) and returns what goes in
+// FileResult.Prepared, or nil when it has nothing to prepare. It must be
+// safe for concurrent use and depend on nothing but its arguments.
+type SyncPreparer interface {
+	Prepare(e *Entity, doc []byte) any
 }
 
 // SyncWriter writes one sync of one source as files arrive. It is not safe

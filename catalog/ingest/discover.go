@@ -62,6 +62,9 @@ type parsed struct {
 	failed []catalog.Ref
 	// docs are the entities' stamped documents (catalog.FileResult.Documents).
 	docs map[*catalog.Entity][]byte
+	// prepared is what the store's SyncPreparer made of the entities
+	// (catalog.FileResult.Prepared).
+	prepared map[*catalog.Entity]any
 }
 
 // discovery walks a source from its root descriptor through Location
@@ -295,13 +298,28 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 		}
 		p.docs[e] = doc
 	}
+	// The store's share of writing each entity, made here on the parse
+	// workers rather than on the store's one writing goroutine, which a
+	// full sync waits for (issue 19).
+	if prep, ok := d.s.store.(catalog.SyncPreparer); ok {
+		for _, e := range p.ents {
+			if doc, ok := p.docs[e]; ok && e.Metadata.Etag != "" {
+				if v := prep.Prepare(e, doc); v != nil {
+					if p.prepared == nil {
+						p.prepared = make(map[*catalog.Entity]any, len(p.ents))
+					}
+					p.prepared[e] = v
+				}
+			}
+		}
+	}
 	return p
 }
 
 // handle records a parsed file and follows its Location entities.
 func (d *discovery) handle(ctx context.Context, p parsed) {
 	key := p.it.key()
-	fr := &catalog.FileResult{Path: key, Errors: p.errs, Documents: p.docs}
+	fr := &catalog.FileResult{Path: key, Errors: p.errs, Documents: p.docs, Prepared: p.prepared}
 	st := fileState{Type: p.it.typ, Explicit: p.it.explicit, Deps: p.deps}
 	if p.it.t.foreign {
 		st.Source, st.Path = p.it.t.name, p.it.path

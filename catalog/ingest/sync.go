@@ -427,7 +427,7 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	}
 	var ferr error
 	err = d.parseAll(ctx, func(ctx context.Context, p parsed) {
-		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs, Documents: p.docs}
+		fr := catalog.FileResult{Path: p.it.key(), Entities: p.ents, Errors: p.errs, Documents: p.docs, Prepared: p.prepared}
 		d.settle(ctx, p, &fr, p.failed)
 		st := next.Files[fr.Path]
 		st.Deps = p.deps

@@ -19,8 +19,8 @@ import (
 // `portalbot export`, must be the same.
 func TestStampedDocumentsStoreTheSame(t *testing.T) {
 	for _, open := range []func(testing.TB) *sqlstore.Store{sqlstoretest.OpenSQLite, sqlstoretest.OpenPostgres} {
-		encoded, given := open(t), open(t)
-		withDocs := 0
+		encoded, given, prepared := open(t), open(t), open(t)
+		withDocs, withPrep := 0, 0
 		for _, dir := range []string{"../testdata/valid", "../testdata/broken"} {
 			catalogtest.LoadDir(t, encoded, dir, dir)
 			files := catalogtest.ReadDir(t, dir, nil)
@@ -41,8 +41,31 @@ func TestStampedDocumentsStoreTheSame(t *testing.T) {
 			}); err != nil {
 				t.Fatalf("ApplySync(%s) with documents: %v", dir, err)
 			}
+			// The same with rows prepared ahead (catalog.SyncPreparer), as
+			// a sync's parse workers do.
+			for i := range files {
+				f := &files[i]
+				f.Prepared = map[*catalog.Entity]any{}
+				for e, doc := range f.Documents {
+					if v := prepared.Prepare(e, doc); v != nil {
+						f.Prepared[e] = v
+						withPrep++
+					}
+				}
+			}
+			if _, err := prepared.ApplySync(context.Background(), catalog.SyncBatch{
+				Source: catalog.Source{Name: dir, Repo: dir, Commit: "loaddir"}, Full: true, Files: files,
+			}); err != nil {
+				t.Fatalf("ApplySync(%s) with prepared rows: %v", dir, err)
+			}
 		}
-		a, b := takeSnapshot(t, encoded), takeSnapshot(t, given)
+		a, b, c := takeSnapshot(t, encoded), takeSnapshot(t, given), takeSnapshot(t, prepared)
+		if withPrep == 0 {
+			t.Fatal("Prepare prepared nothing")
+		}
+		if diff := cmp.Diff(a, c); diff != "" {
+			t.Errorf("stores disagree (-encoded +prepared rows):\n%s", diff)
+		}
 		if withDocs == 0 || len(a.Entities) == 0 {
 			t.Fatalf("fixtures gave %d documents, %d entities; want some", withDocs, len(a.Entities))
 		}

@@ -168,6 +168,31 @@ func encodeEntity(e *catalog.Entity, source string, doc []byte) (entityRow, erro
 	return row, nil
 }
 
+var _ catalog.SyncPreparer = (*Store)(nil)
+
+// prepared is an entity's row and forward relation rows, built by Prepare
+// on a parse worker.
+type prepared struct {
+	row     entityRow // without its source, which writeEntities sets
+	forward [][]any
+}
+
+// Prepare builds e's row and relation rows ahead of the write; see
+// catalog.SyncPreparer. An entity it cannot encode is left to the writer,
+// which records the error.
+func (s *Store) Prepare(e *catalog.Entity, doc []byte) any {
+	if doc == nil || e.Metadata.Etag == "" || e.Metadata.UID == "" {
+		return nil
+	}
+	row, err := encodeEntity(e, "", doc)
+	if err != nil {
+		return nil
+	}
+	p := &prepared{row: row, forward: forwardRelations(row.relations, row.ref)}
+	p.row.relations = nil // in forward now
+	return p
+}
+
 // storedEntity is what reads select from entities.
 type storedEntity struct {
 	Ref        string  `db:"ref"`

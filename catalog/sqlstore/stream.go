@@ -150,7 +150,7 @@ func (st *stream) Add(ctx context.Context, f catalog.FileResult) error {
 			}
 			e = &c
 		}
-		c := candidate{e: e, doc: f.Documents[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+		c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
 		if holder, ok := st.claimed[c.ref]; ok {
 			st.fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
 			continue

@@ -108,6 +108,7 @@ func (s *Store) ApplySync(ctx context.Context, b catalog.SyncBatch) (catalog.Syn
 type candidate struct {
 	e                *catalog.Entity
 	doc              []byte // e's stamped Document when the file gave it, or nil
+	prep             any    // what Prepare made of e, or nil
 	ref, path, owner string
 	line             int
 	update           bool
@@ -197,7 +198,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				}
 				e = &c
 			}
-			c := candidate{e: e, doc: f.Documents[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
 			// An entity stored under another file of the batch is that
 			// file's while it still defines it, whatever the batch's order
 			// (as BeginSync's writer decides it): decided after the others.
@@ -378,10 +379,20 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			defs    [][]any
 		)
 		for _, c := range chunk {
-			row, err := encodeEntity(c.e, src, c.doc)
-			if err != nil {
-				return fmt.Errorf("encode %s: %w", c.ref, err)
+			var (
+				row     entityRow
+				forward [][]any
+			)
+			if p, ok := c.prep.(*prepared); ok {
+				row, forward = p.row, p.forward
+			} else {
+				var err error
+				if row, err = encodeEntity(c.e, src, c.doc); err != nil {
+					return fmt.Errorf("encode %s: %w", c.ref, err)
+				}
+				forward = forwardRelations(row.relations, row.ref)
 			}
+			row.source = src
 			if row.commit == "" {
 				row.commit = commit
 			}
@@ -401,7 +412,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			} else {
 				inserts = append(inserts, append(vals, nowV, nowV))
 			}
-			rels = append(rels, forwardRelations(row.relations, row.ref)...)
+			rels = append(rels, forward...)
 		}
 		if err := w.insertIgnore(ctx, "definitions", []string{"hash", "text"}, defs); err != nil {
 			return fmt.Errorf("insert definitions: %w", err)
