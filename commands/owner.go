@@ -46,8 +46,8 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	}
 
 	// One query for the owner and the system, one for the members.
-	var want []catalog.Ref
-	want = append(want, ownerRef)
+	want := make([]catalog.Ref, 1, 2)
+	want[0] = ownerRef
 	sysRef, hasSys := parseSpecRef(ent, "system", catalog.KindSystem)
 	if hasSys {
 		want = append(want, sysRef)
@@ -58,12 +58,17 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	}
 	own := rel[ownerRef.String()]
 
-	rep = Reply{MoreURL: h.entityURL(ref)}
+	// Each string of the answer is built once: this is the hot path of
+	// the most asked question (issue 19).
+	refKey, entURL := ref.String(), h.entityURL(ref)
+	var ownerURL string
+	rep = Reply{MoreURL: entURL, Fields: make([]Field, 0, 8), Links: make([]Link, 0, 4)}
 	ownerName := ownerRef.Display()
 	if own != nil {
 		ownerName = displayName(own)
+		ownerURL = h.entityURL(ownerRef)
 		rep.Title = ref.Name + " is owned by " + ownerName
-		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: ownerName + " (" + refLabel(ownerRef) + ")", URL: h.entityURL(ownerRef)})
+		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: ownerName + " (" + refLabel(ownerRef) + ")", URL: ownerURL})
 		if _, email := profile(own); email != "" {
 			rep.Fields = append(rep.Fields, Field{Name: "Email", Value: email})
 		}
@@ -110,20 +115,20 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 		rep.Fields = append(rep.Fields, *co)
 	}
 
-	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(ref)})
+	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: entURL})
 	if u, ok := sourceURL(ent); ok {
 		rep.Links = append(rep.Links, Link{Text: "Source", URL: u})
 	}
 	if own != nil {
-		rep.Links = append(rep.Links, Link{Text: ownerName + " in the portal", URL: h.entityURL(ownerRef)})
+		rep.Links = append(rep.Links, Link{Text: ownerName + " in the portal", URL: ownerURL})
 	}
 	if strings.EqualFold(ref.Kind, catalog.KindAPI) {
 		rep.Links = append(rep.Links, Link{Text: "API definition", URL: h.definitionURL(ref)})
 	}
 	rep.Buttons = []Button{
-		cmdButton("Docs", "docs "+ref.String()),
-		cmdButton("On call", "oncall "+ref.String()),
-		cmdButton("Dependencies", "deps "+ref.String()),
+		cmdButton("Docs", "docs "+refKey),
+		cmdButton("On call", "oncall "+refKey),
+		cmdButton("Dependencies", "deps "+refKey),
 	}
 	return withOrphanWarning(ent, rep), nil
 }
