@@ -41,7 +41,7 @@ func (a *Adapter) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalAnswer(v)
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "encode slack answer", "err", err)
 		w.WriteHeader(http.StatusOK)
