@@ -79,21 +79,21 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 	}
 	rep.Fields = append(rep.Fields, chatFields(own, ent)...)
 	if own != nil {
-		members := relTargets(own.Relations, catalog.RelHasMember)
-		if len(members) > 0 {
-			ms, err := h.related(ctx, s, members[:min(len(members), maxMembers)])
+		members, total := firstTargets(own.Relations, catalog.RelHasMember, maxMembers)
+		if total > 0 {
+			ms, err := h.related(ctx, s, members)
 			if err != nil {
 				return Reply{}, err
 			}
 			list := make([]*catalog.Entity, 0, maxMembers)
-			for _, m := range members[:min(len(members), maxMembers)] {
+			for _, m := range members {
 				if me := ms[m.String()]; me != nil {
 					list = append(list, me)
 				} else {
 					list = append(list, &catalog.Entity{Kind: m.Kind, Metadata: catalog.Metadata{Name: m.Name, Namespace: m.Namespace}})
 				}
 			}
-			rep.Fields = append(rep.Fields, Field{Name: "Members", Value: memberNames(list, len(members), maxMembers)})
+			rep.Fields = append(rep.Fields, Field{Name: "Members", Value: memberNames(list, total, maxMembers)})
 		}
 	}
 	if hasSys {
@@ -131,6 +131,30 @@ func (h *handlers) owner(ctx context.Context, req *Request) (Reply, error) {
 		cmdButton("Dependencies", "deps "+refKey),
 	}
 	return withOrphanWarning(ent, rep), nil
+}
+
+// firstTargets returns the first n targets of rels of type typ, in order,
+// and how many there are in all, without collecting the rest: every owner
+// answer names a team by its first few members, however large the team.
+func firstTargets(rels []catalog.Relation, typ string, n int) ([]catalog.Ref, int) {
+	out := make([]catalog.Ref, 0, n)
+	total := 0
+	for _, r := range rels {
+		if r.Type != typ {
+			continue
+		}
+		t := r.Target
+		if t.IsZero() {
+			var err error
+			if t, err = catalog.ParseRef(r.TargetRef, "", ""); err != nil {
+				continue
+			}
+		}
+		if total++; len(out) < n {
+			out = append(out, t)
+		}
+	}
+	return out, total
 }
 
 // userOwner answers "owner" for a person: the teams they belong to.
