@@ -28,7 +28,7 @@ var (
 type Verifier struct {
 	secret []byte
 	now    func() time.Time
-	macs   sync.Pool // of *verifyMAC keyed by secret, reused across requests
+	macs   sync.Pool // of *verifyMAC, each keyed with secret; reused across requests
 }
 
 // verifyMAC is a reusable HMAC with room for the signed prefix and the sum.
