@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	slackadapter "github.com/portalbot/portalbot/adapters/slack"
+	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 )
 
 // runBenchJSON runs "portalbot bench --json" in-process on a small
@@ -39,7 +45,8 @@ func runBenchJSON(t *testing.T, extra ...string) (BenchResult, map[string]any) {
 func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db string) {
 	t.Helper()
 	for _, k := range []string{"entities", "repos", "db", "full_sync_ms", "noop_sync_ms", "one_file_ms",
-		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb"} {
+		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb",
+		"floor_p50_ms", "floor_p99_ms", "floor_per_sec", "owner_p99_ratio", "owner_throughput_ratio"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("bench JSON lacks key %q: %v", k, raw)
 		}
@@ -52,6 +59,8 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 		"full_sync_ms": res.FullSyncMS, "noop_sync_ms": res.NoopSyncMS, "one_file_ms": res.OneFileMS,
 		"owner_p50_ms": res.OwnerP50MS, "owner_p99_ms": res.OwnerP99MS, "owner_per_sec": res.OwnerPerSec,
 		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB, "sync_peak_rss_mb": res.SyncPeakRSSMB,
+		"floor_p50_ms": res.FloorP50MS, "floor_p99_ms": res.FloorP99MS, "floor_per_sec": res.FloorPerSec,
+		"owner_p99_ratio": res.OwnerP99Ratio, "owner_throughput_ratio": res.OwnerThroughputRatio,
 	}
 	if db == "postgres" {
 		positive["copy_floor_ms"], positive["x_copy_floor"] = res.CopyFloorMS, res.XCopyFloor
@@ -65,6 +74,12 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 	}
 	if res.OwnerP99MS < res.OwnerP50MS {
 		t.Errorf("bench owner p99 %v < p50 %v", res.OwnerP99MS, res.OwnerP50MS)
+	}
+	if got, want := res.OwnerP99Ratio, res.OwnerP99MS/res.FloorP99MS; got != want {
+		t.Errorf("bench owner_p99_ratio = %v, want owner_p99_ms / floor_p99_ms = %v", got, want)
+	}
+	if got, want := res.OwnerThroughputRatio, res.OwnerPerSec/res.FloorPerSec; got != want {
+		t.Errorf("bench owner_throughput_ratio = %v, want owner_per_sec / floor_per_sec = %v", got, want)
 	}
 	if res.OwnerN != 100 {
 		t.Errorf("bench owner_requests = %d, want 100", res.OwnerN)
@@ -100,6 +115,47 @@ func TestBenchJSONPostgresDropsItsSchema(t *testing.T) {
 	checkBenchResult(t, res, raw, "postgres")
 	if after := countSchemas(); after > before {
 		t.Errorf("bench left %d portalbot_bench_ schema(s) behind, had %d before", after, before)
+	}
+}
+
+// TestBenchFloorVerifies checks that the floor does the work it stands
+// for: a request it cannot verify is refused, a signed one is answered from
+// the database.
+func TestBenchFloorVerifies(t *testing.T) {
+	st := sqlstoretest.OpenSQLite(t)
+	ents, errs := catalog.Parse(strings.NewReader("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: service-1\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n"), "c.yaml")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if _, err := st.ApplySync(context.Background(), catalog.SyncBatch{Source: catalog.Source{Name: "s"}, Full: true,
+		Files: []catalog.FileResult{{Path: "c.yaml", Entities: ents}}}); err != nil {
+		t.Fatal(err)
+	}
+	h := floorHandler(st.DB(), benchSecret)
+	body := "command=%2Fportal&text=owner+service-1"
+	for _, tt := range []struct {
+		name, secret string
+		age          time.Duration
+		want         int
+	}{
+		{"signed", benchSecret, 0, http.StatusOK},
+		{"other secret", "other", 0, http.StatusUnauthorized},
+		{"stale", benchSecret, 6 * time.Minute, http.StatusUnauthorized},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, sig := slackadapter.NewVerifier(tt.secret, nil).Sign(time.Now().Add(-tt.age), []byte(body))
+			req := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body))
+			req.Header.Set("X-Slack-Request-Timestamp", ts)
+			req.Header.Set("X-Slack-Signature", sig)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("floor answered %d %q, want %d", rec.Code, rec.Body.String(), tt.want)
+			}
+			if tt.want == http.StatusOK && !strings.Contains(rec.Body.String(), "service-1 is owned by group:default/team-a") {
+				t.Errorf("floor answered %q, want the owner", rec.Body.String())
+			}
+		})
 	}
 }
 

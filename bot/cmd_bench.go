@@ -2,10 +2,12 @@ package bot
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -63,10 +65,18 @@ type BenchResult struct {
 	Clients       int     `json:"clients"`
 	DurationS     float64 `json:"duration_s"`
 	OwnerPerSec   float64 `json:"owner_per_sec"`
-	ReportMS      float64 `json:"report_ms"`
-	ReportWarmMS  float64 `json:"report_warm_ms"`
-	Findings      int     `json:"report_findings"`
-	PeakRSSMB     float64 `json:"peak_rss_mb"`
+	// The floor: the same requests against floorHandler, and the owner
+	// command's multiples of it (issue 19: p99 at most 2x, throughput at
+	// least 0.6x).
+	FloorP50MS           float64 `json:"floor_p50_ms"`
+	FloorP99MS           float64 `json:"floor_p99_ms"`
+	FloorPerSec          float64 `json:"floor_per_sec"`
+	OwnerP99Ratio        float64 `json:"owner_p99_ratio"`
+	OwnerThroughputRatio float64 `json:"owner_throughput_ratio"`
+	ReportMS             float64 `json:"report_ms"`
+	ReportWarmMS         float64 `json:"report_warm_ms"`
+	Findings             int     `json:"report_findings"`
+	PeakRSSMB            float64 `json:"peak_rss_mb"`
 }
 
 type benchOptions struct {
@@ -82,6 +92,9 @@ func runBench(ctx context.Context, env *Env, args []string) int {
 			"  full sync, no-op re-sync and a one-file change (Git -> database),\n"+
 			"  /portal owner latency p50/p99 through the signed Slack HTTP handler, one client,\n"+
 			"  owner commands per second with C concurrent clients for D,\n"+
+			"  the same against the floor: a minimal signed-HTTP handler doing one indexed SELECT\n"+
+			"  of the owner in the same database, and owner's p99 and throughput as multiples of it\n"+
+			"  (both servers on loopback HTTP, driven by the same clients),\n"+
 			"  drift report computation (cold, then warm from the snapshot cache),\n"+
 			"  the process's peak resident memory (VmHWM).\n"+
 			"The database is a temporary SQLite file by default. With --db postgres://..., bench creates\n"+
@@ -155,6 +168,10 @@ func printBench(env *Env, r BenchResult) {
 	row("owner p50 (signed Slack HTTP)", ms(r.OwnerP50MS))
 	row("owner p99", ms(r.OwnerP99MS))
 	row("owner throughput", fmt.Sprintf("%.0f commands/s (%d clients, %.1f s)", r.OwnerPerSec, r.Clients, r.DurationS))
+	row("floor p50 (signed HTTP, one SELECT)", ms(r.FloorP50MS))
+	row("floor p99", ms(r.FloorP99MS))
+	row("floor throughput", fmt.Sprintf("%.0f requests/s", r.FloorPerSec))
+	row("owner / floor", fmt.Sprintf("p99 %.2fx (goal <= 2x), throughput %.2fx (goal >= 0.6x)", r.OwnerP99Ratio, r.OwnerThroughputRatio))
 	row("drift report (cold)", ms(r.ReportMS)+fmt.Sprintf(", %d findings", r.Findings))
 	row("drift report (warm)", ms(r.ReportWarmMS))
 	row("peak RSS (whole run)", fmt.Sprintf("%.1f MB", r.PeakRSSMB))
@@ -307,7 +324,9 @@ func sumCounts(m map[string]int) int {
 }
 
 // benchSlack times signed "/portal owner service-N" slash commands through
-// the Slack adapter's HTTP handler and serve's command router, in-process.
+// the Slack adapter's HTTP handler and serve's command router, and the same
+// requests against the floor (floorHandler), both served on loopback HTTP
+// (httptest.NewServer) and driven by the same client loop.
 func benchSlack(ctx context.Context, o benchOptions, st *sqlstore.Store, services int, res *BenchResult, progress func(string)) error {
 	// The adapter needs a Web API for late answers; owner answers inline,
 	// so this fake only has to exist.
@@ -338,28 +357,49 @@ func benchSlack(ctx context.Context, o benchOptions, st *sqlstore.Store, service
 	defer ad.Wait()
 	mux := http.NewServeMux()
 	ad.Register(mux)
+	// Deferred after ad.Wait, so closed before it: no request is under
+	// way when the adapter's background work is waited for.
+	ownerSrv := httptest.NewServer(mux)
+	defer ownerSrv.Close()
+	floorSrv := httptest.NewServer(floorHandler(st.DB(), benchSecret))
+	defer floorSrv.Close()
+	client := &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 2 * (o.clients + 1), MaxIdleConnsPerHost: o.clients + 1,
+	}}
+	defer client.CloseIdleConnections()
 	signer := slackadapter.NewVerifier(benchSecret, nil)
 	hook := fake.URL + "/hooks/bench"
 
-	var seq atomic.Int64
-	one := func() (time.Duration, error) {
-		n := int(seq.Add(1)*7919) % services // spread over the catalog
-		name := "service-" + strconv.Itoa(n)
+	// one sends the n-th request of the run to base: "/portal owner" of a
+	// service spread over the catalog, the same n naming the same service
+	// for both servers. Building and signing the request is not timed.
+	one := func(base string, n int64) (time.Duration, error) {
+		name := "service-" + strconv.Itoa(int(n*7919)%services)
 		body := url.Values{
 			"team_id": {"T0BENCH"}, "channel_id": {"C0BENCH"}, "user_id": {"U0BENCH"}, "user_name": {"bench"},
 			"command": {"/portal"}, "text": {"owner " + name}, "response_url": {hook}, "trigger_id": {"1.2.bench"},
 		}.Encode()
-		req := httptest.NewRequest(http.MethodPost, "/slack/commands", strings.NewReader(body)).WithContext(ctx)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/slack/commands", strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
 		ts, sig := signer.Sign(time.Now(), []byte(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-Slack-Request-Timestamp", ts)
 		req.Header.Set("X-Slack-Signature", sig)
-		rec := httptest.NewRecorder()
 		start := time.Now()
-		mux.ServeHTTP(rec, req)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
 		took := time.Since(start)
-		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), name+" is owned by") {
-			return took, fmt.Errorf("owner %s: HTTP %d: %.200s", name, rec.Code, rec.Body.String())
+		if err != nil {
+			return took, err
+		}
+		if resp.StatusCode != http.StatusOK || !bytes.Contains(got, []byte(name+" is owned by")) {
+			return took, fmt.Errorf("owner %s: HTTP %d: %.200s", name, resp.StatusCode, got)
 		}
 		return took, nil
 	}
@@ -371,35 +411,72 @@ func benchSlack(ctx context.Context, o benchOptions, st *sqlstore.Store, service
 	start := time.Now()
 	router.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, Text: "owner service-0"})
 	res.IndexMS = millis(time.Since(start))
-	if _, err := one(); err != nil {
-		return err
+	for _, base := range []string{ownerSrv.URL, floorSrv.URL} {
+		if _, err := one(base, 0); err != nil {
+			return err
+		}
 	}
 
-	progress(fmt.Sprintf("owner latency, %d requests", o.requests))
+	// Latency, one request at a time, alternating owner and floor so that
+	// both see the same load on a shared machine.
+	progress(fmt.Sprintf("owner and floor latency, %d requests each", o.requests))
 	lat := make([]time.Duration, 0, o.requests)
-	for range o.requests {
-		d, err := one()
+	flat := make([]time.Duration, 0, o.requests)
+	for i := range o.requests {
+		d, err := one(ownerSrv.URL, int64(i+1))
 		if err != nil {
 			return err
 		}
 		lat = append(lat, d)
+		if d, err = one(floorSrv.URL, int64(i+1)); err != nil {
+			return err
+		}
+		flat = append(flat, d)
 	}
-	slices.Sort(lat)
-	pct := func(p float64) float64 { return millis(lat[int(p*float64(len(lat)-1))]) }
-	res.OwnerN, res.OwnerP50MS, res.OwnerP99MS = len(lat), pct(0.50), pct(0.99)
+	res.OwnerN = len(lat)
+	res.OwnerP50MS, res.OwnerP99MS = percentileMS(lat, 0.50), percentileMS(lat, 0.99)
+	res.FloorP50MS, res.FloorP99MS = percentileMS(flat, 0.50), percentileMS(flat, 0.99)
 
 	progress(fmt.Sprintf("owner throughput, %d clients for %s", o.clients, o.duration))
+	perSec, elapsed, err := benchThroughput(ctx, o, func(n int64) error { _, err := one(ownerSrv.URL, n); return err })
+	if err != nil {
+		return err
+	}
+	res.DurationS, res.OwnerPerSec = elapsed.Seconds(), perSec
+	progress(fmt.Sprintf("floor throughput, %d clients for %s", o.clients, o.duration))
+	if res.FloorPerSec, _, err = benchThroughput(ctx, o, func(n int64) error { _, err := one(floorSrv.URL, n); return err }); err != nil {
+		return err
+	}
+	if res.FloorP99MS > 0 {
+		res.OwnerP99Ratio = res.OwnerP99MS / res.FloorP99MS
+	}
+	if res.FloorPerSec > 0 {
+		res.OwnerThroughputRatio = res.OwnerPerSec / res.FloorPerSec
+	}
+	return nil
+}
+
+// percentileMS returns the p-th percentile of lat in milliseconds; it
+// sorts lat.
+func percentileMS(lat []time.Duration, p float64) float64 {
+	slices.Sort(lat)
+	return millis(lat[int(p*float64(len(lat)-1))])
+}
+
+// benchThroughput runs o.clients loops calling send with increasing
+// request numbers for o.duration, and returns the calls per second.
+func benchThroughput(ctx context.Context, o benchOptions, send func(n int64) error) (float64, time.Duration, error) {
 	tctx, cancel := context.WithTimeout(ctx, o.duration)
 	defer cancel()
-	var done atomic.Int64
+	var seq, done atomic.Int64
 	var firstErr error
 	var once sync.Once
 	var wg sync.WaitGroup
-	start = time.Now()
+	start := time.Now()
 	for range o.clients {
 		wg.Go(func() {
 			for tctx.Err() == nil {
-				if _, err := one(); err != nil {
+				if err := send(seq.Add(1)); err != nil {
 					if tctx.Err() == nil {
 						once.Do(func() { firstErr = err; cancel() })
 					}
@@ -412,14 +489,12 @@ func benchSlack(ctx context.Context, o benchOptions, st *sqlstore.Store, service
 	wg.Wait()
 	elapsed := time.Since(start)
 	if firstErr != nil {
-		return firstErr
+		return 0, 0, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return 0, 0, err
 	}
-	res.DurationS = elapsed.Seconds()
-	res.OwnerPerSec = float64(done.Load()) / elapsed.Seconds()
-	return nil
+	return float64(done.Load()) / elapsed.Seconds(), elapsed, nil
 }
 
 // openBenchStore opens dbURL; for Postgres it creates a fresh schema and

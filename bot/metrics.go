@@ -151,6 +151,9 @@ func (m *Metrics) Middleware(next commands.HandlerFunc) commands.HandlerFunc {
 	}
 }
 
+// commandLabels are the command labels besides "other".
+var commandLabels = []string{"owner", "who", "docs", "where", "team", "oncall", "deps", "search", "templates", "create", "drift", "help"}
+
 // commandLabel bounds label cardinality: the command's first word when it
 // is a known command, "other" otherwise. A button that runs a command
 // counts as that command, template launches and submissions as create.
@@ -166,19 +169,21 @@ func commandLabel(req *commands.Request) string {
 			return "other"
 		}
 	}
-	w := []rune{}
-	for _, r := range text {
-		if r == ' ' || len(w) >= 16 {
-			break
-		}
-		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
+	// Letters only, so a byte at a time: any other byte makes it "other".
+	var w [16]byte
+	n := 0
+	for i := 0; i < len(text) && text[i] != ' ' && n < len(w); i++ {
+		c := text[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
 			return "other"
 		}
-		w = append(w, r|0x20)
+		w[n] = c | 0x20
+		n++
 	}
-	switch s := string(w); s {
-	case "owner", "who", "docs", "where", "team", "oncall", "deps", "search", "templates", "create", "drift", "help":
-		return s
+	for _, known := range commandLabels {
+		if string(w[:n]) == known {
+			return known
+		}
 	}
 	return "other"
 }

@@ -1,7 +1,11 @@
 package commands
 
 import (
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 func TestNormalize(t *testing.T) {
@@ -44,6 +48,30 @@ func TestSummarizeDefinition(t *testing.T) {
 		got := summarizeDefinition(tt.typ, tt.def)
 		if got.String() != tt.want || len(got.Servers) != tt.servers {
 			t.Errorf("summarizeDefinition(%s) = %q with servers %q, want %q with %d", tt.typ, got.String(), got.Servers, tt.want, tt.servers)
+		}
+	}
+}
+
+// TestFirstTargets checks firstTargets against relTargets, which it
+// replaces on the owner answer's path: the same first targets and count.
+func TestFirstTargets(t *testing.T) {
+	var rels []catalog.Relation
+	for i := range 9 {
+		u := catalog.Ref{Kind: "user", Namespace: "default", Name: "u" + strings.Repeat("x", i)}
+		r := catalog.Relation{Type: catalog.RelHasMember, Target: u, TargetRef: u.String()}
+		switch i {
+		case 2:
+			r.Target = catalog.Ref{} // parsed from TargetRef
+		case 4:
+			r.Target, r.TargetRef = catalog.Ref{}, "::" // unparseable: skipped
+		}
+		rels = append(rels, r, catalog.Relation{Type: catalog.RelOwnerOf, TargetRef: "component:default/c"})
+	}
+	for _, n := range []int{0, 1, 5, 20} {
+		all := relTargets(rels, catalog.RelHasMember)
+		got, total := firstTargets(rels, catalog.RelHasMember, n)
+		if want := all[:min(n, len(all))]; !slices.Equal(got, want) || total != len(all) {
+			t.Errorf("firstTargets(%d) = %v, %d; want %v, %d", n, got, total, want, len(all))
 		}
 	}
 }

@@ -48,8 +48,8 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 	}
 
 	// One query for the owner and the system, one for the members.
-	var want []catalog.Ref
-	want = append(want, ownerRef)
+	want := make([]catalog.Ref, 1, 2)
+	want[0] = ownerRef
 	sysRef, hasSys := parseSpecRef(ent, "system", catalog.KindSystem)
 	if hasSys {
 		want = append(want, sysRef)
@@ -60,12 +60,17 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 	}
 	own := rel[ownerRef.String()]
 
-	rep = Reply{MoreURL: h.entityURL(ref)}
+	// Each string of the answer is built once: this is the hot path of
+	// the most asked question (issue 19).
+	refKey, entURL := ref.String(), h.entityURL(ref)
+	var ownerURL string
+	rep = Reply{MoreURL: entURL, Fields: make([]Field, 0, 8), Links: make([]Link, 0, 4)}
 	ownerName := ownerRef.Display()
 	if own != nil {
 		ownerName = displayName(own)
+		ownerURL = h.entityURL(ownerRef)
 		rep.Title = ref.Name + " is owned by " + ownerName
-		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: ownerName + " (" + refLabel(ownerRef) + ")", URL: h.entityURL(ownerRef)})
+		rep.Fields = append(rep.Fields, Field{Name: "Owner", Value: ownerName + " (" + refLabel(ownerRef) + ")", URL: ownerURL})
 		if _, email := profile(own); email != "" {
 			rep.Fields = append(rep.Fields, Field{Name: "Email", Value: email})
 		}
@@ -76,21 +81,21 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 	}
 	rep.Fields = append(rep.Fields, chatFields(own, ent)...)
 	if own != nil {
-		members := relTargets(own.Relations, catalog.RelHasMember)
-		if len(members) > 0 {
-			ms, err := s.Load(ctx, members[:min(len(members), maxMembers)])
+		members, total := firstTargets(own.Relations, catalog.RelHasMember, maxMembers)
+		if total > 0 {
+			ms, err := s.Load(ctx, members)
 			if err != nil {
 				return s, Reply{}, err
 			}
 			list := make([]*catalog.Entity, 0, maxMembers)
-			for _, m := range members[:min(len(members), maxMembers)] {
+			for _, m := range members {
 				if me := ms[m.String()]; me != nil {
 					list = append(list, me)
 				} else {
 					list = append(list, &catalog.Entity{Kind: m.Kind, Metadata: catalog.Metadata{Name: m.Name, Namespace: m.Namespace}})
 				}
 			}
-			rep.Fields = append(rep.Fields, Field{Name: "Members", Value: memberNames(list, len(members), maxMembers)})
+			rep.Fields = append(rep.Fields, Field{Name: "Members", Value: memberNames(list, total, maxMembers)})
 		}
 	}
 	if hasSys {
@@ -112,22 +117,46 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 		rep.Fields = append(rep.Fields, *co)
 	}
 
-	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: h.entityURL(ref)})
+	rep.Links = append(rep.Links, Link{Text: "Portal page", URL: entURL})
 	if u, ok := sourceURL(ent); ok {
 		rep.Links = append(rep.Links, Link{Text: "Source", URL: u})
 	}
 	if own != nil {
-		rep.Links = append(rep.Links, Link{Text: ownerName + " in the portal", URL: h.entityURL(ownerRef)})
+		rep.Links = append(rep.Links, Link{Text: ownerName + " in the portal", URL: ownerURL})
 	}
 	if strings.EqualFold(ref.Kind, catalog.KindAPI) {
 		rep.Links = append(rep.Links, Link{Text: "API definition", URL: h.definitionURL(ref)})
 	}
 	rep.Buttons = []Button{
-		cmdButton("Docs", "docs "+ref.String()),
-		cmdButton("On call", "oncall "+ref.String()),
-		cmdButton("Dependencies", "deps "+ref.String()),
+		cmdButton("Docs", "docs "+refKey),
+		cmdButton("On call", "oncall "+refKey),
+		cmdButton("Dependencies", "deps "+refKey),
 	}
 	return s, withOrphanWarning(ent, rep), nil
+}
+
+// firstTargets returns the first n targets of rels of type typ, in order,
+// and how many there are in all, without collecting the rest: every owner
+// answer names a team by its first few members, however large the team.
+func firstTargets(rels []catalog.Relation, typ string, n int) ([]catalog.Ref, int) {
+	out := make([]catalog.Ref, 0, n)
+	total := 0
+	for _, r := range rels {
+		if r.Type != typ {
+			continue
+		}
+		t := r.Target
+		if t.IsZero() {
+			var err error
+			if t, err = catalog.ParseRef(r.TargetRef, "", ""); err != nil {
+				continue
+			}
+		}
+		if total++; len(out) < n {
+			out = append(out, t)
+		}
+	}
+	return out, total
 }
 
 // userOwner answers "owner" for a person: the teams they belong to.

@@ -1,12 +1,14 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
+	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"github.com/portalbot/portalbot/commands"
 )
 
@@ -175,4 +178,112 @@ func BenchmarkSlashAdapter(b *testing.B) {
 		}
 	}
 	a.Wait()
+}
+
+// discardWriter is a reusable http.ResponseWriter that keeps the status and
+// the body's length, so a benchmark counts only the handler's allocations.
+type discardWriter struct {
+	h    http.Header
+	code int
+	body []byte
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	w.body = append(w.body, p...)
+	return len(p), nil
+}
+
+func (w *discardWriter) reset() {
+	clear(w.h)
+	w.code, w.body = 0, w.body[:0]
+}
+
+// BenchmarkSlashOwnerHandler measures the server's side of a signed
+// "/portal owner <component>" alone: the requests are built and signed
+// before the loop, and the answer goes to a reused writer, so allocs/op and
+// B/op are what the adapter (verify, parse, render, encode) and the engine
+// (route, resolve, load, answer) spend per command. "hit" asks about one
+// component again and again (from the entity cache); "spread" cycles
+// through every component of a catalog of PORTALBOT_BENCH_ENTITIES entities
+// (default 1,000), which misses the cache once the catalog outgrows it
+// (about 40,000 components). Run with:
+//
+//	go test ./adapters/slack -run '^$' -bench SlashOwnerHandler -benchmem
+func BenchmarkSlashOwnerHandler(b *testing.B) {
+	n := 1000
+	if s := os.Getenv("PORTALBOT_BENCH_ENTITIES"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			b.Fatalf("PORTALBOT_BENCH_ENTITIES=%q: want a positive number", s)
+		}
+		n = v
+	}
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		b.Run(dialect, func(b *testing.B) {
+			st := sqlstoretest.Stores()[dialect](b)
+			names := loadSynthetic(b, st, n)
+			fs := newFakeSlack(b)
+			router := commands.New(commands.Params{Store: st, PortalURL: "https://portal.example.com", Logger: slog.New(slog.DiscardHandler)})
+			a, err := New(Params{Engine: router, API: fs.client(), SigningSecret: testSecret,
+				ResponseURLPrefixes: []string{fs.srv.URL + "/hooks/"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Wait()
+			mux := http.NewServeMux()
+			a.Register(mux)
+			signer := NewVerifier(testSecret, nil)
+			e := &testEnv{slack: fs}
+			type signed struct {
+				name string
+				body []byte
+				h    http.Header
+			}
+			reqs := make([]signed, len(names))
+			for i, name := range names {
+				body := []byte(e.slashBody("owner "+name, "bench"))
+				ts, sig := signer.Sign(time.Now(), body)
+				reqs[i] = signed{name: name, body: body, h: http.Header{
+					"Content-Type":              {formType},
+					"X-Slack-Request-Timestamp": {ts},
+					"X-Slack-Signature":         {sig},
+				}}
+			}
+			u := &url.URL{Path: "/slack/commands"}
+			w := &discardWriter{h: http.Header{}}
+			serve := func(b *testing.B, s signed) {
+				w.reset()
+				req := (&http.Request{Method: http.MethodPost, URL: u, Header: s.h, Host: "example.com",
+					Body: io.NopCloser(bytes.NewReader(s.body)), ContentLength: int64(len(s.body)), RequestURI: u.Path}).WithContext(context.Background())
+				mux.ServeHTTP(w, req)
+				if w.code != http.StatusOK || !bytes.Contains(w.body, []byte(s.name+" is owned by")) {
+					b.Fatalf("owner %s = %d %.300s", s.name, w.code, w.body)
+				}
+			}
+			// Build the engine's index and warm its cache first.
+			router.Serve(context.Background(), &commands.Request{Platform: commands.PlatformSlack, Text: "owner " + names[0]})
+			serve(b, reqs[0])
+			b.Run("hit", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					serve(b, reqs[42%len(reqs)])
+				}
+			})
+			b.Run("spread", func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					serve(b, reqs[i%len(reqs)])
+					i += 7919
+				}
+			})
+		})
+	}
 }

@@ -12,6 +12,11 @@ import (
 // call (users:read.email scope).
 const emailTTL = time.Hour
 
+// maxEmails bounds the cached emails. A signed request names any user id
+// it likes, so the cache must not grow with them; 10,000 covers the people
+// of a large workspace who use the bot within an emailTTL.
+const maxEmails = 10000
+
 // emailLookupTimeout bounds a users.info call made while answering.
 const emailLookupTimeout = 500 * time.Millisecond
 
@@ -27,7 +32,7 @@ type emailCache struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[string]emailEntry // guarded by mu; bounded by the workspace's users
+	m  map[string]emailEntry // guarded by mu; at most maxEmails entries
 }
 
 func (c *emailCache) lookup(ctx context.Context, user string) string {
@@ -52,9 +57,31 @@ func (c *emailCache) lookup(ctx context.Context, user string) string {
 }
 
 func (c *emailCache) store(user, email string, ttl time.Duration) {
+	now := c.now()
 	c.mu.Lock()
-	c.m[user] = emailEntry{email: email, expires: c.now().Add(ttl)}
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[user]; !ok && len(c.m) >= maxEmails {
+		c.evict(now)
+	}
+	c.m[user] = emailEntry{email: email, expires: now.Add(ttl)}
+}
+
+// evict makes room for one entry: it drops the expired entries, or, when
+// none has expired, one entry chosen at random (map order), which costs at
+// most one more users.info call later. c.mu must be held.
+func (c *emailCache) evict(now time.Time) {
+	for u, e := range c.m {
+		if !now.Before(e.expires) {
+			delete(c.m, u)
+		}
+	}
+	if len(c.m) < maxEmails {
+		return
+	}
+	for u := range c.m {
+		delete(c.m, u)
+		return
+	}
 }
 
 // fillEmail lets the request look up its user's email (users.info, cached)

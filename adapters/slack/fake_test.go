@@ -260,8 +260,6 @@ func (e *testEnv) post(path, contentType, body string, ts time.Time, header map[
 	return resp.StatusCode, string(b)
 }
 
-const formType = "application/x-www-form-urlencoded"
-
 // slashBody is a slash command form as Slack sends it.
 func (e *testEnv) slashBody(text, hook string) string {
 	return url.Values{

@@ -1,7 +1,6 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,7 +41,7 @@ func (a *Adapter) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	b, err := json.Marshal(v)
+	b, err := marshalAnswer(v)
 	if err != nil {
 		a.logger.ErrorContext(r.Context(), "encode slack answer", "err", err)
 		w.WriteHeader(http.StatusOK)
@@ -72,12 +71,7 @@ func (a *Adapter) serveCommands(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// SlashCommandParse reads the form from the body, so give it a fresh
-	// copy of the verified bytes.
-	pr := r.Clone(r.Context())
-	pr.Body = io.NopCloser(bytes.NewReader(body))
-	pr.ContentLength = int64(len(body))
-	sc, err := slackgo.SlashCommandParse(pr)
+	sc, err := parseSlashCommand(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return

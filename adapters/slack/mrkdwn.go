@@ -13,16 +13,85 @@ var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 func escape(s string) string { return mrkdwnEscaper.Replace(s) }
 
+// linkEscaper percent-encodes the characters that end a mrkdwn link.
+var linkEscaper = strings.NewReplacer("<", "%3C", ">", "%3E", "|", "%7C", " ", "%20")
+
 // safeURL returns u ready to sit inside <u|text>, or "" when u is not an
 // absolute http(s) URL. The characters that end a link are percent-encoded.
 func safeURL(u string) string {
+	if plainURL(u) {
+		// What url.Parse and String would give back unchanged: every
+		// portal link of an answer, without parsing it.
+		if strings.IndexByte(u, '&') < 0 {
+			return u
+		}
+		return strings.ReplaceAll(u, "&", "&amp;")
+	}
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
 		return ""
 	}
-	s := p.String()
-	s = strings.NewReplacer("<", "%3C", ">", "%3E", "|", "%7C", " ", "%20").Replace(s)
+	s := linkEscaper.Replace(p.String())
 	return strings.ReplaceAll(s, "&", "&amp;")
+}
+
+// plainURL reports whether u is an http(s) URL that url.Parse accepts and
+// String writes back as it is: lower-case scheme, a host of letters,
+// digits, dots and hyphens with an optional numeric port, a path of
+// unreserved characters and slashes, and an optional query of unreserved
+// characters, '=', '&', '+', ',' and percent escapes (String writes a query
+// as it was given). Anything else takes the slow path.
+func plainURL(u string) bool {
+	rest, ok := strings.CutPrefix(u, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(u, "http://"); !ok {
+			return false
+		}
+	}
+	i := 0
+	for i < len(rest) && (isAlnum(rest[i]) || rest[i] == '.' || rest[i] == '-') {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	if i < len(rest) && rest[i] == ':' {
+		j := i + 1
+		for j < len(rest) && '0' <= rest[j] && rest[j] <= '9' {
+			j++
+		}
+		if j == i+1 {
+			return false
+		}
+		i = j
+	}
+	if i < len(rest) && rest[i] != '/' && rest[i] != '?' {
+		return false
+	}
+	for ; i < len(rest) && rest[i] != '?'; i++ {
+		if c := rest[i]; !isUnreserved(c) && c != '/' {
+			return false
+		}
+	}
+	for i++; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case isUnreserved(c), c == '=', c == '&', c == '+', c == ',':
+		case c == '%' && i+2 < len(rest) && isHex(rest[i+1]) && isHex(rest[i+2]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// isUnreserved reports an unreserved URL character (RFC 3986 2.3).
+func isUnreserved(c byte) bool {
+	return isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // link renders text as a mrkdwn link to u, or as plain escaped text when u

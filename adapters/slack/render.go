@@ -32,7 +32,7 @@ type renderer struct {
 // text is split into several sections, fields into sections of at most 10,
 // buttons into actions blocks of at most 25. Callers truncate or split.
 func contentBlocks(r commands.Reply) []slackgo.Block {
-	var rd renderer
+	rd := renderer{blocks: make([]slackgo.Block, 0, 8)}
 	if r.Title != "" {
 		rd.add(slackgo.NewHeaderBlock(plain(truncate(r.Title, maxHeaderText))))
 	}
@@ -90,7 +90,10 @@ func (rd *renderer) text(md string) {
 }
 
 func (rd *renderer) fields(fs []commands.Field) {
-	var objs []*slackgo.TextBlockObject
+	if len(fs) == 0 {
+		return
+	}
+	objs := make([]*slackgo.TextBlockObject, 0, len(fs))
 	for _, f := range fs {
 		v := escape(f.Value)
 		if f.URL != "" {
@@ -120,7 +123,10 @@ func (rd *renderer) links(ls []commands.Link) {
 }
 
 func (rd *renderer) actions(bs []commands.Button, ss []commands.Select) {
-	var els []slackgo.BlockElement
+	if len(bs)+len(ss) == 0 {
+		return
+	}
+	els := make([]slackgo.BlockElement, 0, len(bs)+len(ss)+1) // room for the share button
 	for _, b := range bs {
 		els = append(els, rd.button(b))
 	}
