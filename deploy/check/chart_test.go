@@ -221,7 +221,9 @@ func TestChartVariants(t *testing.T) {
 				t.Errorf("%d PersistentVolumeClaims, want none with existingClaim", n)
 			}
 			vs := find[*appsv1.Deployment](objs)[0].Spec.Template.Spec.Volumes
-			i := slices.IndexFunc(vs, func(v corev1.Volume) bool { return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "mine" })
+			i := slices.IndexFunc(vs, func(v corev1.Volume) bool {
+				return v.PersistentVolumeClaim != nil && v.PersistentVolumeClaim.ClaimName == "mine"
+			})
 			if i < 0 {
 				t.Errorf("volumes %+v, want claim mine", vs)
 			}
