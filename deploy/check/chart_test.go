@@ -75,7 +75,7 @@ func mustValidate(t *testing.T, values map[string]any) (string, []runtime.Object
 	t.Helper()
 	out, err := render(t, values)
 	if err != nil {
-		t.Fatalf("render(%v): %v", values, err)
+		t.Fatalf("render: %v", err)
 	}
 	objs, errs := validate([]byte(out))
 	for _, e := range errs {
