@@ -15,10 +15,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The Kubernetes manifests are checked here because no schema validator
-// (kubeconform) can download its schemas in CI without network; this
-// checks what the "restricted" Pod Security Standard requires of a pod,
-// and what the README promises of the deployment.
+// The Kubernetes manifests and the Helm chart's renders are checked here
+// for what the "restricted" Pod Security Standard requires of a pod, and
+// what the README promises of the deployment. Their validation against
+// Kubernetes' schema and the Pod Security admission library is in
+// deploy/check, a module of its own (Helm and client-go stay out of this
+// go.mod), which .ci/run also runs.
 
 type k8sSecurity struct {
 	RunAsNonRoot             *bool `yaml:"runAsNonRoot"`
@@ -103,35 +105,48 @@ func memBytes(q string) (int64, error) {
 	return n * mult, err
 }
 
+// TestKubernetesManifests checks deploy/kubernetes and the Helm chart's
+// renders in deploy/check/testdata, which deploy/check's TestChartGolden
+// keeps equal to what the chart renders (that module also validates both
+// against Kubernetes' schema and the Pod Security admission library).
+// Each file must keep every promise on its own.
 func TestKubernetesManifests(t *testing.T) {
 	paths, err := filepath.Glob(filepath.Join("..", "deploy", "kubernetes", "*.yaml"))
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no manifests in deploy/kubernetes: %v", err)
 	}
+	renders, err := filepath.Glob(filepath.Join("..", "deploy", "check", "testdata", "render-*.yaml"))
+	if err != nil || len(renders) == 0 {
+		t.Fatalf("no Helm chart renders in deploy/check/testdata: %v", err)
+	}
+	for _, p := range append(paths, renders...) {
+		t.Run(strings.TrimPrefix(filepath.ToSlash(p), "../"), func(t *testing.T) { checkManifests(t, p) })
+	}
+}
+
+func checkManifests(t *testing.T, p string) {
 	var pods, pdbs []k8sObject
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for i := 0; ; i++ {
+		var o k8sObject
+		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("%s doc %d: %v", p, i, err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for i := 0; ; i++ {
-			var o k8sObject
-			if err := dec.Decode(&o); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatalf("%s doc %d: %v", p, i, err)
-			}
-			switch o.Kind {
-			case "Deployment", "StatefulSet", "DaemonSet":
-				pods = append(pods, o)
-			case "PodDisruptionBudget":
-				pdbs = append(pdbs, o)
-			}
+		switch o.Kind {
+		case "Deployment", "StatefulSet", "DaemonSet":
+			pods = append(pods, o)
+		case "PodDisruptionBudget":
+			pdbs = append(pdbs, o)
 		}
 	}
 	if len(pods) == 0 {
-		t.Fatal("no Deployment in deploy/kubernetes")
+		t.Fatalf("no Deployment in %s", p)
 	}
 	for _, o := range pods {
 		name := o.Kind + "/" + o.Metadata.Name
