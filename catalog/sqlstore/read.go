@@ -26,7 +26,15 @@ import (
 // inverses of the relations that name it as target (part 1).
 func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
 	key := ref.String()
-	rows, err := s.db.QueryContext(ctx, s.entityQuery(), key, key, key)
+	var rows *sql.Rows
+	stmt, err := s.entityStatement(ctx)
+	if err == nil {
+		if stmt != nil {
+			rows, err = stmt.QueryContext(ctx, key, key, key)
+		} else {
+			rows, err = s.db.QueryContext(ctx, s.entityQuery(), key, key, key)
+		}
+	}
 	if err != nil {
 		return nil, s.wrap("entity "+key, err)
 	}
@@ -61,6 +69,29 @@ func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, e
 	}
 	e.Relations = relations(sortedRelations(rels))
 	return e, nil
+}
+
+// entityStatement returns Entity's statement prepared, on Postgres, and
+// nil on SQLite. Sent unnamed, as lib/pq sends a query with arguments,
+// Postgres planned the three-part statement again on every owner command:
+// 0.67 ms of server CPU per command against 0.18 ms for a plain indexed
+// SELECT, and 1,236 instead of 8,131 statements a second with 8 clients
+// at 50,000 entities (issue 19). database/sql prepares it again on each
+// connection it runs on. SQLite, in-process, measured no better prepared.
+func (s *Store) entityStatement(ctx context.Context) (*sql.Stmt, error) {
+	if !s.pg() {
+		return nil, nil
+	}
+	s.entityMu.Lock()
+	defer s.entityMu.Unlock()
+	if s.entityStmt == nil {
+		st, err := s.db.PrepareContext(ctx, s.entityQuery())
+		if err != nil {
+			return nil, err // prepared again on the next call
+		}
+		s.entityStmt = st
+	}
+	return s.entityStmt, nil
 }
 
 // entityQuery is Entity's statement, taking the canonical ref three times.

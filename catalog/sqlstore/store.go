@@ -48,6 +48,11 @@ type Store struct {
 	// analyzeAfter overrides the package's analyzeAfter when positive
 	// (tests).
 	analyzeAfter int
+
+	// entityStmt is Entity's statement, prepared once on Postgres (see
+	// entityStatement); guarded by entityMu.
+	entityMu   sync.Mutex
+	entityStmt *sql.Stmt
 }
 
 // sqliteParams are the connection settings of every SQLite connection: WAL
@@ -149,7 +154,16 @@ func Redact(dbURL string) string {
 }
 
 // Close closes the database. The store must not be used afterwards.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.entityMu.Lock()
+	if s.entityStmt != nil {
+		// Closing the pool below releases it on the server either way.
+		_ = s.entityStmt.Close()
+		s.entityStmt = nil
+	}
+	s.entityMu.Unlock()
+	return s.db.Close()
+}
 
 // Ping checks that the database answers. The error wraps
 // catalog.ErrUnavailable when it does not.
