@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"iter"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -140,19 +142,27 @@ func memberNames(members []*catalog.Entity, total, n int) string {
 
 // relTargets returns the targets of rels of type typ, in order.
 func relTargets(rels []catalog.Relation, typ string) []catalog.Ref {
-	var out []catalog.Ref
-	for _, r := range rels {
-		if r.Type != typ {
-			continue
-		}
-		t := r.Target
-		if t.IsZero() {
-			var err error
-			if t, err = catalog.ParseRef(r.TargetRef, "", ""); err != nil {
+	return slices.Collect(targets(rels, typ))
+}
+
+// targets yields the targets of rels of type typ, in order; a target whose
+// ref does not parse is left out.
+func targets(rels []catalog.Relation, typ string) iter.Seq[catalog.Ref] {
+	return func(yield func(catalog.Ref) bool) {
+		for _, r := range rels {
+			if r.Type != typ {
 				continue
 			}
+			t := r.Target
+			if t.IsZero() {
+				var err error
+				if t, err = catalog.ParseRef(r.TargetRef, "", ""); err != nil {
+					continue
+				}
+			}
+			if !yield(t) {
+				return
+			}
 		}
-		out = append(out, t)
 	}
-	return out
 }

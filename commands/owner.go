@@ -141,17 +141,7 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 func firstTargets(rels []catalog.Relation, typ string, n int) ([]catalog.Ref, int) {
 	out := make([]catalog.Ref, 0, n)
 	total := 0
-	for _, r := range rels {
-		if r.Type != typ {
-			continue
-		}
-		t := r.Target
-		if t.IsZero() {
-			var err error
-			if t, err = catalog.ParseRef(r.TargetRef, "", ""); err != nil {
-				continue
-			}
-		}
+	for t := range targets(rels, typ) {
 		if total++; len(out) < n {
 			out = append(out, t)
 		}
