@@ -7,6 +7,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
+	"github.com/portalbot/portalbot/catalog/view"
 	"github.com/portalbot/portalbot/commands"
 	"github.com/portalbot/portalbot/scaffolder"
 )
@@ -38,6 +39,16 @@ type App struct {
 	// templates is the template service newRouter built; demo waits on it
 	// for runs still being followed when its input ends.
 	templates *scaffolder.Service
+	// view is the read model the router answers from, set by newRouter.
+	view *view.View
+}
+
+// catalogChanged makes the read model look at the store on its next read
+// (after a sync of this process changed the catalog).
+func (a *App) catalogChanged() {
+	if a.view != nil {
+		a.view.Expire()
+	}
 }
 
 // Part is one long-running piece of serve; it returns when ctx ends.

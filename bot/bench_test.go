@@ -45,7 +45,7 @@ func runBenchJSON(t *testing.T, extra ...string) (BenchResult, map[string]any) {
 func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db string) {
 	t.Helper()
 	for _, k := range []string{"entities", "repos", "db", "full_sync_ms", "noop_sync_ms", "one_file_ms",
-		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb",
+		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb", "one_file_visible_ms",
 		"floor_p50_ms", "floor_p99_ms", "floor_per_sec", "owner_p99_ratio", "owner_throughput_ratio"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("bench JSON lacks key %q: %v", k, raw)
@@ -58,7 +58,7 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 	positive := map[string]float64{
 		"full_sync_ms": res.FullSyncMS, "noop_sync_ms": res.NoopSyncMS, "one_file_ms": res.OneFileMS,
 		"owner_p50_ms": res.OwnerP50MS, "owner_p99_ms": res.OwnerP99MS, "owner_per_sec": res.OwnerPerSec,
-		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB, "sync_peak_rss_mb": res.SyncPeakRSSMB,
+		"report_ms": res.ReportMS, "peak_rss_mb": res.PeakRSSMB, "sync_peak_rss_mb": res.SyncPeakRSSMB, "one_file_visible_ms": res.OneFileVisibleMS,
 		"floor_p50_ms": res.FloorP50MS, "floor_p99_ms": res.FloorP99MS, "floor_per_sec": res.FloorPerSec,
 		"owner_p99_ratio": res.OwnerP99Ratio, "owner_throughput_ratio": res.OwnerThroughputRatio,
 	}

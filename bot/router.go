@@ -17,6 +17,7 @@ import (
 // func stops template runs in progress; call it on shutdown.
 func newRouter(a *App) (*commands.Router, func()) {
 	v := view.New(view.Params{Store: a.Store, Timeout: a.Config.StoreTimeout, Logger: a.Logger})
+	a.view = v
 	svc, closeTemplates := newTemplates(a, v)
 	a.templates = svc
 	p := commands.Params{

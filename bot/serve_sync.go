@@ -62,6 +62,11 @@ type syncJob struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	metrics *Metrics // may be nil
+	// changed, when not nil, is called after a sync that changed the
+	// catalog: serve makes its read model look at the store at once
+	// rather than at its next periodic check, so that a change is in the
+	// answers as soon as it is committed.
+	changed func()
 	// busy is set while this process syncs the source for a tick, so that
 	// the next tick, when it fires meanwhile, leaves the source alone.
 	busy atomic.Bool
@@ -117,6 +122,9 @@ func (j *syncJob) run(ctx context.Context, renew func(context.Context) (bool, er
 	defer rcancel()
 	if rerr := j.leases.ReleaseLease(rctx, leaseName, j.holder); rerr != nil {
 		j.logger.WarnContext(ctx, "release sync lease", "source", name, "err", rerr)
+	}
+	if err == nil && j.changed != nil && res.Added+res.Updated+res.Removed > 0 {
+		j.changed()
 	}
 	if j.metrics != nil {
 		outcome := "ok"
@@ -383,7 +391,7 @@ func syncJobs(a *App) ([]Job, error) {
 			groups = append(groups, g)
 		}
 		g.jobs = append(g.jobs, &syncJob{src: sj.src, sync: sj.sync, leases: a.Store, holder: holder, ttl: syncLeaseTTL,
-			timeout: timeout, logger: logger, metrics: a.Metrics})
+			timeout: timeout, logger: logger, metrics: a.Metrics, changed: a.catalogChanged})
 	}
 	jobs := make([]Job, len(groups))
 	for i, g := range groups {

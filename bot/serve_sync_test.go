@@ -5,6 +5,7 @@ import (
 	"github.com/portalbot/portalbot/catalog/sqlstore/sqlstoretest"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/synth"
+	"github.com/portalbot/portalbot/commands"
 )
 
 // TestSyncLeaseExclusive runs two schedulers' jobs (two holders, as two
@@ -104,5 +106,53 @@ func TestSyncWorkers(t *testing.T) {
 		if got := (SyncConfig{Workers: tt.workers}).workers(tt.dialect); got != tt.want {
 			t.Errorf("SyncConfig{Workers: %d}.workers(%q) = %d, want %d", tt.workers, tt.dialect, got, tt.want)
 		}
+	}
+}
+
+// TestSyncChangeExpiresTheView: after a sync that changed the catalog, a
+// command answers from the new catalog at once, not after the view's next
+// periodic check (up to a second later before); a no-op sync leaves the
+// view alone.
+func TestSyncChangeExpiresTheView(t *testing.T) {
+	st := sqlstoretest.OpenSQLite(t)
+	repos, err := synth.Generate(t.TempDir(), synth.Options{Entities: 60, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: DefaultConfig(), Env: &Env{Getenv: func(string) string { return "" }},
+		Logger: slog.New(slog.DiscardHandler), Store: st}
+	router, closeRouter := newRouter(a)
+	defer closeRouter()
+	syncer := ingest.New(st, ingest.Options{})
+	var changes atomic.Int32
+	j := &syncJob{src: ingest.Source{Name: "s", Repo: repos[0]}, leases: st, holder: "me", ttl: 3 * time.Second,
+		timeout: time.Minute, logger: slog.New(slog.DiscardHandler), sync: syncer.Sync,
+		changed: func() { changes.Add(1); a.catalogChanged() }}
+	ctx := context.Background()
+	if _, err := j.run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	owner := func() string {
+		return router.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, Text: "owner service-1"}).Title
+	}
+	before := owner()
+	newOwner := "team-0"
+	if strings.Contains(before, newOwner) {
+		newOwner = "team-1"
+	}
+	if _, _, err := synth.ChangeService(repos[0], 1, newOwner, " (changed)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.run(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := owner(); !strings.Contains(got, newOwner) {
+		t.Errorf("right after the sync, owner service-1 = %q, want %s (before: %q)", got, newOwner, before)
+	}
+	if _, err := j.run(ctx, nil); err != nil { // a no-op
+		t.Fatal(err)
+	}
+	if n := changes.Load(); n != 2 {
+		t.Errorf("changed called %d times over a first sync, a change and a no-op; want 2", n)
 	}
 }
