@@ -30,33 +30,26 @@ func TestPipeHoldsAChunk(t *testing.T) {
 		written.Add(1)
 		return nil
 	})
-	queued := make(chan int, 1)
+	var queued atomic.Int64
+	fed := make(chan struct{})
 	go func() {
-		n := 0
+		defer close(fed)
 		for _, f := range filesOf(3*pipeEntities, 1) {
 			if err := p.add(context.Background(), f); err != nil {
 				t.Error(err)
-				break
+				return
 			}
-			n++
-			select {
-			case queued <- n:
-			default:
-				<-queued
-				queued <- n
-			}
+			queued.Add(1)
 		}
-		close(queued)
 	}()
 	time.Sleep(200 * time.Millisecond)
-	n := <-queued
+	n := int(queued.Load())
 	// One file is with the blocked writer, pipeEntities wait behind it.
 	if n < pipeEntities-1 || n > pipeEntities+1 {
-		t.Fatalf("discovery queued %d one-entity files while the writer was busy, want about %d", n, pipeEntities)
+		t.Errorf("discovery queued %d one-entity files while the writer was busy, want about %d", n, pipeEntities)
 	}
 	close(release)
-	for range queued {
-	}
+	<-fed
 	if err := p.wait(); err != nil {
 		t.Fatal(err)
 	}
