@@ -83,15 +83,26 @@ func (s *Store) entityStatement(ctx context.Context) (*sql.Stmt, error) {
 		return nil, nil
 	}
 	s.entityMu.Lock()
-	defer s.entityMu.Unlock()
-	if s.entityStmt == nil {
-		st, err := s.db.PrepareContext(ctx, s.entityQuery())
-		if err != nil {
-			return nil, err // prepared again on the next call
-		}
-		s.entityStmt = st
+	st := s.entityStmt
+	s.entityMu.Unlock()
+	if st != nil {
+		return st, nil
 	}
-	return s.entityStmt, nil
+	// Prepared without the lock, so that a hung database holds up only
+	// the calls that would wait on it anyway, each to its own deadline.
+	st, err := s.db.PrepareContext(ctx, s.entityQuery())
+	if err != nil {
+		return nil, err // prepared again on the next call
+	}
+	s.entityMu.Lock()
+	defer s.entityMu.Unlock()
+	if s.entityStmt != nil {
+		// Another call prepared it meanwhile: keep one.
+		_ = st.Close()
+		return s.entityStmt, nil
+	}
+	s.entityStmt = st
+	return st, nil
 }
 
 // entityQuery is Entity's statement, taking the canonical ref three times.
