@@ -24,6 +24,12 @@ files hold ${{ }} placeholders until rendered). Documents that are not
 entity descriptors (no apiVersion, kind and metadata: mkdocs.yml, OpenAPI
 documents) are skipped; -v lists them.
 
+Entities that only Backstage's alpha catalog model defines (kind AiResource,
+an mcp-server API with spec.remotes) are valid but noted: a portal in its
+default configuration, and portalbot unless its config sets catalog_model:
+alpha, refuses them. --catalog-model default counts them as problems (what
+sync will do), --catalog-model alpha accepts them without a note.
+
 Each problem is printed as path:line: message, then a summary line.
 Exit status: 0 when every descriptor is valid, 1 when any is not (or a file
 cannot be read), 2 on usage errors.`
@@ -32,8 +38,13 @@ func runValidate(ctx context.Context, env *Env, args []string) int {
 	fs := newFlagSet(env, "validate", "validate [-v] PATH...", validateSummary)
 	fs.SetOutput(env.Stdout)
 	verbose := fs.Bool("v", false, "also list each file's entities count and skipped documents and directories")
+	model := fs.String("catalog-model", "any", "`model` to check against: any (alpha-only entities valid, with a note), default (they are problems, as sync's default catalog_model makes them) or alpha")
 	if code, exit := parseFlags(fs, env, args); exit {
 		return code
+	}
+	if m := *model; m != "any" && m != "default" && m != "alpha" {
+		fmt.Fprintf(env.Stderr, "portalbot validate: --catalog-model: want any, default or alpha, got %q\n", m)
+		return ExitUsage
 	}
 	if fs.NArg() == 0 {
 		fmt.Fprintln(env.Stderr, "portalbot validate: no PATH given (try: portalbot validate catalog-info.yaml)")
@@ -65,6 +76,24 @@ func runValidate(ctx context.Context, env *Env, args []string) int {
 			problems++
 			badFiles++
 			continue
+		}
+		if *model != "alpha" {
+			kept := res.Entities[:0]
+			for _, e := range res.Entities {
+				why := catalog.AlphaModelOnly(e)
+				switch {
+				case why == "":
+					kept = append(kept, e)
+				case *model == "default":
+					res.Errors = append(res.Errors, catalog.ProcessingError{Path: filepath.ToSlash(f), Line: e.Origin.Line,
+						Message: why + "; set catalog_model: alpha to accept it"})
+				default:
+					kept = append(kept, e)
+					fmt.Fprintf(env.Stdout, "%s:%d: note: %s; a default Backstage, and portalbot unless catalog_model: alpha, refuses it\n",
+						filepath.ToSlash(f), e.Origin.Line, why)
+				}
+			}
+			res.Entities = kept
 		}
 		for _, e := range res.Errors {
 			fmt.Fprintln(env.Stdout, e.String())

@@ -136,3 +136,45 @@ func TestValidateCorpus(t *testing.T) {
 		t.Errorf("validate corpus = exit %d:\n%s", code, out)
 	}
 }
+
+// TestValidateCatalogModel: validate used to call an AiResource valid with
+// no word, while sync with the default catalog_model refuses it. Now it is
+// valid with a note by default, a problem with --catalog-model default (as
+// sync), and plainly valid with --catalog-model alpha.
+func TestValidateCatalogModel(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"catalog-info.yaml": goodComponent + `---
+apiVersion: backstage.io/v1alpha1
+kind: AiResource
+metadata:
+  name: review-skill
+spec:
+  type: skill
+  lifecycle: production
+  owner: team-a
+`})
+	for _, tt := range []struct {
+		model    string
+		code     int
+		contains string
+		summary  string
+	}{
+		{"", bot.ExitOK, "catalog-info.yaml:10: note: kind: AiResource is defined only by Backstage's alpha catalog model", "ok: 1 file, 2 valid entities"},
+		{"default", bot.ExitFail, "catalog-info.yaml:10: kind: AiResource is defined only by Backstage's alpha catalog model; set catalog_model: alpha", "FAIL: 1 file, 1 valid entity; 1 problem in 1 file"},
+		{"alpha", bot.ExitOK, "", "ok: 1 file, 2 valid entities"},
+	} {
+		args := []string{"validate"}
+		if tt.model != "" {
+			args = append(args, "--catalog-model", tt.model)
+		}
+		code, out, errOut := runCLI(t, append(args, dir)...)
+		if code != tt.code || !strings.Contains(out, tt.summary) || (tt.contains != "" && !strings.Contains(out, tt.contains)) {
+			t.Errorf("validate --catalog-model %q = exit %d\n%s%s\nwant exit %d with %q and %q", tt.model, code, out, errOut, tt.code, tt.contains, tt.summary)
+		}
+		if tt.model == "alpha" && strings.Contains(out, "note:") {
+			t.Errorf("validate --catalog-model alpha printed a note:\n%s", out)
+		}
+	}
+	if code, _, errOut := runCLI(t, "validate", "--catalog-model", "beta", dir); code != bot.ExitUsage || !strings.Contains(errOut, "want any, default or alpha") {
+		t.Errorf("validate --catalog-model beta = exit %d, %q; want a usage error", code, errOut)
+	}
+}
