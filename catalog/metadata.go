@@ -1,9 +1,6 @@
 package catalog
 
-import (
-	"encoding/json"
-	"maps"
-)
+import "encoding/json"
 
 // metadataFields are the metadata keys with a Metadata field of their own;
 // any other key goes to Metadata.Extra.
@@ -48,14 +45,27 @@ func (m *Metadata) UnmarshalJSON(data []byte) error {
 	if err := json.Unmarshal(data, &named); err != nil {
 		return err
 	}
-	var all map[string]any
-	if err := json.Unmarshal(data, &all); err != nil {
+	// The other keys, found without decoding the named fields' values a
+	// second time (labels, annotations and links into maps of their own:
+	// half the cost of reading an entity, on every owner command that
+	// reads one from the store).
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
 		return err
 	}
 	*m = Metadata(named)
-	maps.DeleteFunc(all, func(k string, _ any) bool { return metadataFields[k] })
-	if len(all) > 0 {
-		m.Extra = all
+	for k, v := range raw {
+		if metadataFields[k] {
+			continue
+		}
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			return err
+		}
+		if m.Extra == nil {
+			m.Extra = map[string]any{}
+		}
+		m.Extra[k] = x
 	}
 	return nil
 }
