@@ -94,7 +94,9 @@ func TestServeDatabaseHung(t *testing.T) {
 	}
 
 	proxy.Thaw()
-	waitFor(t, 30*time.Second, "/readyz to say ready once the database answers", func() bool {
+	// The first sync runs after the database answers; 60 s because three
+	// packages' race-enabled tests on 2 cores once made it take over 30.
+	waitFor(t, 60*time.Second, "/readyz to say ready once the database answers", func() bool {
 		code, body := p.get(t, "/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"name":"acme"`)
 	})
