@@ -97,15 +97,7 @@ type hit struct{ i, score int }
 func (s *build) find(terms []string, k int) ([]hit, int) {
 	var hits []hit
 	score := func(i int) {
-		total := 0
-		for _, t := range terms {
-			sc := s.entries[i].score(t)
-			if sc == 0 {
-				total = 0
-				break
-			}
-			total += sc
-		}
+		total := sumAll(len(terms), func(t int) int { return s.entries[i].score(terms[t]) })
 		if total > 0 {
 			hits = append(hits, hit{i, total})
 		}
@@ -120,6 +112,21 @@ func (s *build) find(terms []string, k int) ([]hit, int) {
 		}
 	}
 	return s.top(hits, k), len(hits)
+}
+
+// sumAll returns the sum of score(t) over the n terms of a query, or 0
+// when any of them scores 0: an entry matches only when it matches every
+// term.
+func sumAll(n int, score func(t int) int) int {
+	total := 0
+	for t := range n {
+		sc := score(t)
+		if sc == 0 {
+			return 0
+		}
+		total += sc
+	}
+	return total
 }
 
 // top returns the best k of hits, best first.
@@ -238,21 +245,17 @@ func (s *build) findNear(terms []string, k int) ([]hit, int, []string) {
 				continue
 			}
 			seen[id/64] |= 1 << (id % 64)
-			i, total := int(id), 0
-			for ti, t := range terms {
+			i := int(id)
+			total := sumAll(len(terms), func(ti int) int {
 				sc := 0
 				if asTyped[ti] {
-					sc = s.entries[i].score(t)
+					sc = s.entries[i].score(terms[ti])
 				}
 				if tn := &near[ti]; tn.score != nil && int(tn.score[i]) > sc {
 					sc = int(tn.score[i])
 				}
-				if sc == 0 {
-					total = 0
-					break
-				}
-				total += sc
-			}
+				return sc
+			})
 			if total > 0 {
 				hits = append(hits, hit{i, total})
 			}
