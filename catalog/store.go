@@ -174,6 +174,37 @@ type Store interface {
 	RecordSourceError(ctx context.Context, src Source, msg string) error
 }
 
+// ChangeLog is implemented by a store that records which entities each
+// sync changed, so that a reader holding the catalog at one generation
+// catches up by reading only those (issue 19: a one-file change reaches
+// answers without rereading 100,000 summaries). It must be safe for
+// concurrent use.
+type ChangeLog interface {
+	// Changes returns what changed after generation since: the refs of
+	// the entities whose summary, stored document or stored relations
+	// (own or inverse) changed, up to the generation the answer reaches.
+	// Complete is false when the log does not reach back to since (it was
+	// pruned, or a sync changed too many entities to log them one by one):
+	// the reader must then read everything.
+	Changes(ctx context.Context, since int64) (Changes, error)
+	// SummariesOf returns the summaries of those of refs the catalog holds,
+	// sorted by canonical ref; refs it does not hold are simply absent.
+	SummariesOf(ctx context.Context, refs []Ref) ([]Summary, error)
+}
+
+// Changes is a ChangeLog's answer.
+type Changes struct {
+	// Generation is the store's generation the answer reaches: the
+	// reader, once it applied Refs, holds the catalog as of Generation.
+	Generation int64
+	// Refs are the changed entities, canonical, sorted and unique; those
+	// removed are among them (SummariesOf no longer returns them).
+	Refs []Ref
+	// Complete is false when Refs cannot be trusted to be every change
+	// after since; Refs is then empty.
+	Complete bool
+}
+
 // SyncStreamer is implemented by stores that take a full sync file by file,
 // so that a sync never holds every parsed entity at once. BeginSync starts
 // the sync of src (its Name is required; its Commit is the fallback for
