@@ -252,22 +252,16 @@ func walk(ctx context.Context, r *git.Repository, tip plumbing.Hash, since time.
 // the changed paths: go-git's DiffTree decodes every child tree of each
 // changed directory, which made 10,000 commits take a minute.
 func changedPaths(r *git.Repository, c *object.Commit) ([]string, error) {
-	tree, err := r.TreeObject(c.TreeHash)
-	if err != nil {
-		return nil, fmt.Errorf("tree of %s: %w", c.Hash, err)
-	}
-	var parent *object.Tree
+	var parent plumbing.Hash
 	if c.NumParents() == 1 {
 		p, err := r.CommitObject(c.ParentHashes[0])
 		if err != nil {
 			return nil, fmt.Errorf("parent of %s: %w", c.Hash, err)
 		}
-		if parent, err = r.TreeObject(p.TreeHash); err != nil {
-			return nil, fmt.Errorf("tree of %s: %w", p.Hash, err)
-		}
+		parent = p.TreeHash
 	}
 	changed := map[string]bool{}
-	if err := diffTrees(r, "", parent, tree, changed); err != nil {
+	if err := diffTrees(r, "", parent, c.TreeHash, changed); err != nil {
 		return nil, fmt.Errorf("diff %s: %w", c.Hash, err)
 	}
 	paths := make([]string, 0, len(changed))

@@ -22,7 +22,6 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -370,16 +369,8 @@ func (s *Syncer) partial(ctx context.Context, own *tree, repo *git.Repository, f
 	if err != nil {
 		return b, nil, fmt.Errorf("previous commit: %w", err)
 	}
-	oldTree, err := old.Tree()
-	if err != nil {
-		return b, nil, err
-	}
-	newTree, err := own.snap.commit.Tree()
-	if err != nil {
-		return b, nil, err
-	}
 	changed := map[string]bool{} // path -> still exists
-	if err := diffTrees(repo, "", oldTree, newTree, changed); err != nil {
+	if err := diffTrees(repo, "", old.TreeHash, own.snap.commit.TreeHash, changed); err != nil {
 		return b, nil, fmt.Errorf("diff: %w", err)
 	}
 	dependents := map[string][]string{}
@@ -543,66 +534,3 @@ func repoKey(repo string) string {
 	return strings.ToLower(u.Hostname() + "/" + strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git"))
 }
 
-// diffTrees records in changed every file path that differs between trees
-// a and b (either may be nil), mapped to whether it exists in b. Subtrees
-// with equal hashes are skipped unread, so a one-file change reads only the
-// trees on its path (go-git's DiffTree loads every sibling directory).
-func diffTrees(r *git.Repository, prefix string, a, b *object.Tree, changed map[string]bool) error {
-	entries := func(t *object.Tree) map[string]object.TreeEntry {
-		m := map[string]object.TreeEntry{}
-		if t != nil {
-			for _, e := range t.Entries {
-				m[e.Name] = e
-			}
-		}
-		return m
-	}
-	ea, eb := entries(a), entries(b)
-	sub := func(e object.TreeEntry, ok bool) (*object.Tree, error) {
-		if !ok || e.Mode != filemode.Dir {
-			return nil, nil
-		}
-		return r.TreeObject(e.Hash)
-	}
-	visit := func(name string) error {
-		x, okA := ea[name]
-		y, okB := eb[name]
-		if okA && okB && x.Hash == y.Hash && x.Mode == y.Mode {
-			return nil
-		}
-		p := prefix + name
-		if (okA && x.Mode != filemode.Dir) || (okB && y.Mode != filemode.Dir) {
-			if okA && x.Mode != filemode.Dir {
-				changed[p] = false
-			}
-			if okB && y.Mode != filemode.Dir {
-				changed[p] = true
-			}
-		}
-		ta, err := sub(x, okA)
-		if err != nil {
-			return err
-		}
-		tb, err := sub(y, okB)
-		if err != nil {
-			return err
-		}
-		if ta != nil || tb != nil {
-			return diffTrees(r, p+"/", ta, tb, changed)
-		}
-		return nil
-	}
-	for name := range ea {
-		if err := visit(name); err != nil {
-			return err
-		}
-	}
-	for name := range eb {
-		if _, seen := ea[name]; !seen {
-			if err := visit(name); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
