@@ -91,12 +91,13 @@ func diffTrees(r *git.Repository, prefix string, a, b plumbing.Hash, changed map
 }
 
 // diffUnsorted pairs the entries of two trees by name when either is not
-// in Git's order (hand-made or hostile: Git never writes one), the last
-// entry of a name winning, as a decoded tree's lookup does.
+// in Git's order (hand-made or hostile: Git never writes one), the first
+// entry of a name winning, as it does when the sync reads the tree
+// (snapshot.indexIfUnsorted): the diff must see the entry that is read.
 func diffUnsorted(ea, eb []rawEntry, visit func(x, y *rawEntry) error) error {
 	byName := func(es []rawEntry) map[string]*rawEntry {
 		m := make(map[string]*rawEntry, len(es))
-		for i := range es {
+		for i := len(es) - 1; i >= 0; i-- {
 			m[string(es[i].name)] = &es[i]
 		}
 		return m

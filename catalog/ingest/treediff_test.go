@@ -203,3 +203,75 @@ func TestParseRawTreeRejectsMalformed(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffTreesDuplicateNames: in a hostile tree that names one file twice,
+// the sync reads the first entry (snapshot.find), so the diff must compare
+// that one: a change hidden behind an unchanged second entry is a change.
+func TestDiffTreesDuplicateNames(t *testing.T) {
+	r, err := git.Init(memory.NewStorage(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := func(content string) plumbing.Hash {
+		obj := r.Storer.NewEncodedObject()
+		obj.SetType(plumbing.BlobObject)
+		w, _ := obj.Writer()
+		_, _ = io.WriteString(w, content)
+		_ = w.Close()
+		h, err := r.Storer.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	rawTree := func(entries ...plumbing.Hash) plumbing.Hash {
+		obj := r.Storer.NewEncodedObject()
+		obj.SetType(plumbing.TreeObject)
+		w, _ := obj.Writer()
+		for _, h := range entries {
+			_, _ = io.WriteString(w, "100644 catalog-info.yaml\x00")
+			_, _ = w.Write(h[:])
+		}
+		_ = w.Close()
+		h, err := r.Storer.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	one, two := blob("1"), blob("2")
+	before, after := rawTree(one), rawTree(two, one)
+	c, err := r.CommitObject(commitTree(t, r, after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := newSnapshot(r, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := snap.entry("catalog-info.yaml"); err != nil || e.Hash != two {
+		t.Fatalf("the sync reads %v, %v; want the first entry %v", e.Hash, err, two)
+	}
+	got := map[string]bool{}
+	if err := diffTrees(r, "", before, after, got); err != nil {
+		t.Fatal(err)
+	}
+	if !got["catalog-info.yaml"] {
+		t.Errorf("diffTrees = %v: the file the sync reads changed", got)
+	}
+}
+
+// commitTree stores a commit of tree in r and returns its hash.
+func commitTree(t *testing.T, r *git.Repository, tree plumbing.Hash) plumbing.Hash {
+	t.Helper()
+	c := &object.Commit{TreeHash: tree, Message: "test"}
+	obj := r.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.Storer.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
