@@ -533,4 +533,3 @@ func repoKey(repo string) string {
 	}
 	return strings.ToLower(u.Hostname() + "/" + strings.TrimSuffix(strings.Trim(u.Path, "/"), ".git"))
 }
-
