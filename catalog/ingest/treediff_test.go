@@ -275,3 +275,72 @@ func commitTree(t *testing.T, r *git.Repository, tree plumbing.Hash) plumbing.Ha
 	}
 	return h
 }
+
+// TestSnapshotBoundsTrees: a snapshot keeps at most maxCachedDirs trees
+// however many directories a sync walks, and reads every file right after
+// its directory's tree was dropped, a hostile unsorted tree included, and
+// the files of a sibling directory read after thousands of others (the
+// root was once dropped then, and every later read failed).
+func TestSnapshotBoundsTrees(t *testing.T) {
+	r, err := git.Init(memory.NewStorage(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{}
+	n := maxCachedDirs + 100
+	for i := range n {
+		files[fmt.Sprintf("services/d%05d/catalog-info.yaml", i)] = fmt.Sprint(i)
+	}
+	files["systems/s.yaml"] = "s"
+	root := writeTree(t, r, files, false)
+	// Put a hostile directory first: its reversed entries are found
+	// through an index, which must go and come back with the tree.
+	hostile := writeTree(t, r, map[string]string{"a.yaml": "a", "b.yaml": "b"}, true)
+	rootEntries, err := readRawTree(r, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := object.Tree{Entries: []object.TreeEntry{{Name: "00", Mode: filemode.Dir, Hash: hostile}}}
+	for _, e := range rootEntries {
+		tree.Entries = append(tree.Entries, object.TreeEntry{Name: string(e.name), Mode: e.mode, Hash: e.hash})
+	}
+	obj := r.Storer.NewEncodedObject()
+	if err := tree.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	root, err = r.Storer.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.CommitObject(commitTree(t, r, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := newSnapshot(r, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p, want string) {
+		t.Helper()
+		got, err := snap.readFile(p, 0)
+		if err != nil || string(got) != want {
+			t.Fatalf("readFile(%s) = %q, %v; want %q", p, got, err, want)
+		}
+	}
+	for pass := range 2 {
+		read("00/b.yaml", "b")
+		for i := range n {
+			read(fmt.Sprintf("services/d%05d/catalog-info.yaml", i), fmt.Sprint(i))
+		}
+		// The root is read only when services/ is, on the way to a
+		// sibling: it must not have been dropped meanwhile.
+		read("systems/s.yaml", "s")
+		if got := snap.dirs.Len(); got > maxCachedDirs {
+			t.Fatalf("pass %d: the snapshot keeps %d trees, want at most %d", pass, got, maxCachedDirs)
+		}
+		if len(snap.unsorted) != 0 {
+			t.Errorf("pass %d: the hostile tree's index outlived its tree: %d indexes", pass, len(snap.unsorted))
+		}
+	}
+	read("00/a.yaml", "a")
+}
