@@ -27,6 +27,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	slackadapter "github.com/portalbot/portalbot/adapters/slack"
+	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/drift"
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/sqlstore"
@@ -220,7 +221,15 @@ func bench(ctx context.Context, env *Env, o benchOptions, progress func(string))
 	for i, r := range repos {
 		sources[i] = ingest.Source{Name: fmt.Sprintf("bench-%03d", i), Repo: r}
 	}
-	syncer := ingest.New(st, ingest.Options{CacheDir: filepath.Join(tmp, "cache"), Sources: sources})
+	// committed, once set, is called as serve's is when a sync commits a
+	// change (ingest.Options.Committed).
+	var committed func()
+	syncer := ingest.New(st, ingest.Options{CacheDir: filepath.Join(tmp, "cache"), Sources: sources,
+		Committed: func(string, catalog.SyncResult) {
+			if committed != nil {
+				committed()
+			}
+		}})
 	syncAll := func(want func(ingest.Result) error) (time.Duration, error) {
 		start := time.Now()
 		for _, src := range sources {
@@ -302,6 +311,7 @@ func bench(ctx context.Context, env *Env, o benchOptions, progress func(string))
 	if _, _, err := synth.ChangeService(repos[i%len(repos)], i, newOwner, " (changed by bench)"); err != nil {
 		return res, err
 	}
+	committed = va.catalogChanged // as serve's syncer does at the commit
 	start = time.Now()
 	r, err := syncer.Sync(ctx, sources[i%len(repos)])
 	if err != nil {
@@ -311,7 +321,7 @@ func bench(ctx context.Context, env *Env, o benchOptions, progress func(string))
 		return res, fmt.Errorf("one-file change: want an incremental update, got %+v", r)
 	}
 	res.OneFileMS = millis(time.Since(start))
-	va.catalogChanged() // as serve does after a sync of its own
+	va.catalogChanged() // and as serve's sync job does once the sync returned
 	for !strings.Contains(ownerOf(), newOwner) {
 		if time.Since(start) > time.Minute {
 			return res, fmt.Errorf("one-file change: owner answer still %q a minute after the sync", ownerOf())

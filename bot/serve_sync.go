@@ -13,6 +13,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/lease"
 )
@@ -361,6 +362,10 @@ func syncJobs(a *App) ([]Job, error) {
 	if syncer == nil {
 		opts := a.Config.ingestOptions(env)
 		opts.Logger = a.Logger
+		// The read model looks at the store as soon as a sync committed,
+		// not after the sync saved its state (the job below calls it
+		// again then, for syncers that cannot say when they committed).
+		opts.Committed = func(string, catalog.SyncResult) { a.catalogChanged() }
 		syncer = ingest.New(a.Store, opts)
 	}
 	timeout := a.Config.Sync.Timeout

@@ -30,7 +30,7 @@ type snapshot struct {
 	repo   *git.Repository
 	commit *object.Commit
 
-	mu sync.Mutex // guards dirs, unsorted and object reads
+	mu   sync.Mutex   // guards dirs, unsorted and object reads
 	root *object.Tree // the commit's tree, kept apart from dirs: every lookup may start from it
 	// dirs holds the other trees read lately, by directory path, nil for
 	// a path that is no directory. It is bounded

@@ -53,6 +53,12 @@ type Options struct {
 	// (AiResource entities, APIs with spec.remotes and no spec.definition).
 	// False fails those documents, as a default Backstage does.
 	AlphaModel bool
+	// Committed, when set, is called from the syncing goroutine as soon as
+	// the store committed a sync that added, updated or removed entities,
+	// before the sync's own bookkeeping (saving its state, counting): a
+	// reader of the catalog refreshes then, and the change reaches answers
+	// that much sooner (issue 19).
+	Committed func(source string, r catalog.SyncResult)
 }
 
 // Progress reports a sync under way.
@@ -278,6 +284,9 @@ func (s *Syncer) Sync(ctx context.Context, src Source) (Result, error) {
 		if err != nil {
 			return fail(err)
 		}
+	}
+	if s.opts.Committed != nil && sr.Added+sr.Updated+sr.Removed > 0 {
+		s.opts.Committed(name, sr)
 	}
 	// After the commit, and only for the commit it describes: a state
 	// that is lost or dropped costs the next sync full discovery, never
