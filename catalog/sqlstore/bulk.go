@@ -95,12 +95,31 @@ func (w *writer) insertIgnore(ctx context.Context, table string, cols []string, 
 		return nil
 	}
 	cleanRows(rows)
-	if w.s.pg() {
+	if w.s.pg() && len(rows) > maxInsertValues {
 		return w.stage(ctx, table, cols, true, rows)
+	}
+	if w.s.pg() {
+		// A few rows go in one statement: staging them costs a temporary
+		// table created, copied into and dropped, about 3 ms a sync, which
+		// a catalog of hundreds of small repositories pays for each.
+		// ON CONFLICT DO NOTHING also skips a key repeated among rows.
+		tuple := "(?" + strings.Repeat(", ?", len(cols)-1) + ")"
+		q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+			tuple + strings.Repeat(", "+tuple, len(rows)-1) + " ON CONFLICT (" + cols[0] + ") DO NOTHING"
+		args := make([]any, 0, len(rows)*len(cols))
+		for _, r := range rows {
+			args = append(args, r...)
+		}
+		_, err := w.tx.ExecContext(ctx, w.tx.Rebind(q), args...)
+		return err
 	}
 	return w.execEach(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+") VALUES (?"+
 		strings.Repeat(", ?", len(cols)-1)+") ON CONFLICT ("+cols[0]+") DO NOTHING", rows)
 }
+
+// maxInsertValues bounds the rows insertIgnore writes in one INSERT on
+// Postgres; more are staged and merged (flush).
+const maxInsertValues = 200
 
 func (w *writer) stage(ctx context.Context, table string, cols []string, ignore bool, rows [][]any) error {
 	tmp := "tmp_" + table
