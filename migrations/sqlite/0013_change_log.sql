@@ -9,10 +9,12 @@
 -- meta's changes_from is the generation the log reaches back to: it holds
 -- every change after it. A large sync, or pruning, moves it forward. A
 -- database migrated with a catalog in it starts the log at its current
--- generation.
-CREATE TABLE entity_changes (
+-- generation. Applied again over itself (as tests that replay migrations
+-- do), it changes nothing.
+CREATE TABLE IF NOT EXISTS entity_changes (
     generation INTEGER NOT NULL,
     ref        TEXT NOT NULL,
     PRIMARY KEY (generation, ref)
 ) WITHOUT ROWID;
-INSERT INTO meta (key, value) SELECT 'changes_from', value FROM meta WHERE key = 'generation';
+INSERT INTO meta (key, value) SELECT 'changes_from', value FROM meta WHERE key = 'generation'
+    ON CONFLICT (key) DO NOTHING;
