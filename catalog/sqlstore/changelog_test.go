@@ -181,9 +181,24 @@ func TestChangesPruned(t *testing.T) {
 		}
 		wantChanges(t, st, "last three generations", gens[len(gens)-4], "component:default/a", "group:default/team-2",
 			"group:default/team-3", "group:default/team-4", "group:default/team-5")
-		var n int
-		if err := st.DB().Get(&n, "SELECT count(DISTINCT generation) FROM entity_changes"); err != nil || n != 3 {
-			t.Errorf("generations logged = %d, %v; want 3", n, err)
+		if n := changeRows(t, st); n != 3 {
+			t.Errorf("generations logged = %d, want 3", n)
+		}
+
+		// Kept 20, pruned every second generation.
+		sqlstore.SetChangeLogLimits(st, 0, 20)
+		for i := range 25 {
+			syncFiles(t, st, true, parseFile(t, "a.yaml", comp("a", fmt.Sprintf("team-x%d", i)), false))
+		}
+		g = generationOf(t, st)
+		if n := changeRows(t, st); n < 20 || n > 22 {
+			t.Errorf("generations logged with 20 kept = %d, want 20 to 22", n)
+		}
+		if ch := changesSince(t, st, g-24); ch.Complete {
+			t.Errorf("Changes(%d) at %d with 20 kept = %+v, want incomplete", g-24, g, ch)
+		}
+		if ch := changesSince(t, st, g-20); !ch.Complete || len(ch.Refs) != 22 {
+			t.Errorf("Changes(%d) at %d with 20 kept = %+v, want complete, a and 21 groups", g-20, g, ch)
 		}
 	})
 }
