@@ -224,3 +224,58 @@ func BenchmarkApplySync(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkChangeLogCatchUp measures what a reader holding the catalog
+// pays to catch up after a one-file change (issue 19): Changes since the
+// generation it holds, then SummariesOf the refs. The change, one file of
+// a component and its API with a new description, is not timed. Reproduce
+// with
+//
+//	go test -run XXX -bench 'ChangeLogCatchUp/.*/100k' -benchtime 50x ./catalog/sqlstore/
+func BenchmarkChangeLogCatchUp(b *testing.B) {
+	ctx := context.Background()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		open := sqlstoretest.Stores()[dialect]
+		for _, n := range []int{10_000, 100_000} {
+			b.Run(fmt.Sprintf("%s/%dk", dialect, n/1000), func(b *testing.B) {
+				batch := synthBatch(b, n, "c1")
+				st := open(b)
+				if _, err := st.ApplySync(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+				f := batch.Files[len(batch.Files)-1]
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					b.StopTimer()
+					i++
+					since, err := st.Generation(ctx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					es := make([]*catalog.Entity, len(f.Entities))
+					for j, e := range f.Entities {
+						c := *e
+						c.Metadata.Description = fmt.Sprintf("changed %d", i)
+						c.Metadata.Etag = ""
+						if err := c.Stamp(); err != nil {
+							b.Fatal(err)
+						}
+						es[j] = &c
+					}
+					if _, err := st.ApplySync(ctx, catalog.SyncBatch{Source: batch.Source, Files: []catalog.FileResult{{Path: f.Path, Entities: es}}}); err != nil {
+						b.Fatal(err)
+					}
+					b.StartTimer()
+					ch, err := st.Changes(ctx, since)
+					if err != nil || !ch.Complete || len(ch.Refs) == 0 {
+						b.Fatalf("Changes(%d) = %+v, %v; want complete with refs", since, ch, err)
+					}
+					if _, err := st.SummariesOf(ctx, ch.Refs); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
