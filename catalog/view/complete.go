@@ -22,7 +22,7 @@ func (s Snapshot) Complete(prefix string, kinds []string, limit int) []*Entry {
 			}
 		}
 	}
-	if ids, ok := b.near.containing(prefix); ok {
+	if ids, ok := b.nameIdx().containing(prefix); ok {
 		var idx []int
 		for _, id := range ids {
 			idx = append(idx, b.byName[b.names[id]]...)

@@ -3,6 +3,7 @@ package view
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -45,7 +46,11 @@ func (s Snapshot) Generation() int64 {
 	return s.b.gen
 }
 
-// build is one immutable build of the indexes.
+// build is one immutable build of the indexes. The search indexes are
+// built on first use (see nameIdx, textIdx, wordIdx): a build patched from
+// the last one (patch.go) answers lookups by ref, name, title and owner as
+// soon as it exists, and the second or so the search indexes of 100,000
+// entities take is not on the way to those answers.
 type build struct {
 	gen     int64
 	entries []Entry
@@ -54,9 +59,11 @@ type build struct {
 	byTitle map[string][]int // lower-case title, spaces collapsed -> entries indexes
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
-	near    *nameIndex       // over names
-	text    textIndex        // over the searched fields of entries
-	words   wordIndex        // the words of the searched fields, for typos
+
+	nearOnce, textOnce, wordsOnce sync.Once
+	near                          *nameIndex // over names; set by nearOnce
+	text                          textIndex  // over the searched fields of entries; set by textOnce
+	words                         wordIndex  // the words of the searched fields, for typos; set by wordsOnce
 	// locations are the Location entities, which no lookup answers with
 	// (they are plumbing) but Summaries lists; locAt is the position of
 	// each among all summaries, ascending.
@@ -128,25 +135,42 @@ func newEntry(sm catalog.Summary) Entry {
 	return e
 }
 
+// buildSnapshot builds the snapshot of every summary of the catalog at
+// generation gen (sums sorted by canonical ref), search indexes included.
 func buildSnapshot(gen int64, sums []catalog.Summary) *build {
+	all := make([]Entry, len(sums))
+	for i, sm := range sums {
+		all[i] = newEntry(sm)
+	}
+	s := assemble(gen, all)
+	s.index()
+	return s
+}
+
+// assemble returns the build of all (every entity's entry, in canonical
+// ref order) at generation gen, without its search indexes. It takes
+// over all: the entries other than Locations are moved to its front and
+// kept as the build's.
+func assemble(gen int64, all []Entry) *build {
 	s := &build{
 		gen:     gen,
-		entries: make([]Entry, 0, len(sums)),
-		byRef:   make(map[string]int, len(sums)),
-		byName:  make(map[string][]int, len(sums)),
+		entries: all[:0],
+		byRef:   make(map[string]int, len(all)),
+		byName:  make(map[string][]int, len(all)),
 		byTitle: map[string][]int{},
 		owned:   map[string][]int{},
 	}
-	for at, sm := range sums {
-		e := newEntry(sm)
-		if strings.EqualFold(sm.Ref.Kind, catalog.KindLocation) {
+	for at := range all {
+		e := &all[at]
+		if strings.EqualFold(e.sum.Ref.Kind, catalog.KindLocation) {
 			// Locations are plumbing, never the answer to a question.
-			s.locations = append(s.locations, e)
+			s.locations = append(s.locations, *e)
 			s.locAt = append(s.locAt, at)
 			continue
 		}
+		// In place: i <= at, so no entry is overwritten before it is read.
 		i := len(s.entries)
-		s.entries = append(s.entries, e)
+		s.entries = append(s.entries, *e)
 		s.byRef[e.ref] = i
 		if _, seen := s.byName[e.name]; !seen {
 			s.names = append(s.names, e.name)
@@ -160,13 +184,38 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *build {
 		}
 	}
 	sort.Strings(s.names)
-	s.near = newNameIndex(s.names)
-	s.text = buildTextIndex(s.entries)
-	s.words = buildWordIndex(s.entries)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}
 	return s
+}
+
+// index builds every search index of s that is not built yet.
+func (s *build) index() {
+	s.nameIdx()
+	s.textIdx()
+	s.wordIdx()
+}
+
+// nameIdx returns the name index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) nameIdx() *nameIndex {
+	s.nearOnce.Do(func() { s.near = newNameIndex(s.names) })
+	return s.near
+}
+
+// textIdx returns the trigram index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) textIdx() textIndex {
+	s.textOnce.Do(func() { s.text = buildTextIndex(s.entries) })
+	return s.text
+}
+
+// wordIdx returns the typo index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) wordIdx() *wordIndex {
+	s.wordsOnce.Do(func() { s.words = buildWordIndex(s.entries) })
+	return &s.words
 }
 
 // kindRank orders kinds in listings: the things people ask about first.
@@ -244,7 +293,7 @@ func (s Snapshot) Nearest(name string, k int) []string {
 	if s.b == nil {
 		return nil
 	}
-	return s.b.near.nearest(name, k)
+	return s.b.nameIdx().nearest(name, k)
 }
 
 // Summaries calls yield with every entity's summary, Locations included,
