@@ -41,3 +41,47 @@ func TestEntityCache(t *testing.T) {
 		t.Errorf("get(c-199, 3) = %v, %v; want the newer negative entry kept", e, ok)
 	}
 }
+
+// TestEntityCacheCarry checks carry's rules one by one: unchanged entries
+// move on, changed ones go, and a late answer for a reader of the old
+// generation is never carried.
+func TestEntityCacheCarry(t *testing.T) {
+	ent := func(name string) *catalog.Entity {
+		return &catalog.Entity{Kind: catalog.KindComponent, Metadata: catalog.Metadata{Name: name, Namespace: "default"}}
+	}
+	c := newEntityCache(entityCacheBytes)
+	c.put("x", 1, ent("x-old"))
+	c.put("y", 1, ent("y"))
+	c.put("gone", 1, nil)
+	c.put("z", 0, ent("z-older")) // of a generation before the one carried
+	c.carry(1, 2, []string{"x", "gone"})
+	for _, tt := range []struct {
+		key  string
+		gen  int64
+		want string // "" for a miss
+	}{
+		{"y", 2, "y"}, {"x", 2, ""}, {"gone", 2, ""}, {"z", 2, ""}, {"y", 1, ""},
+	} {
+		got, ok := c.get(tt.key, tt.gen)
+		name := ""
+		if ok && got != nil {
+			name = got.Metadata.Name
+		}
+		if name != tt.want || ok != (tt.want != "") {
+			t.Errorf("get(%s, %d) = %q, %v; want %q", tt.key, tt.gen, name, ok, tt.want)
+		}
+	}
+	// A reader of generation 1 read x before the sync changed it and puts
+	// it after the carry: a miss at 2, and never carried further.
+	c.put("x", 1, ent("x-old"))
+	c.carry(2, 3, nil)
+	for _, gen := range []int64{2, 3} {
+		if got, ok := c.get("x", gen); ok {
+			t.Errorf("get(x, %d) = %v after a late put at generation 1; want a miss", gen, got.Metadata.Name)
+		}
+	}
+	// y, read at 1, is still good at 3.
+	if got, ok := c.get("y", 3); !ok || got.Metadata.Name != "y" {
+		t.Errorf("get(y, 3) = %v, %v; want y carried twice", got, ok)
+	}
+}
