@@ -303,14 +303,20 @@ func (s Snapshot) Summaries(yield func(*Entry) bool) {
 	if s.b == nil {
 		return
 	}
-	b, i, j := s.b, 0, 0
-	for at := range len(b.entries) + len(b.locations) {
+	s.b.each(yield)
+}
+
+// each calls yield with every entry of s, Locations included, in
+// canonical ref order, until yield returns false.
+func (s *build) each(yield func(*Entry) bool) {
+	i, j := 0, 0
+	for at := range len(s.entries) + len(s.locations) {
 		var e *Entry
-		if j < len(b.locations) && b.locAt[j] == at {
-			e = &b.locations[j]
+		if j < len(s.locations) && s.locAt[j] == at {
+			e = &s.locations[j]
 			j++
 		} else {
-			e = &b.entries[i]
+			e = &s.entries[i]
 			i++
 		}
 		if !yield(e) {
