@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -80,6 +82,13 @@ func patch(b *build, gen int64, changed []string, sums []catalog.Summary) *build
 		slices.SortStableFunc(fresh, byRef)
 	}
 	fresh = slices.CompactFunc(fresh, func(a, b Entry) bool { return a.ref == b.ref })
+	if len(drop) == len(fresh) {
+		// Every changed entity has a summary still: perhaps all were
+		// there before too.
+		if nb, ok := patchInPlace(b, gen, fresh); ok {
+			return nb
+		}
+	}
 
 	all := make([]Entry, 0, len(b.entries)+len(b.locations)+len(fresh))
 	j := 0
@@ -95,4 +104,78 @@ func patch(b *build, gen int64, changed []string, sums []catalog.Summary) *build
 	}
 	all = append(all, fresh[j:]...)
 	return assemble(gen, all)
+}
+
+// patchInPlace returns the build at generation gen of b's catalog where
+// fresh replace the entries of the same refs, when each has one in b
+// (ok is false otherwise). Every entry keeps its place, so the maps by
+// ref and name and the name index are b's; the maps by title and owner
+// are b's unless a title or owner changed, and then copied with the few
+// lists that changed.
+func patchInPlace(b *build, gen int64, fresh []Entry) (nb *build, ok bool) {
+	for i := range fresh {
+		if _, ok := b.byRef[fresh[i].ref]; !ok {
+			return nil, false // new, or a Location
+		}
+	}
+	nb = &build{
+		gen:       gen,
+		entries:   slices.Clone(b.entries),
+		byRef:     b.byRef,
+		byName:    b.byName,
+		byTitle:   b.byTitle,
+		owned:     b.owned,
+		names:     b.names,
+		near:      b.near,
+		locations: b.locations,
+		locAt:     b.locAt,
+	}
+	nb.lazySearch()
+	var titles, owners bool
+	for _, e := range fresh {
+		i := b.byRef[e.ref]
+		old := &b.entries[i]
+		nb.entries[i] = e
+		if ot, nt := titleKey(old.title), titleKey(e.title); ot != nt {
+			if !titles {
+				nb.byTitle, titles = maps.Clone(b.byTitle), true
+			}
+			without(nb.byTitle, ot, i)
+			with(nb.byTitle, nt, i, func(a, b int) bool { return a < b })
+		}
+		if oo, no := old.sum.Owner, e.sum.Owner; oo != no {
+			if !owners {
+				nb.owned, owners = maps.Clone(b.owned), true
+			}
+			without(nb.owned, oo, i)
+			with(nb.owned, no, i, nb.less)
+		}
+	}
+	return nb, true
+}
+
+// without replaces m[k] with a copy lacking i (deleting k when none is
+// left): the list may be shared with another build.
+func without(m map[string][]int, k string, i int) {
+	l := m[k]
+	at := slices.Index(l, i)
+	if k == "" || at < 0 {
+		return
+	}
+	if len(l) == 1 {
+		delete(m, k)
+		return
+	}
+	m[k] = slices.Concat(l[:at], l[at+1:])
+}
+
+// with replaces m[k], ordered by less, with a copy holding i in its
+// place; "" is no key.
+func with(m map[string][]int, k string, i int, less func(a, b int) bool) {
+	if k == "" {
+		return
+	}
+	l := m[k]
+	at := sort.Search(len(l), func(j int) bool { return less(i, l[j]) })
+	m[k] = slices.Concat(l[:at], []int{i}, l[at:])
 }

@@ -50,7 +50,8 @@ func (s Snapshot) Generation() int64 {
 // built on first use (see nameIdx, textIdx, wordIdx): a build patched from
 // the last one (patch.go) answers lookups by ref, name, title and owner as
 // soon as it exists, and the second or so the search indexes of 100,000
-// entities take is not on the way to those answers.
+// entities take is not on the way to those answers. Builds with the same
+// names share one name index.
 type build struct {
 	gen     int64
 	entries []Entry
@@ -60,10 +61,9 @@ type build struct {
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
 
-	nearOnce, textOnce, wordsOnce sync.Once
-	near                          *nameIndex // over names; set by nearOnce
-	text                          textIndex  // over the searched fields of entries; set by textOnce
-	words                         wordIndex  // the words of the searched fields, for typos; set by wordsOnce
+	near  *lazy[*nameIndex] // over names
+	text  *lazy[textIndex]  // over the searched fields of entries
+	words *lazy[wordIndex]  // the words of the searched fields, for typos
 	// locations are the Location entities, which no lookup answers with
 	// (they are plumbing) but Summaries lists; locAt is the position of
 	// each among all summaries, ascending.
@@ -187,7 +187,16 @@ func assemble(gen int64, all []Entry) *build {
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}
+	s.near = newLazy(func() *nameIndex { return newNameIndex(s.names) })
+	s.lazySearch()
 	return s
+}
+
+// lazySearch sets the text and word indexes of s to be built on first
+// use from its entries.
+func (s *build) lazySearch() {
+	s.text = newLazy(func() textIndex { return buildTextIndex(s.entries) })
+	s.words = newLazy(func() wordIndex { return buildWordIndex(s.entries) })
 }
 
 // index builds every search index of s that is not built yet.
@@ -199,23 +208,28 @@ func (s *build) index() {
 
 // nameIdx returns the name index of s, building it on first use; it is
 // safe for concurrent use.
-func (s *build) nameIdx() *nameIndex {
-	s.nearOnce.Do(func() { s.near = newNameIndex(s.names) })
-	return s.near
-}
+func (s *build) nameIdx() *nameIndex { return s.near.get() }
 
 // textIdx returns the trigram index of s, building it on first use; it is
 // safe for concurrent use.
-func (s *build) textIdx() textIndex {
-	s.textOnce.Do(func() { s.text = buildTextIndex(s.entries) })
-	return s.text
-}
+func (s *build) textIdx() textIndex { return s.text.get() }
 
 // wordIdx returns the typo index of s, building it on first use; it is
 // safe for concurrent use.
-func (s *build) wordIdx() *wordIndex {
-	s.wordsOnce.Do(func() { s.words = buildWordIndex(s.entries) })
-	return &s.words
+func (s *build) wordIdx() wordIndex { return s.words.get() }
+
+// lazy is a value made on first use, once; it is safe for concurrent use.
+type lazy[T any] struct {
+	once sync.Once
+	make func() T // nil once made, so that what it holds can go
+	v    T
+}
+
+func newLazy[T any](make func() T) *lazy[T] { return &lazy[T]{make: make} }
+
+func (l *lazy[T]) get() T {
+	l.once.Do(func() { l.v, l.make = l.make(), nil })
+	return l.v
 }
 
 // kindRank orders kinds in listings: the things people ask about first.
