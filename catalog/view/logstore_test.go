@@ -167,4 +167,3 @@ func (st *logStore) calls() (summaries, summariesOf int) {
 	defer st.mu.Unlock()
 	return st.summaries, st.summariesOf
 }
-

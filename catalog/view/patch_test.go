@@ -368,7 +368,6 @@ func TestPatchFallsBack(t *testing.T) {
 	}
 }
 
-
 // BenchmarkPatch measures patching the snapshot of 100,000 summaries
 // with the changes of a one-file sync (BenchmarkBuild is the full build
 // it replaces): one service's owner changed, which also changes its old
