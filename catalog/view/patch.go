@@ -111,7 +111,8 @@ func patch(b *build, gen int64, changed []string, sums []catalog.Summary) *build
 // (ok is false otherwise). Every entry keeps its place, so the maps by
 // ref and name and the name index are b's; the maps by title and owner
 // are b's unless a title or owner changed, and then copied with the few
-// lists that changed.
+// lists that changed. Its text and word indexes, when b's are built, are
+// b's patched on first use, else built on first use.
 func patchInPlace(b *build, gen int64, fresh []Entry) (nb *build, ok bool) {
 	for i := range fresh {
 		if _, ok := b.byRef[fresh[i].ref]; !ok {
@@ -131,11 +132,13 @@ func patchInPlace(b *build, gen int64, fresh []Entry) (nb *build, ok bool) {
 		locAt:     b.locAt,
 	}
 	nb.lazySearch()
+	changes := make([]change, len(fresh))
 	var titles, owners bool
-	for _, e := range fresh {
+	for k, e := range fresh {
 		i := b.byRef[e.ref]
 		old := &b.entries[i]
 		nb.entries[i] = e
+		changes[k] = change{i: i, old: *old, new: e}
 		if ot, nt := titleKey(old.title), titleKey(e.title); ot != nt {
 			if !titles {
 				nb.byTitle, titles = maps.Clone(b.byTitle), true
@@ -150,6 +153,20 @@ func patchInPlace(b *build, gen int64, fresh []Entry) (nb *build, ok bool) {
 			without(nb.owned, oo, i)
 			with(nb.owned, no, i, nb.less)
 		}
+	}
+	// The closures hold b's indexes and the changes, not b: a chain of
+	// patches holds no build but the newest.
+	if x, ok := b.text.ready(); ok {
+		nb.text = newLazy(func() textIndex { return x.patched(changes) })
+	}
+	if x, ok := b.words.ready(); ok {
+		entries := nb.entries
+		nb.words = newLazy(func() wordIndex {
+			if nx, ok := x.patched(changes); ok {
+				return nx
+			}
+			return buildWordIndex(entries)
+		})
 	}
 	return nb, true
 }

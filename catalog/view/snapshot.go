@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -223,13 +224,26 @@ type lazy[T any] struct {
 	once sync.Once
 	make func() T // nil once made, so that what it holds can go
 	v    T
+	made atomic.Bool
 }
 
 func newLazy[T any](make func() T) *lazy[T] { return &lazy[T]{make: make} }
 
 func (l *lazy[T]) get() T {
-	l.once.Do(func() { l.v, l.make = l.make(), nil })
+	l.once.Do(func() {
+		l.v, l.make = l.make(), nil
+		l.made.Store(true)
+	})
 	return l.v
+}
+
+// ready returns the value when it is made, without making it.
+func (l *lazy[T]) ready() (T, bool) {
+	if !l.made.Load() {
+		var zero T
+		return zero, false
+	}
+	return l.v, true
 }
 
 // kindRank orders kinds in listings: the things people ask about first.
