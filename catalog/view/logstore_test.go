@@ -27,8 +27,9 @@ type logStore struct {
 	refs    map[string]catalog.Ref
 	// logFrom is the oldest generation Changes reaches back to.
 	logFrom int64
-	// changesErr, when set, is what Changes fails with.
-	changesErr error
+	// changesErr and summariesOfErr, when set, are what Changes and
+	// SummariesOf fail with.
+	changesErr, summariesOfErr error
 
 	summaries, summariesOf, changes, entity, entities int // calls; guarded by mu
 }
@@ -128,6 +129,9 @@ func (st *logStore) SummariesOf(_ context.Context, refs []catalog.Ref) ([]catalo
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.summariesOf++
+	if st.summariesOfErr != nil {
+		return nil, st.summariesOfErr
+	}
 	var out []catalog.Summary
 	for _, r := range refs {
 		if sm, ok := st.sums[r.String()]; ok {

@@ -8,15 +8,21 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/portalbot/portalbot/catalog"
 )
 
-// maxPatchRefs bounds the changed entities the view reads one by one
+// maxPatchRefs bounds the changed entities the view reads by ref
 // (catalog.ChangeLog) to patch its snapshot; past it, it reads every
 // summary again. A sync of one file changes a handful of entities (the
-// file's own, and the owners and parts whose inverse relations moved);
-// a few thousand read by ref cost about what reading all 100,000 does.
+// file's own, and the owners and parts whose inverse relations moved).
+// The bound is a judgement, not a measurement: a patch costs the changed
+// entities' summaries read by ref, their entries and index postings, and
+// at worst (entities added or removed) maps and indexes rebuilt from the
+// reused entries, which is a tenth of a full build at 100,000 entities
+// (BenchmarkPatch); a few thousand changes are a bulk sync, which the
+// full read handles as before.
 const maxPatchRefs = 2000
 
 // patched says how a build was derived from the previous one by a
@@ -33,7 +39,17 @@ type patched struct {
 // (the store's, just read) or later, and they are few. It returns a nil
 // build when the view must read every summary instead.
 func (v *View) patchFrom(ctx context.Context, b *build, gen int64) (*build, *patched, error) {
+	start := time.Now()
 	ch, err := v.changes.Changes(ctx, b.gen)
+	// A log behind the generation just read (or a generation that went
+	// back) cannot bring b up to date.
+	if err == nil && (!ch.Complete || ch.Generation < gen || ch.Generation <= b.gen || len(ch.Refs) > maxPatchRefs) {
+		return nil, nil, nil
+	}
+	var sums []catalog.Summary
+	if err == nil && len(ch.Refs) > 0 {
+		sums, err = v.changes.SummariesOf(ctx, ch.Refs)
+	}
 	if errors.Is(err, catalog.ErrUnavailable) {
 		return nil, nil, fmt.Errorf("view changes since %d: %w", b.gen, err)
 	}
@@ -42,22 +58,22 @@ func (v *View) patchFrom(ctx context.Context, b *build, gen int64) (*build, *pat
 		v.logger.WarnContext(ctx, "change log unreadable, rebuilding", "generation", b.gen, "err", err)
 		return nil, nil, nil
 	}
-	// A log behind the generation just read (or a generation that went
-	// back) cannot bring b up to date.
-	if !ch.Complete || ch.Generation < gen || ch.Generation <= b.gen || len(ch.Refs) > maxPatchRefs {
-		return nil, nil, nil
+	keys := make([]string, 0, len(ch.Refs))
+	for _, r := range ch.Refs {
+		keys = append(keys, r.String())
 	}
-	var sums []catalog.Summary
-	if len(ch.Refs) > 0 {
-		if sums, err = v.changes.SummariesOf(ctx, ch.Refs); err != nil {
-			return nil, nil, fmt.Errorf("view summaries of %d changed entities: %w", len(ch.Refs), err)
+	asked := keys // sorted, as Changes returns them
+	for _, sm := range sums {
+		// Only refs asked for are expected; any other summary replaces
+		// the entry, and so goes from the cache, as well.
+		k := sm.Ref.String()
+		if _, ok := slices.BinarySearch(asked, k); !ok {
+			keys = append(keys, k)
 		}
 	}
-	keys := make([]string, len(ch.Refs))
-	for i, r := range ch.Refs {
-		keys[i] = r.String()
-	}
-	return patch(b, ch.Generation, keys, sums), &patched{from: b.gen, changed: keys}, nil
+	nb := patch(b, ch.Generation, keys, sums)
+	v.logger.DebugContext(ctx, "snapshot patched", "generation", nb.gen, "from", b.gen, "entities", len(keys), "took_s", time.Since(start).Seconds())
+	return nb, &patched{from: b.gen, changed: keys}, nil
 }
 
 // patch returns the build at generation gen of b's catalog where the

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -327,14 +328,16 @@ func firstDiff(got, want reflect.Value) string {
 // or lists more changes than a patch takes, and that the result is right.
 func TestPatchFallsBack(t *testing.T) {
 	for _, tt := range []struct {
-		name    string
-		noLog   bool
-		prepare func(st *logStore)
-		changes int
+		name        string
+		noLog       bool
+		prepare     func(st *logStore)
+		changes     int
+		summariesOf int // calls expected
 	}{
 		{name: "no change log", noLog: true, changes: 3},
 		{name: "log pruned", prepare: func(st *logStore) { st.logFrom = st.gen + 1 }, changes: 3},
 		{name: "log fails", prepare: func(st *logStore) { st.changesErr = errors.New("relation \"changes\" does not exist") }, changes: 3},
+		{name: "summaries of changes fail", prepare: func(st *logStore) { st.summariesOfErr = errors.New("bad tags") }, changes: 3, summariesOf: 1},
 		{name: "too many changes", changes: maxPatchRefs + 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,13 +367,40 @@ func TestPatchFallsBack(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Snapshot() = %v", err)
 			}
-			if n, of := st.calls(); n != 2 || of != 0 {
-				t.Errorf("Summaries calls %d, SummariesOf calls %d; want 2 (a full rebuild), 0", n, of)
+			if n, of := st.calls(); n != 2 || of != tt.summariesOf {
+				t.Errorf("Summaries calls %d, SummariesOf calls %d; want 2 (a full rebuild), %d", n, of, tt.summariesOf)
 			}
 			if d := diffBuilds(s.b, buildSnapshot(st.gen, st.sorted()), rng); d != "" {
 				t.Errorf("rebuilt snapshot differs from a full build: %s", d)
 			}
 		})
+	}
+}
+
+// TestPatchUnavailable checks that a change log the store cannot answer
+// leaves the snapshot as it was, served as Cached, rather than reading
+// every summary from a store that is down.
+func TestPatchUnavailable(t *testing.T) {
+	st := newLogStore(genSummaries(rand.New(rand.NewPCG(3, 3)), 500))
+	now := time.Unix(1000, 0)
+	x := New(Params{Store: st, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	s0, err := x.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	st.changesErr = fmt.Errorf("changes: %w", catalog.ErrUnavailable)
+	st.mu.Unlock()
+	st.set(catalog.Summary{Ref: catalog.MustParseRef("component:default/new")}, false)
+	st.commit()
+	now = now.Add(2 * RefreshEvery)
+	s, err := x.Snapshot(ctx)
+	if err != nil || s.b != s0.b || !s.Cached() {
+		t.Errorf("Snapshot() with the change log down = generation %d, cached %v, %v; want generation %d cached", s.Generation(), s.Cached(), err, s0.Generation())
+	}
+	if n, _ := st.calls(); n != 1 {
+		t.Errorf("Summaries calls %d; want 1, none after the change log failed", n)
 	}
 }
 

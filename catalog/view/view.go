@@ -35,9 +35,11 @@ type Params struct {
 }
 
 // View is the in-memory read model of the catalog: summaries of every
-// entity, indexed by ref, name, title, owner and words, rebuilt from
-// Store.Summaries when Store.Generation changes, plus a cache of the full
-// entities recently read. It is safe for concurrent use.
+// entity, indexed by ref, name, title, owner and words, brought up to date
+// when Store.Generation changes (patched with the entities changed since
+// when the store is a catalog.ChangeLog, else rebuilt from
+// Store.Summaries), plus a cache of the full entities recently read. It
+// is safe for concurrent use.
 type View struct {
 	store catalog.Store // bounded by wait
 	// changes is the store's change log, bounded as store is; nil when
