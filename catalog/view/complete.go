@@ -38,7 +38,7 @@ func (s Snapshot) Complete(prefix string, kinds []string, limit int) []*Entry {
 	}
 	var pre, sub []*Entry
 	for i := range order {
-		e := &b.entries[i]
+		e := b.entries[i]
 		if !KindIn(e.sum.Ref.Kind, kinds) {
 			continue
 		}

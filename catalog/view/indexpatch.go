@@ -9,7 +9,7 @@ import (
 // patchInPlace): entries index i held old and holds new.
 type change struct {
 	i        int
-	old, new Entry
+	old, new *Entry
 }
 
 // patched returns x with the entries of changes reindexed: each removed
@@ -21,7 +21,7 @@ func (x textIndex) patched(changes []change) textIndex {
 	nx := maps.Clone(x)
 	var og, ng []uint32
 	for _, c := range changes {
-		og, ng = entryTrigrams(&c.old, og), entryTrigrams(&c.new, ng)
+		og, ng = entryTrigrams(c.old, og), entryTrigrams(c.new, ng)
 		id := int32(c.i)
 		// Both are sorted: walk them together.
 		a, b := 0, 0
@@ -55,7 +55,7 @@ func (x wordIndex) patched(changes []change) (wordIndex, bool) {
 	nx := wordIndex{near: x.near, postings: slices.Clone(x.postings)}
 	var shrunk []int32
 	for _, c := range changes {
-		old, nw := entryPostings(&c.old, c.i), entryPostings(&c.new, c.i)
+		old, nw := entryPostings(c.old, c.i), entryPostings(c.new, c.i)
 		for w, ps := range nw {
 			id, ok := x.near.ids[w]
 			if !ok {

@@ -106,19 +106,21 @@ func patch(b *build, gen int64, changed []string, sums []catalog.Summary) *build
 		}
 	}
 
-	all := make([]Entry, 0, len(b.entries)+len(b.locations)+len(fresh))
+	all := make([]*Entry, 0, len(b.entries)+len(b.locations)+len(fresh))
 	j := 0
 	for e := range b.each {
 		if drop[e.ref] {
 			continue
 		}
 		for j < len(fresh) && fresh[j].ref < e.ref {
-			all = append(all, fresh[j])
+			all = append(all, &fresh[j])
 			j++
 		}
-		all = append(all, *e)
+		all = append(all, e)
 	}
-	all = append(all, fresh[j:]...)
+	for ; j < len(fresh); j++ {
+		all = append(all, &fresh[j])
+	}
 	return assemble(gen, all)
 }
 
@@ -150,11 +152,12 @@ func patchInPlace(b *build, gen int64, fresh []Entry) (nb *build, ok bool) {
 	nb.lazySearch()
 	changes := make([]change, len(fresh))
 	var titles, owners bool
-	for k, e := range fresh {
+	for k := range fresh {
+		e := &fresh[k]
 		i := b.byRef[e.ref]
-		old := &b.entries[i]
+		old := b.entries[i]
 		nb.entries[i] = e
-		changes[k] = change{i: i, old: *old, new: e}
+		changes[k] = change{i: i, old: old, new: e}
 		if ot, nt := titleKey(old.title), titleKey(e.title); ot != nt {
 			if !titles {
 				nb.byTitle, titles = maps.Clone(b.byTitle), true

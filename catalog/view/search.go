@@ -40,7 +40,7 @@ func (s *build) hitEntries(hits []hit) []*Entry {
 	}
 	out := make([]*Entry, len(hits))
 	for i, ht := range hits {
-		out[i] = &s.entries[ht.i]
+		out[i] = s.entries[ht.i]
 	}
 	return out
 }

@@ -15,11 +15,11 @@ import (
 // substring relation holds for any input, invalid UTF-8 included.
 type textIndex map[uint32][]int32
 
-func buildTextIndex(entries []Entry) textIndex {
+func buildTextIndex(entries []*Entry) textIndex {
 	x := textIndex{}
 	var buf []uint32
 	for i := range entries {
-		buf = entryTrigrams(&entries[i], buf[:0])
+		buf = entryTrigrams(entries[i], buf[:0])
 		for _, g := range buf {
 			x[g] = append(x[g], int32(i))
 		}
@@ -103,10 +103,10 @@ type wordIndex struct {
 	postings [][]uint32 // by word position: entry<<fieldBits | field
 }
 
-func buildWordIndex(entries []Entry) wordIndex {
+func buildWordIndex(entries []*Entry) wordIndex {
 	byWord := map[string][]uint32{}
 	for i := range entries {
-		entryWords(&entries[i], func(w string, field int) {
+		entryWords(entries[i], func(w string, field int) {
 			p := uint32(i)<<fieldBits | uint32(field)
 			if l := byWord[w]; len(l) > 0 && l[len(l)-1] == p {
 				return

@@ -115,7 +115,7 @@ func TestCompleteMatchesScan(t *testing.T) {
 	scan := func(p string, kinds []string, limit int) []*Entry {
 		var pre, sub []*Entry
 		for i := range s.b.entries {
-			e := &s.b.entries[i]
+			e := s.b.entries[i]
 			if !KindIn(e.sum.Ref.Kind, kinds) {
 				continue
 			}
@@ -219,7 +219,7 @@ func TestFindNearMatchesScan(t *testing.T) {
 		for i := range s.entries {
 			total := 0
 			for _, t := range terms {
-				sc := max(s.entries[i].score(t), fuzzy(&s.entries[i], t))
+				sc := max(s.entries[i].score(t), fuzzy(s.entries[i], t))
 				if sc == 0 {
 					total = 0
 					break

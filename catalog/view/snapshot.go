@@ -55,7 +55,7 @@ func (s Snapshot) Generation() int64 {
 // names share one name index.
 type build struct {
 	gen     int64
-	entries []Entry
+	entries []*Entry         // shared with other builds: never modified
 	byRef   map[string]int   // canonical ref -> entries index
 	byName  map[string][]int // lower-case name -> entries indexes
 	byTitle map[string][]int // lower-case title, spaces collapsed -> entries indexes
@@ -68,7 +68,7 @@ type build struct {
 	// locations are the Location entities, which no lookup answers with
 	// (they are plumbing) but Summaries lists; locAt is the position of
 	// each among all summaries, ascending.
-	locations []Entry
+	locations []*Entry
 	locAt     []int
 }
 
@@ -113,7 +113,7 @@ type List struct {
 func (l List) Len() int { return len(l.ids) }
 
 // At returns the i'th entry of l, 0 <= i < l.Len().
-func (l List) At(i int) *Entry { return &l.b.entries[l.ids[i]] }
+func (l List) At(i int) *Entry { return l.b.entries[l.ids[i]] }
 
 func newEntry(sm catalog.Summary) Entry {
 	e := Entry{
@@ -139,9 +139,13 @@ func newEntry(sm catalog.Summary) Entry {
 // buildSnapshot builds the snapshot of every summary of the catalog at
 // generation gen (sums sorted by canonical ref), search indexes included.
 func buildSnapshot(gen int64, sums []catalog.Summary) *build {
-	all := make([]Entry, len(sums))
+	// One allocation for every entry; patches keep pointing at those
+	// they reuse.
+	es := make([]Entry, len(sums))
+	all := make([]*Entry, len(sums))
 	for i, sm := range sums {
-		all[i] = newEntry(sm)
+		es[i] = newEntry(sm)
+		all[i] = &es[i]
 	}
 	s := assemble(gen, all)
 	s.index()
@@ -152,7 +156,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *build {
 // ref order) at generation gen, without its search indexes. It takes
 // over all: the entries other than Locations are moved to its front and
 // kept as the build's.
-func assemble(gen int64, all []Entry) *build {
+func assemble(gen int64, all []*Entry) *build {
 	s := &build{
 		gen:     gen,
 		entries: all[:0],
@@ -162,16 +166,16 @@ func assemble(gen int64, all []Entry) *build {
 		owned:   map[string][]int{},
 	}
 	for at := range all {
-		e := &all[at]
+		e := all[at]
 		if strings.EqualFold(e.sum.Ref.Kind, catalog.KindLocation) {
 			// Locations are plumbing, never the answer to a question.
-			s.locations = append(s.locations, *e)
+			s.locations = append(s.locations, e)
 			s.locAt = append(s.locAt, at)
 			continue
 		}
 		// In place: i <= at, so no entry is overwritten before it is read.
 		i := len(s.entries)
-		s.entries = append(s.entries, *e)
+		s.entries = append(s.entries, e)
 		s.byRef[e.ref] = i
 		if _, seen := s.byName[e.name]; !seen {
 			s.names = append(s.names, e.name)
@@ -264,7 +268,7 @@ func KindRank(k string) int {
 
 // less orders entries by kind rank, then name, then canonical ref.
 func (s *build) less(a, b int) bool {
-	ea, eb := &s.entries[a], &s.entries[b]
+	ea, eb := s.entries[a], s.entries[b]
 	if ea.rank != eb.rank {
 		return ea.rank < eb.rank
 	}
@@ -280,7 +284,7 @@ func (s Snapshot) Lookup(ref catalog.Ref) *Entry {
 		return nil
 	}
 	if i, ok := s.b.byRef[ref.String()]; ok {
-		return &s.b.entries[i]
+		return s.b.entries[i]
 	}
 	return nil
 }
@@ -341,10 +345,10 @@ func (s *build) each(yield func(*Entry) bool) {
 	for at := range len(s.entries) + len(s.locations) {
 		var e *Entry
 		if j < len(s.locations) && s.locAt[j] == at {
-			e = &s.locations[j]
+			e = s.locations[j]
 			j++
 		} else {
-			e = &s.entries[i]
+			e = s.entries[i]
 			i++
 		}
 		if !yield(e) {
