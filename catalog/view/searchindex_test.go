@@ -275,3 +275,31 @@ func TestFindNearMatchesScan(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSearch measures searches of the snapshot of 100,000 generated
+// summaries: a common word, two words, a term too short for trigrams
+// (every entry read), and a typo (the typo index).
+func BenchmarkSearch(b *testing.B) {
+	s := Snapshot{b: buildSnapshot(1, genSummaries(rand.New(rand.NewPCG(1, 2)), 100000))}
+	for _, bc := range []struct {
+		name  string
+		terms []string
+		near  bool
+	}{
+		{"word", []string{"ledger"}, false},
+		{"two-words", []string{"ledger", "fraud"}, false},
+		{"short", []string{"le"}, false},
+		{"typo", []string{"ledgr"}, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if bc.near {
+					s.SearchNear(bc.terms, 10)
+				} else {
+					s.Search(bc.terms, 10)
+				}
+			}
+		})
+	}
+}
