@@ -87,8 +87,14 @@ func broken(tb testing.TB, path, text string) catalog.FileResult {
 	return catalog.FileResult{Path: path, Entities: ents, Errors: errs}
 }
 
+// apply applies one sync and, when st is a catalog.ChangeLog, checks what
+// the log says it changed (checkChangeLog).
 func apply(tb testing.TB, st catalog.Store, source, commit string, full bool, files ...catalog.FileResult) catalog.SyncResult {
 	tb.Helper()
+	var before logState
+	if _, ok := st.(catalog.ChangeLog); ok {
+		before = readLogState(tb, st)
+	}
 	res, err := st.ApplySync(context.Background(), catalog.SyncBatch{
 		Source: catalog.Source{Name: source, Repo: "https://git.example.com/" + source, Branch: "main", Commit: commit},
 		Full:   full,
@@ -97,6 +103,7 @@ func apply(tb testing.TB, st catalog.Store, source, commit string, full bool, fi
 	if err != nil {
 		tb.Fatalf("ApplySync(%s, %s): %v", source, commit, err)
 	}
+	checkChangeLog(tb, st, before)
 	return res
 }
 

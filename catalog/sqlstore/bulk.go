@@ -39,6 +39,8 @@ type writer struct {
 	writeLocked bool
 	// others caches othersHold's answer.
 	others *bool
+	// log is what the sync wrote to the change log (changelog.go).
+	log changeLog
 }
 
 type stagedTable struct {
@@ -265,9 +267,21 @@ func (s *Store) whereIn(query string, args []any, vals []string) iter.Seq2[strin
 func cleanRows(rows [][]any) {
 	for _, r := range rows {
 		for i, v := range r {
-			if s, ok := v.(string); ok && (strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s)) {
-				r[i] = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+			// Assigned only when changed: storing a string in an any
+			// allocates, for every value of every row.
+			if s, ok := v.(string); ok && unclean(s) {
+				r[i] = cleanString(s)
 			}
 		}
 	}
 }
+
+// cleanString is s as cleanRows stores it.
+func cleanString(s string) string {
+	if unclean(s) {
+		return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	}
+	return s
+}
+
+func unclean(s string) bool { return strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) }

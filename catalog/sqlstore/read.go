@@ -325,26 +325,38 @@ func (s *Store) Summaries(ctx context.Context) ([]catalog.Summary, error) {
 	// instead of walking the primary key index and fetching each row from
 	// it (SQLite: 0.43 s against 0.35 s at 100,000 entities); sorting the
 	// refs here costs less.
-	rows, err := s.db.QueryContext(ctx, `SELECT ref, kind, namespace, name, title, description, tags, owner,
-		spec_type, lifecycle, source, path, line, commit_sha FROM entities`)
-	if err != nil {
+	sr := summaryReader{in: interner{}, sums: make([]catalog.Summary, 0, n), refs: make([]string, 0, n)}
+	if err := s.querySummaries(ctx, &sr, "SELECT "+summaryColumns+" FROM entities", nil); err != nil {
 		return nil, s.wrap("summaries", err)
 	}
-	defer rows.Close()
+	return sr.sorted(), nil
+}
+
+// summaryColumns are the columns summaryReader reads, in its order.
+const summaryColumns = "ref, kind, namespace, name, title, description, tags, owner, spec_type, lifecycle, source, path, line, commit_sha"
+
+// summaryReader turns rows of summaryColumns into summaries, for Summaries
+// and SummariesOf.
+type summaryReader struct {
+	in   interner
+	sums []catalog.Summary
+	refs []string // canonical refs of sums, in the same order
+}
+
+// read reads rows to their end.
+func (r *summaryReader) read(rows *sql.Rows) error {
 	var (
-		sums = make([]catalog.Summary, 0, n)
-		refs = make([]string, 0, n)
-		in   = interner{}
 		// Both drivers return TEXT as string, which database/sql assigns
 		// to a *string without copying it again.
 		ref, kind, namespace, name, title, description, tags, owner string
 		typ, lifecycle, source, path, commit                        string
 		line                                                        int
 	)
+	in := r.in
 	for rows.Next() {
 		if err := rows.Scan(&ref, &kind, &namespace, &name, &title, &description, &tags, &owner,
 			&typ, &lifecycle, &source, &path, &line, &commit); err != nil {
-			return nil, s.wrap("summaries", err)
+			return err
 		}
 		sum := catalog.Summary{
 			Ref:         catalog.Ref{Kind: in.get(kind), Namespace: in.get(namespace), Name: name},
@@ -356,28 +368,41 @@ func (s *Store) Summaries(ctx context.Context) ([]catalog.Summary, error) {
 			Origin:      catalog.Origin{Source: in.get(source), Path: path, Line: line, Commit: in.get(commit)},
 		}
 		if tags != "" {
+			var err error
 			if sum.Tags, err = decodeTags(tags); err != nil {
-				return nil, fmt.Errorf("summaries: tags of %s: %w", ref, err)
+				return fmt.Errorf("tags of %s: %w", ref, err)
 			}
 		}
-		sums = append(sums, sum)
-		refs = append(refs, ref)
+		r.sums = append(r.sums, sum)
+		r.refs = append(r.refs, ref)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap("summaries", err)
+	return rows.Err()
+}
+
+// querySummaries runs q, which selects summaryColumns, into sr.
+func (s *Store) querySummaries(ctx context.Context, sr *summaryReader, q string, args []any) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
 	}
+	defer rows.Close()
+	return sr.read(rows)
+}
+
+// sorted returns the summaries read, sorted by canonical ref.
+func (r *summaryReader) sorted() []catalog.Summary {
 	// Refs are unique and both databases compare them bytewise (Postgres
 	// through COLLATE "C"), as strings.Compare does.
-	order := make([]int32, len(refs))
+	order := make([]int32, len(r.refs))
 	for i := range order {
 		order[i] = int32(i)
 	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(refs[a], refs[b]) })
-	out := make([]catalog.Summary, len(sums))
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(r.refs[a], r.refs[b]) })
+	out := make([]catalog.Summary, len(r.sums))
 	for i, j := range order {
-		out[i] = sums[j]
+		out[i] = r.sums[j]
 	}
-	return out, nil
+	return out
 }
 
 // interner hands out one string per distinct byte sequence.

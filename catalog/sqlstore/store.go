@@ -48,6 +48,9 @@ type Store struct {
 	// analyzeAfter overrides the package's analyzeAfter when positive
 	// (tests).
 	analyzeAfter int
+	// logMax and logKeep override changeLogMax and changeLogKeep when
+	// positive (tests).
+	logMax, logKeep int
 
 	// entityStmt is Entity's statement, prepared once on Postgres (see
 	// entityStatement); guarded by entityMu.

@@ -260,6 +260,9 @@ func (st *stream) flush(ctx context.Context) error {
 	if err := st.w.lockWrites(ctx); err != nil {
 		return err
 	}
+	if err := st.w.logTargetsOf(ctx, changed); err != nil {
+		return err
+	}
 	if err := st.s.deleteRelationsOf(ctx, st.tx, changed); err != nil {
 		return fmt.Errorf("delete relations: %w", err)
 	}
@@ -353,12 +356,16 @@ func (st *stream) commit(ctx context.Context, full bool) error {
 	}
 	sort.Strings(removed)
 	st.res.Removed = len(removed)
+	if err := st.w.logTargetsOf(ctx, removed); err != nil {
+		return err
+	}
 	if err := st.s.deleteRelationsOf(ctx, tx, removed); err != nil {
 		return fmt.Errorf("delete relations: %w", err)
 	}
 	if err := st.s.deleteWhereIn(ctx, tx, "entities", "ref", removed); err != nil {
 		return fmt.Errorf("delete entities: %w", err)
 	}
+	st.w.logRefs(removed)
 	if err := st.s.execWhereIn(ctx, tx, "DELETE FROM definitions WHERE NOT EXISTS (SELECT 1 FROM entities WHERE definition_hash = definitions.hash) AND hash",
 		nil, st.oldDefs); err != nil {
 		return fmt.Errorf("delete definitions: %w", err)

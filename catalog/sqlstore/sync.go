@@ -297,12 +297,17 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 	sort.Strings(removed)
 	res.Removed = len(removed)
 
-	if err := s.deleteRelationsOf(ctx, tx, append(changed, removed...)); err != nil {
+	rewritten := append(changed, removed...)
+	if err := w.logTargetsOf(ctx, rewritten); err != nil {
+		return res, err
+	}
+	if err := s.deleteRelationsOf(ctx, tx, rewritten); err != nil {
 		return res, fmt.Errorf("delete relations: %w", err)
 	}
 	if err := s.deleteWhereIn(ctx, tx, "entities", "ref", removed); err != nil {
 		return res, fmt.Errorf("delete entities: %w", err)
 	}
+	w.logRefs(removed)
 	if err := s.writeEntities(ctx, w, src, b.Source.Commit, nowV, map[string]bool{}, writes); err != nil {
 		return res, err
 	}
@@ -327,8 +332,8 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 }
 
 // finishSync records a sync's processing errors (those it replaces are
-// already deleted), bumps the generation when anything changed and records
-// the source's state.
+// already deleted), bumps the generation when anything changed, ends its
+// part of the change log and records the source's state.
 func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, res *catalog.SyncResult, now time.Time) error {
 	tx, nowV := w.tx, dbTimeValue(now)
 	perrs := make([][]any, len(res.Errors))
@@ -347,6 +352,9 @@ func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, re
 		w.bumped = true
 		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value + 1 WHERE key = 'generation'"); err != nil {
 			return fmt.Errorf("bump generation: %w", err)
+		}
+		if err := w.finishChangeLog(ctx, w.gen+1); err != nil {
+			return err
 		}
 	}
 	if st.Status == "" {
@@ -367,7 +375,8 @@ func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, re
 }
 
 // writeEntities encodes and writes the new and changed entities, their
-// relations and definitions, writeChunk entities at a time.
+// relations and definitions, writeChunk entities at a time, and logs them
+// and the targets of their new relations in the change log.
 func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV string, seenDefs map[string]bool, writes []candidate) error {
 	for len(writes) > 0 {
 		chunk := writes[:min(writeChunk, len(writes))]
@@ -413,6 +422,17 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 				inserts = append(inserts, append(vals, nowV, nowV))
 			}
 			rels = append(rels, forward...)
+			if !w.log.full {
+				w.logRef(row.ref)
+				for _, f := range forward {
+					// Stored with an inverse, the relation is also the
+					// target's (forwardRelations' rows: source, type,
+					// target, inverse type).
+					if f[3] != "" {
+						w.logRef(f[2].(string))
+					}
+				}
+			}
 		}
 		if err := w.insertIgnore(ctx, "definitions", []string{"hash", "text"}, defs); err != nil {
 			return fmt.Errorf("insert definitions: %w", err)
