@@ -139,6 +139,13 @@ func newEntry(sm catalog.Summary) Entry {
 // buildSnapshot builds the snapshot of every summary of the catalog at
 // generation gen (sums sorted by canonical ref), search indexes included.
 func buildSnapshot(gen int64, sums []catalog.Summary) *build {
+	s := newBuild(gen, sums)
+	s.index()
+	return s
+}
+
+// newBuild is buildSnapshot with the search indexes built on first use.
+func newBuild(gen int64, sums []catalog.Summary) *build {
 	// One allocation for every entry; patches keep pointing at those
 	// they reuse.
 	es := make([]Entry, len(sums))
@@ -147,9 +154,7 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *build {
 		es[i] = newEntry(sm)
 		all[i] = &es[i]
 	}
-	s := assemble(gen, all)
-	s.index()
-	return s
+	return assemble(gen, all)
 }
 
 // assemble returns the build of all (every entity's entry, in canonical
@@ -192,7 +197,8 @@ func assemble(gen int64, all []*Entry) *build {
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}
-	s.near = newLazy(func() *nameIndex { return newNameIndex(s.names) })
+	names := s.names // not s: builds patched from s share the name index, not s
+	s.near = newLazy(func() *nameIndex { return newNameIndex(names) })
 	s.lazySearch()
 	return s
 }

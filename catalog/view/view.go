@@ -229,12 +229,15 @@ func (v *View) check(ctx context.Context, c *check, now time.Time, b *build) (*b
 	switch {
 	case p != nil:
 		// The cache entries of unchanged entities hold at nb.gen: no
-		// warm-up, and the search indexes are built after publishing
-		// rather than before.
+		// warm-up. The search indexes, patched or built, are not on the
+		// way to publishing.
 		v.cache.carry(p.from, nb.gen, p.changed)
 		v.snap.Store(nb)
 		go v.indexLater(nb)
 	case nb != b:
+		// The search indexes are built while the warm-up waits on the
+		// store, rather than before it.
+		go v.indexLater(nb)
 		v.warmSnapshot(ctx, nb.gen)
 		v.snap.Store(nb)
 	}
@@ -285,15 +288,16 @@ func (v *View) refresh(ctx context.Context, c *check, b *build) (*build, *patche
 	if err != nil {
 		return nil, nil, fmt.Errorf("view summaries: %w", err)
 	}
-	return buildSnapshot(gen, sums), nil, nil
+	return newBuild(gen, sums), nil, nil
 }
 
-// indexLater builds the search indexes of b, a patched build just
-// published, unless a newer one replaced it meanwhile: the first search
-// then finds them built rather than waiting for them.
+// indexLater builds the search indexes of b, a build published or about
+// to be, unless another of its generation or a later one replaced it
+// meanwhile: the first search then finds them built rather than waiting
+// for them.
 func (v *View) indexLater(b *build) {
 	for _, index := range []func(){func() { b.nameIdx() }, func() { b.textIdx() }, func() { b.wordIdx() }} {
-		if v.snap.Load() != b {
+		if cur := v.snap.Load(); cur != nil && cur != b && cur.gen >= b.gen {
 			return
 		}
 		index()
