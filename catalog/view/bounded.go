@@ -132,3 +132,25 @@ func (s boundedStore) OwnershipChanges(ctx context.Context, since time.Time) ([]
 		return s.Store.OwnershipChanges(ctx, since)
 	})
 }
+
+// boundChangeLog returns cl with both its reads bounded as Bound bounds
+// Summaries: they are part of bringing the snapshot up to date, which
+// runs in the background and which a read waits for at most d.
+func boundChangeLog(cl catalog.ChangeLog, d time.Duration) catalog.ChangeLog {
+	return boundedChangeLog{cl: cl, d: max(d, BulkTimeout)}
+}
+
+// boundedChangeLog is a catalog.ChangeLog whose reads return within a
+// deadline even when the store does not.
+type boundedChangeLog struct {
+	cl catalog.ChangeLog
+	d  time.Duration
+}
+
+func (s boundedChangeLog) Changes(ctx context.Context, since int64) (catalog.Changes, error) {
+	return Within(ctx, s.d, func(ctx context.Context) (catalog.Changes, error) { return s.cl.Changes(ctx, since) })
+}
+
+func (s boundedChangeLog) SummariesOf(ctx context.Context, refs []catalog.Ref) ([]catalog.Summary, error) {
+	return Within(ctx, s.d, func(ctx context.Context) ([]catalog.Summary, error) { return s.cl.SummariesOf(ctx, refs) })
+}

@@ -81,12 +81,45 @@ func (c *entityCache) put(key string, gen int64, ent *catalog.Entity) {
 		c.size += size
 	}
 	for c.size > c.limit {
-		el := c.ll.Back()
-		ce := el.Value.(*cacheEntry)
-		c.ll.Remove(el)
-		delete(c.m, ce.key)
-		c.size -= ce.size
+		c.remove(c.ll.Back())
 	}
+}
+
+// carry moves the entries cached at generation from to generation to,
+// except those of keys, which it drops: a change log said that only the
+// entities of keys changed between the two, so the other answers read at
+// from hold at to. It must be called before a snapshot of to is
+// published, with to greater than from.
+//
+// Why no stale entry reaches to: an entry put at generation g was read
+// from the store after g was (the reader had a snapshot of g), so it
+// holds the entity as of g or later. Carried from from to to, an entity
+// not in keys did not change in between, so it holds it as of to or
+// later. A reader of from that puts after carry, perhaps what it read
+// before a change of keys, puts at from: it is a miss at to (put never
+// overwrites a newer generation), and is never carried, since the next
+// carry starts from to.
+func (c *entityCache) carry(from, to int64, keys []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		if el := c.m[k]; el != nil {
+			c.remove(el)
+		}
+	}
+	for el := c.ll.Front(); el != nil; el = el.Next() {
+		if ce := el.Value.(*cacheEntry); ce.gen == from {
+			ce.gen = to
+		}
+	}
+}
+
+// remove drops el; c.mu must be held.
+func (c *entityCache) remove(el *list.Element) {
+	ce := el.Value.(*cacheEntry)
+	c.ll.Remove(el)
+	delete(c.m, ce.key)
+	c.size -= ce.size
 }
 
 // len returns the number of cached entries.

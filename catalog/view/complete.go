@@ -22,7 +22,7 @@ func (s Snapshot) Complete(prefix string, kinds []string, limit int) []*Entry {
 			}
 		}
 	}
-	if ids, ok := b.near.containing(prefix); ok {
+	if ids, ok := b.nameIdx().containing(prefix); ok {
 		var idx []int
 		for _, id := range ids {
 			idx = append(idx, b.byName[b.names[id]]...)
@@ -38,7 +38,7 @@ func (s Snapshot) Complete(prefix string, kinds []string, limit int) []*Entry {
 	}
 	var pre, sub []*Entry
 	for i := range order {
-		e := &b.entries[i]
+		e := b.entries[i]
 		if !KindIn(e.sum.Ref.Kind, kinds) {
 			continue
 		}

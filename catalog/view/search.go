@@ -40,7 +40,7 @@ func (s *build) hitEntries(hits []hit) []*Entry {
 	}
 	out := make([]*Entry, len(hits))
 	for i, ht := range hits {
-		out[i] = &s.entries[ht.i]
+		out[i] = s.entries[ht.i]
 	}
 	return out
 }
@@ -102,7 +102,7 @@ func (s *build) find(terms []string, k int) ([]hit, int) {
 			hits = append(hits, hit{i, total})
 		}
 	}
-	if ids, all := s.text.candidates(terms); all {
+	if ids, all := s.textIdx().candidates(terms); all {
 		for i := range s.entries {
 			score(i)
 		}
@@ -174,6 +174,7 @@ func (s *build) findNear(terms []string, k int) ([]hit, int, []string) {
 	}
 	var took []nearWord
 	near := make([]termNear, len(terms))
+	names, vocab, text := s.nameIdx(), s.wordIdx(), s.textIdx()
 	any := false
 	for ti, t := range terms {
 		m := utf8.RuneCountInString(t)
@@ -195,20 +196,20 @@ func (s *build) findNear(terms []string, k int) ([]hit, int, []string) {
 			}
 		}
 		// A word at distance 0 holds t as typed: find scored it already.
-		s.words.near.within(t, limit, func(id int32, d int) {
+		vocab.near.within(t, limit, func(id int32, d int) {
 			if d == 0 {
 				return
 			}
-			took = append(took, nearWord{t, s.words.near.names[id], d})
-			for _, p := range s.words.postings[id] {
+			took = append(took, nearWord{t, vocab.near.names[id], d})
+			for _, p := range vocab.postings[id] {
 				set(int(p>>fieldBits), fuzzyWeight[p&(1<<fieldBits-1)]-2*(d-1), len(took)-1)
 			}
 		})
-		s.near.within(t, limit, func(id int32, d int) {
+		names.within(t, limit, func(id int32, d int) {
 			if d == 0 {
 				return
 			}
-			n := s.near.names[id]
+			n := names.names[id]
 			took = append(took, nearWord{t, n, d})
 			for _, i := range s.byName[n] {
 				set(i, fuzzyWeight[fieldName]-2*(d-1), len(took)-1)
@@ -231,7 +232,7 @@ func (s *build) findNear(terms []string, k int) ([]hit, int, []string) {
 		if len(t) < 3 {
 			continue // no trigram to narrow by, and too short to correct
 		}
-		exact, _ := s.text.candidates([]string{t})
+		exact, _ := text.candidates([]string{t})
 		asTyped[ti] = len(exact) > 0
 		if n := len(exact) + len(near[ti].ids); best < 0 || n < best {
 			cands, best = [][]int32{exact, near[ti].ids}, n

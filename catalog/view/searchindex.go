@@ -15,24 +15,30 @@ import (
 // substring relation holds for any input, invalid UTF-8 included.
 type textIndex map[uint32][]int32
 
-func buildTextIndex(entries []Entry) textIndex {
+func buildTextIndex(entries []*Entry) textIndex {
 	x := textIndex{}
 	var buf []uint32
 	for i := range entries {
-		e := &entries[i]
-		buf = byteTrigrams(e.name, buf[:0])
-		buf = byteTrigrams(e.title, buf)
-		buf = byteTrigrams(e.desc, buf)
-		buf = byteTrigrams(e.owner, buf)
-		for _, t := range e.tags {
-			buf = byteTrigrams(t, buf)
-		}
-		sortUnique(&buf)
+		buf = entryTrigrams(entries[i], buf[:0])
 		for _, g := range buf {
 			x[g] = append(x[g], int32(i))
 		}
 	}
 	return x
+}
+
+// entryTrigrams appends the distinct trigrams of e's searched fields to
+// dst[:0], sorted.
+func entryTrigrams(e *Entry, dst []uint32) []uint32 {
+	dst = byteTrigrams(e.name, dst[:0])
+	dst = byteTrigrams(e.title, dst)
+	dst = byteTrigrams(e.desc, dst)
+	dst = byteTrigrams(e.owner, dst)
+	for _, t := range e.tags {
+		dst = byteTrigrams(t, dst)
+	}
+	sortUnique(&dst)
+	return dst
 }
 
 // byteTrigrams appends the trigrams of s's bytes to dst.
@@ -97,36 +103,16 @@ type wordIndex struct {
 	postings [][]uint32 // by word position: entry<<fieldBits | field
 }
 
-func buildWordIndex(entries []Entry) wordIndex {
+func buildWordIndex(entries []*Entry) wordIndex {
 	byWord := map[string][]uint32{}
-	add := func(w string, i, field int) {
-		if len(w) > maxFuzzyWord || utf8.RuneCountInString(w) < minFuzzyWord || isNumber(w) {
-			return
-		}
-		p := uint32(i)<<fieldBits | uint32(field)
-		if l := byWord[w]; len(l) > 0 && l[len(l)-1] == p {
-			return
-		}
-		byWord[w] = append(byWord[w], p)
-	}
-	addWords := func(s string, i, field int) {
-		for _, w := range strings.FieldsFunc(s, notWordRune) {
-			add(w, i, field)
-		}
-	}
 	for i := range entries {
-		e := &entries[i]
-		addWords(e.name, i, fieldName)
-		addWords(e.title, i, fieldTitle)
-		for _, t := range e.tags {
-			add(t, i, fieldTag)
-			addWords(t, i, fieldTag)
-		}
-		if e.owner != "" {
-			add(e.owner, i, fieldOwner)
-			addWords(e.owner, i, fieldOwner)
-		}
-		addWords(e.desc, i, fieldDesc)
+		entryWords(entries[i], func(w string, field int) {
+			p := uint32(i)<<fieldBits | uint32(field)
+			if l := byWord[w]; len(l) > 0 && l[len(l)-1] == p {
+				return
+			}
+			byWord[w] = append(byWord[w], p)
+		})
 	}
 	words := make([]string, 0, len(byWord))
 	for w := range byWord {
@@ -138,6 +124,34 @@ func buildWordIndex(entries []Entry) wordIndex {
 		x.postings[i] = byWord[w]
 	}
 	return x
+}
+
+// entryWords calls add with each word of e's searched fields the typo
+// index takes, and its field, in ascending field order; a word may come
+// more than once.
+func entryWords(e *Entry, add func(w string, field int)) {
+	take := func(w string, field int) {
+		if len(w) > maxFuzzyWord || utf8.RuneCountInString(w) < minFuzzyWord || isNumber(w) {
+			return
+		}
+		add(w, field)
+	}
+	split := func(s string, field int) {
+		for _, w := range strings.FieldsFunc(s, notWordRune) {
+			take(w, field)
+		}
+	}
+	split(e.name, fieldName)
+	split(e.title, fieldTitle)
+	for _, t := range e.tags {
+		take(t, fieldTag)
+		split(t, fieldTag)
+	}
+	if e.owner != "" {
+		take(e.owner, fieldOwner)
+		split(e.owner, fieldOwner)
+	}
+	split(e.desc, fieldDesc)
 }
 
 func notWordRune(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }

@@ -115,7 +115,7 @@ func TestCompleteMatchesScan(t *testing.T) {
 	scan := func(p string, kinds []string, limit int) []*Entry {
 		var pre, sub []*Entry
 		for i := range s.b.entries {
-			e := &s.b.entries[i]
+			e := s.b.entries[i]
 			if !KindIn(e.sum.Ref.Kind, kinds) {
 				continue
 			}
@@ -219,7 +219,7 @@ func TestFindNearMatchesScan(t *testing.T) {
 		for i := range s.entries {
 			total := 0
 			for _, t := range terms {
-				sc := max(s.entries[i].score(t), fuzzy(&s.entries[i], t))
+				sc := max(s.entries[i].score(t), fuzzy(s.entries[i], t))
 				if sc == 0 {
 					total = 0
 					break
@@ -273,5 +273,33 @@ func TestFindNearMatchesScan(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) || gotN != wantN {
 			t.Errorf("findNear(%q) = %v, %d; want %v, %d (scan)", q, got, gotN, want, wantN)
 		}
+	}
+}
+
+// BenchmarkSearch measures searches of the snapshot of 100,000 generated
+// summaries: a common word, two words, a term too short for trigrams
+// (every entry read), and a typo (the typo index).
+func BenchmarkSearch(b *testing.B) {
+	s := Snapshot{b: buildSnapshot(1, genSummaries(rand.New(rand.NewPCG(1, 2)), 100000))}
+	for _, bc := range []struct {
+		name  string
+		terms []string
+		near  bool
+	}{
+		{"word", []string{"ledger"}, false},
+		{"two-words", []string{"ledger", "fraud"}, false},
+		{"short", []string{"le"}, false},
+		{"typo", []string{"ledgr"}, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if bc.near {
+					s.SearchNear(bc.terms, 10)
+				} else {
+					s.Search(bc.terms, 10)
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,8 @@ package view
 import (
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -45,22 +47,28 @@ func (s Snapshot) Generation() int64 {
 	return s.b.gen
 }
 
-// build is one immutable build of the indexes.
+// build is one immutable build of the indexes. The search indexes are
+// built on first use (see nameIdx, textIdx, wordIdx): a build patched from
+// the last one (patch.go) answers lookups by ref, name, title and owner as
+// soon as it exists, and the second or so the search indexes of 100,000
+// entities take is not on the way to those answers. Builds with the same
+// names share one name index.
 type build struct {
 	gen     int64
-	entries []Entry
+	entries []*Entry         // shared with other builds: never modified
 	byRef   map[string]int   // canonical ref -> entries index
 	byName  map[string][]int // lower-case name -> entries indexes
 	byTitle map[string][]int // lower-case title, spaces collapsed -> entries indexes
 	owned   map[string][]int // canonical owner ref -> owned entries, sorted
 	names   []string         // distinct lower-case names, sorted
-	near    *nameIndex       // over names
-	text    textIndex        // over the searched fields of entries
-	words   wordIndex        // the words of the searched fields, for typos
+
+	near  *lazy[*nameIndex] // over names
+	text  *lazy[textIndex]  // over the searched fields of entries
+	words *lazy[wordIndex]  // the words of the searched fields, for typos
 	// locations are the Location entities, which no lookup answers with
 	// (they are plumbing) but Summaries lists; locAt is the position of
 	// each among all summaries, ascending.
-	locations []Entry
+	locations []*Entry
 	locAt     []int
 }
 
@@ -105,7 +113,7 @@ type List struct {
 func (l List) Len() int { return len(l.ids) }
 
 // At returns the i'th entry of l, 0 <= i < l.Len().
-func (l List) At(i int) *Entry { return &l.b.entries[l.ids[i]] }
+func (l List) At(i int) *Entry { return l.b.entries[l.ids[i]] }
 
 func newEntry(sm catalog.Summary) Entry {
 	e := Entry{
@@ -128,23 +136,49 @@ func newEntry(sm catalog.Summary) Entry {
 	return e
 }
 
+// buildSnapshot builds the snapshot of every summary of the catalog at
+// generation gen (sums sorted by canonical ref), search indexes included.
 func buildSnapshot(gen int64, sums []catalog.Summary) *build {
+	s := newBuild(gen, sums)
+	s.index()
+	return s
+}
+
+// newBuild is buildSnapshot with the search indexes built on first use.
+func newBuild(gen int64, sums []catalog.Summary) *build {
+	// One allocation for every entry; patches keep pointing at those
+	// they reuse.
+	es := make([]Entry, len(sums))
+	all := make([]*Entry, len(sums))
+	for i, sm := range sums {
+		es[i] = newEntry(sm)
+		all[i] = &es[i]
+	}
+	return assemble(gen, all)
+}
+
+// assemble returns the build of all (every entity's entry, in canonical
+// ref order) at generation gen, without its search indexes. It takes
+// over all: the entries other than Locations are moved to its front and
+// kept as the build's.
+func assemble(gen int64, all []*Entry) *build {
 	s := &build{
 		gen:     gen,
-		entries: make([]Entry, 0, len(sums)),
-		byRef:   make(map[string]int, len(sums)),
-		byName:  make(map[string][]int, len(sums)),
+		entries: all[:0],
+		byRef:   make(map[string]int, len(all)),
+		byName:  make(map[string][]int, len(all)),
 		byTitle: map[string][]int{},
 		owned:   map[string][]int{},
 	}
-	for at, sm := range sums {
-		e := newEntry(sm)
-		if strings.EqualFold(sm.Ref.Kind, catalog.KindLocation) {
+	for at := range all {
+		e := all[at]
+		if strings.EqualFold(e.sum.Ref.Kind, catalog.KindLocation) {
 			// Locations are plumbing, never the answer to a question.
 			s.locations = append(s.locations, e)
 			s.locAt = append(s.locAt, at)
 			continue
 		}
+		// In place: i <= at, so no entry is overwritten before it is read.
 		i := len(s.entries)
 		s.entries = append(s.entries, e)
 		s.byRef[e.ref] = i
@@ -160,13 +194,66 @@ func buildSnapshot(gen int64, sums []catalog.Summary) *build {
 		}
 	}
 	sort.Strings(s.names)
-	s.near = newNameIndex(s.names)
-	s.text = buildTextIndex(s.entries)
-	s.words = buildWordIndex(s.entries)
 	for _, ids := range s.owned {
 		sort.Slice(ids, func(a, b int) bool { return s.less(ids[a], ids[b]) })
 	}
+	names := s.names // not s: builds patched from s share the name index, not s
+	s.near = newLazy(func() *nameIndex { return newNameIndex(names) })
+	s.lazySearch()
 	return s
+}
+
+// lazySearch sets the text and word indexes of s to be built on first
+// use from its entries.
+func (s *build) lazySearch() {
+	s.text = newLazy(func() textIndex { return buildTextIndex(s.entries) })
+	s.words = newLazy(func() wordIndex { return buildWordIndex(s.entries) })
+}
+
+// index builds every search index of s that is not built yet.
+func (s *build) index() {
+	s.nameIdx()
+	s.textIdx()
+	s.wordIdx()
+}
+
+// nameIdx returns the name index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) nameIdx() *nameIndex { return s.near.get() }
+
+// textIdx returns the trigram index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) textIdx() textIndex { return s.text.get() }
+
+// wordIdx returns the typo index of s, building it on first use; it is
+// safe for concurrent use.
+func (s *build) wordIdx() wordIndex { return s.words.get() }
+
+// lazy is a value made on first use, once; it is safe for concurrent use.
+type lazy[T any] struct {
+	once sync.Once
+	make func() T // nil once made, so that what it holds can go
+	v    T
+	made atomic.Bool
+}
+
+func newLazy[T any](make func() T) *lazy[T] { return &lazy[T]{make: make} }
+
+func (l *lazy[T]) get() T {
+	l.once.Do(func() {
+		l.v, l.make = l.make(), nil
+		l.made.Store(true)
+	})
+	return l.v
+}
+
+// ready returns the value when it is made, without making it.
+func (l *lazy[T]) ready() (T, bool) {
+	if !l.made.Load() {
+		var zero T
+		return zero, false
+	}
+	return l.v, true
 }
 
 // kindRank orders kinds in listings: the things people ask about first.
@@ -187,7 +274,7 @@ func KindRank(k string) int {
 
 // less orders entries by kind rank, then name, then canonical ref.
 func (s *build) less(a, b int) bool {
-	ea, eb := &s.entries[a], &s.entries[b]
+	ea, eb := s.entries[a], s.entries[b]
 	if ea.rank != eb.rank {
 		return ea.rank < eb.rank
 	}
@@ -203,7 +290,7 @@ func (s Snapshot) Lookup(ref catalog.Ref) *Entry {
 		return nil
 	}
 	if i, ok := s.b.byRef[ref.String()]; ok {
-		return &s.b.entries[i]
+		return s.b.entries[i]
 	}
 	return nil
 }
@@ -244,7 +331,7 @@ func (s Snapshot) Nearest(name string, k int) []string {
 	if s.b == nil {
 		return nil
 	}
-	return s.b.near.nearest(name, k)
+	return s.b.nameIdx().nearest(name, k)
 }
 
 // Summaries calls yield with every entity's summary, Locations included,
@@ -254,14 +341,20 @@ func (s Snapshot) Summaries(yield func(*Entry) bool) {
 	if s.b == nil {
 		return
 	}
-	b, i, j := s.b, 0, 0
-	for at := range len(b.entries) + len(b.locations) {
+	s.b.each(yield)
+}
+
+// each calls yield with every entry of s, Locations included, in
+// canonical ref order, until yield returns false.
+func (s *build) each(yield func(*Entry) bool) {
+	i, j := 0, 0
+	for at := range len(s.entries) + len(s.locations) {
 		var e *Entry
-		if j < len(b.locations) && b.locAt[j] == at {
-			e = &b.locations[j]
+		if j < len(s.locations) && s.locAt[j] == at {
+			e = s.locations[j]
 			j++
 		} else {
-			e = &b.entries[i]
+			e = s.entries[i]
 			i++
 		}
 		if !yield(e) {

@@ -35,14 +35,19 @@ type Params struct {
 }
 
 // View is the in-memory read model of the catalog: summaries of every
-// entity, indexed by ref, name, title, owner and words, rebuilt from
-// Store.Summaries when Store.Generation changes, plus a cache of the full
-// entities recently read. It is safe for concurrent use.
+// entity, indexed by ref, name, title, owner and words, brought up to date
+// when Store.Generation changes (patched with the entities changed since
+// when the store is a catalog.ChangeLog, else rebuilt from
+// Store.Summaries), plus a cache of the full entities recently read. It
+// is safe for concurrent use.
 type View struct {
-	store  catalog.Store // bounded by wait
-	now    func() time.Time
-	logger *slog.Logger
-	cache  *entityCache
+	store catalog.Store // bounded by wait
+	// changes is the store's change log, bounded as store is; nil when
+	// the store keeps none, and every change is then a full rebuild.
+	changes catalog.ChangeLog
+	now     func() time.Time
+	logger  *slog.Logger
+	cache   *entityCache
 	// wait bounds how long a read waits for a check (and a rebuild) under
 	// way before it answers from the snapshot it has, or without one fails
 	// with catalog.ErrUnavailable; the check goes on in the background.
@@ -93,13 +98,17 @@ func New(p Params) *View {
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &View{
+	v := &View{
 		store:  Bound(p.Store, p.Timeout),
 		now:    p.Now,
 		logger: p.Logger.With("component", "catalog/view"),
 		cache:  newEntityCache(entityCacheBytes),
 		wait:   p.Timeout,
 	}
+	if cl, ok := p.Store.(catalog.ChangeLog); ok {
+		v.changes = boundChangeLog(cl, p.Timeout)
+	}
+	return v
 }
 
 // Snapshot returns a current snapshot: the one in memory when it was
@@ -204,11 +213,12 @@ func (v *View) startCheck(ctx context.Context, now time.Time, b *build) (c *chec
 	return c, true
 }
 
-// check asks the store for the generation and rebuilds the snapshot when
-// it changed, warming the entity cache and publishing the result.
+// check asks the store for the generation and, when it changed, patches
+// or rebuilds the snapshot, brings the entity cache along and publishes
+// the result.
 func (v *View) check(ctx context.Context, c *check, now time.Time, b *build) (*build, error) {
 	ep := v.expired.Load()
-	nb, err := v.refresh(ctx, c, b)
+	nb, p, err := v.refresh(ctx, c, b)
 	if err != nil {
 		if errors.Is(err, catalog.ErrUnavailable) {
 			v.down.Store(true)
@@ -216,7 +226,18 @@ func (v *View) check(ctx context.Context, c *check, now time.Time, b *build) (*b
 		}
 		return nil, err
 	}
-	if nb != b {
+	switch {
+	case p != nil:
+		// The cache entries of unchanged entities hold at nb.gen: no
+		// warm-up. The search indexes, patched or built, are not on the
+		// way to publishing.
+		v.cache.carry(p.from, nb.gen, p.changed)
+		v.snap.Store(nb)
+		go v.indexLater(nb)
+	case nb != b:
+		// The search indexes are built while the warm-up waits on the
+		// store, rather than before it.
+		go v.indexLater(nb)
 		v.warmSnapshot(ctx, nb.gen)
 		v.snap.Store(nb)
 	}
@@ -245,22 +266,42 @@ func (v *View) Expire() {
 	v.checked.Store(0)
 }
 
-// refresh returns b when the store's generation is still b's, else a
-// snapshot built from the store's summaries.
-func (v *View) refresh(ctx context.Context, c *check, b *build) (*build, error) {
+// refresh returns b when the store's generation is still b's, else b
+// patched with the changes the store logged since (and how), or when it
+// cannot tell them or they are many, a snapshot built from every summary.
+func (v *View) refresh(ctx context.Context, c *check, b *build) (*build, *patched, error) {
 	gen, err := v.store.Generation(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("view generation: %w", err)
+		return nil, nil, fmt.Errorf("view generation: %w", err)
 	}
 	c.answered.Store(true)
 	if b != nil && b.gen == gen {
-		return b, nil
+		return b, nil, nil
+	}
+	if b != nil && v.changes != nil {
+		nb, p, err := v.patchFrom(ctx, b, gen)
+		if err != nil || nb != nil {
+			return nb, p, err
+		}
 	}
 	sums, err := v.store.Summaries(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("view summaries: %w", err)
+		return nil, nil, fmt.Errorf("view summaries: %w", err)
 	}
-	return buildSnapshot(gen, sums), nil
+	return newBuild(gen, sums), nil, nil
+}
+
+// indexLater builds the search indexes of b, a build published or about
+// to be, unless another of its generation or a later one replaced it
+// meanwhile: the first search then finds them built rather than waiting
+// for them.
+func (v *View) indexLater(b *build) {
+	for _, index := range []func(){func() { b.nameIdx() }, func() { b.textIdx() }, func() { b.wordIdx() }} {
+		if cur := v.snap.Load(); cur != nil && cur != b && cur.gen >= b.gen {
+			return
+		}
+		index()
+	}
 }
 
 // Unreachable reports whether the store was found unreachable since the
