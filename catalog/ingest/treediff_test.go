@@ -3,7 +3,6 @@ package ingest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math/rand/v2"
 	"path"
@@ -142,33 +141,19 @@ func writeTree(t *testing.T, r *git.Repository, files map[string]string, unsorte
 				tree.Entries = append(tree.Entries, object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: write(prefix + name)})
 				continue
 			}
-			obj := r.Storer.NewEncodedObject()
-			obj.SetType(plumbing.BlobObject)
-			w, _ := obj.Writer()
-			_, _ = io.WriteString(w, content)
-			_ = w.Close()
-			h, err := r.Storer.SetEncodedObject(obj)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tree.Entries = append(tree.Entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: h})
+			tree.Entries = append(tree.Entries, object.TreeEntry{Name: name, Mode: filemode.Regular, Hash: storeObject(t, r, plumbing.BlobObject, []byte(content))})
 		}
 		sort.Slice(tree.Entries, func(i, j int) bool {
 			e := tree.Entries[j]
 			return gitCompare(tree.Entries[i], e.Name, e.Mode == filemode.Dir) < 0
 		})
-		obj := r.Storer.NewEncodedObject()
 		if unsorted {
 			// go-git refuses to encode such a tree: write its bytes.
 			slices.Reverse(tree.Entries)
-			obj.SetType(plumbing.TreeObject)
-			w, _ := obj.Writer()
-			for _, e := range tree.Entries {
-				fmt.Fprintf(w, "%o %s\x00", uint32(e.Mode), e.Name)
-				_, _ = w.Write(e.Hash[:])
-			}
-			_ = w.Close()
-		} else if err := tree.Encode(obj); err != nil {
+			return storeObject(t, r, plumbing.TreeObject, rawTreeBytes(tree.Entries))
+		}
+		obj := r.Storer.NewEncodedObject()
+		if err := tree.Encode(obj); err != nil {
 			t.Fatal(err)
 		}
 		h, err := r.Storer.SetEncodedObject(obj)
@@ -212,32 +197,13 @@ func TestDiffTreesDuplicateNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blob := func(content string) plumbing.Hash {
-		obj := r.Storer.NewEncodedObject()
-		obj.SetType(plumbing.BlobObject)
-		w, _ := obj.Writer()
-		_, _ = io.WriteString(w, content)
-		_ = w.Close()
-		h, err := r.Storer.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	blob := func(content string) plumbing.Hash { return storeObject(t, r, plumbing.BlobObject, []byte(content)) }
 	rawTree := func(entries ...plumbing.Hash) plumbing.Hash {
-		obj := r.Storer.NewEncodedObject()
-		obj.SetType(plumbing.TreeObject)
-		w, _ := obj.Writer()
-		for _, h := range entries {
-			_, _ = io.WriteString(w, "100644 catalog-info.yaml\x00")
-			_, _ = w.Write(h[:])
+		es := make([]object.TreeEntry, len(entries))
+		for i, h := range entries {
+			es[i] = object.TreeEntry{Name: "catalog-info.yaml", Mode: filemode.Regular, Hash: h}
 		}
-		_ = w.Close()
-		h, err := r.Storer.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
+		return storeObject(t, r, plumbing.TreeObject, rawTreeBytes(es))
 	}
 	one, two := blob("1"), blob("2")
 	before, after := rawTree(one), rawTree(two, one)
@@ -343,4 +309,30 @@ func TestSnapshotBoundsTrees(t *testing.T) {
 		}
 	}
 	read("00/a.yaml", "a")
+}
+
+// storeObject stores data as an object of type typ in r.
+func storeObject(t *testing.T, r *git.Repository, typ plumbing.ObjectType, data []byte) plumbing.Hash {
+	t.Helper()
+	obj := r.Storer.NewEncodedObject()
+	obj.SetType(typ)
+	w, _ := obj.Writer()
+	_, _ = w.Write(data)
+	_ = w.Close()
+	h, err := r.Storer.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// rawTreeBytes encodes entries as a tree object in the order given, which
+// go-git's encoder would refuse when it is not Git's.
+func rawTreeBytes(entries []object.TreeEntry) []byte {
+	var b []byte
+	for _, e := range entries {
+		b = fmt.Appendf(b, "%o %s\x00", uint32(e.Mode), e.Name)
+		b = append(b, e.Hash[:]...)
+	}
+	return b
 }
