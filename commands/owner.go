@@ -17,7 +17,14 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 	if err != nil {
 		return s, rep, err
 	}
-	ent, err := h.entity(ctx, s, e)
+	// Only a person's answer shows relations of the subject (the teams it
+	// belongs to); any other reads the subject's row alone (issue 19).
+	var ent *catalog.Entity
+	if strings.EqualFold(e.Ref().Kind, catalog.KindUser) {
+		ent, err = h.entity(ctx, s, e)
+	} else {
+		ent, err = h.entityWithoutRelations(ctx, s, e)
+	}
 	if err != nil {
 		return s, Reply{}, err
 	}
