@@ -33,8 +33,8 @@ func TestOnlyNamedKeys(t *testing.T) {
 		{`{"name":"a","labels":{"name":"n"},"owner-slack":"#x"}`, false},
 		{`{"owner-slack":"#x","name":"a"}`, false},
 		{`{"name":"a","costs":{"center":42,"shared":true}}`, false},
-		{`{"name":"a","Name":"b"}`, false},        // a name of another case is kept as an extra key
-		{`{"na\u006de":"a"}`, false},              // escaped: left to the full decoding
+		{`{"name":"a","Name":"b"}`, false},         // a name of another case is kept as an extra key
+		{`{"na\u006de":"a"}`, false},               // escaped: left to the full decoding
 		{`{"name":"a","n":1.5e3,"b":true}`, false}, // numbers and literals skipped
 		{`{"title":null,"uid":"u","etag":"e"}`, true},
 	} {
