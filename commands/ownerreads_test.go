@@ -15,6 +15,9 @@ import (
 // Entities of listed refs, with or without relations.
 type readCountingStore struct {
 	catalog.Store
+	// cold, when set, answers the cache warm-up (Entities of a kind) with
+	// nothing, so that every entity is read when an answer needs it.
+	cold               bool
 	mu                 sync.Mutex
 	full, bare, byRefs map[string]int // by canonical ref; guarded by mu
 }
@@ -27,6 +30,9 @@ func (s *readCountingStore) Entity(ctx context.Context, ref catalog.Ref) (*catal
 }
 
 func (s *readCountingStore) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entity, error) {
+	if s.cold && q.Kind != "" && len(q.Refs) == 0 {
+		return nil, nil
+	}
 	s.mu.Lock()
 	for _, r := range q.Refs {
 		if q.NoRelations {
@@ -95,6 +101,37 @@ func TestOwnerReadsSubjectRow(t *testing.T) {
 				b, _ := json.Marshal(st.full)
 				t.Errorf("%q #%d read %s with relations %d times and without %d times; want 0 and %d (Entity calls: %s)", tt.in, i+1, tt.subject, full, bare, wantBare, b)
 			}
+		}
+	}
+}
+
+// TestOwnerReadsWhatItShows checks what the owner command reads of the
+// entities its answer names when none is in memory: the owner with its
+// relations (the answer lists its members), the system without (the
+// answer shows its domain, and a system's relations name every part of
+// it), each once.
+func TestOwnerReadsWhatItShows(t *testing.T) {
+	sq := sqlstoretest.OpenSQLite(t)
+	loadFixtures(t, sq)
+	want := flat(ask(newRouter(t, sq), "owner payments-api"))
+	st := &readCountingStore{Store: sq, cold: true}
+	st.reset()
+	r := newRouter(t, st)
+	if got := flat(ask(r, "owner payments-api")); got != want {
+		t.Fatalf("owner payments-api = %s\nwant (the answer of a router without the counting store) %s", got, want)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, tt := range []struct {
+		ref        string
+		full, bare int
+	}{
+		{"component:default/payments-api", 0, 1},
+		{"group:default/payments", 1, 0},
+		{"system:default/payments", 0, 1},
+	} {
+		if full, bare := st.full[tt.ref]+st.byRefs[tt.ref], st.bare[tt.ref]; full != tt.full || bare != tt.bare {
+			t.Errorf("owner payments-api read %s with relations %d times and without %d times; want %d and %d", tt.ref, full, bare, tt.full, tt.bare)
 		}
 	}
 }
