@@ -43,6 +43,10 @@ type Entity struct {
 	// them): a store keeps them as given instead of deriving relations
 	// from the spec. It is not part of the document.
 	ServedRelations bool `json:"-" yaml:"-"`
+	// RelationsOmitted says that Relations were left out when the entity
+	// was read (Query.NoRelations), not that it has none. It is not part
+	// of the document.
+	RelationsOmitted bool `json:"-" yaml:"-"`
 
 	// Origin says where the entity was read from; it is not part of the
 	// document and is never serialised with it.

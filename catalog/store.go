@@ -27,7 +27,8 @@ type Query struct {
 	// WithDefinitions loads API spec.definition texts, which the store keeps
 	// out of line (once per content hash); without it they are left out.
 	WithDefinitions bool
-	// NoRelations leaves Entity.Relations empty, saving the query that
+	// NoRelations leaves Entity.Relations empty and sets
+	// Entity.RelationsOmitted, saving the query that
 	// loads them: a Group's inverse ownerOf relations alone number one per
 	// entity it owns (about 100,000 for the Groups of a 100,000-entity
 	// catalog), which readers such as drift never look at.

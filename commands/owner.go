@@ -17,7 +17,14 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 	if err != nil {
 		return s, rep, err
 	}
-	ent, err := h.entity(ctx, s, e)
+	// Only a person's answer shows relations of the subject (the teams it
+	// belongs to); any other reads the subject's row alone (issue 19).
+	var ent *catalog.Entity
+	if strings.EqualFold(e.Ref().Kind, catalog.KindUser) {
+		ent, err = h.entity(ctx, s, e)
+	} else {
+		ent, err = h.entityWithoutRelations(ctx, s, e)
+	}
 	if err != nil {
 		return s, Reply{}, err
 	}
@@ -47,18 +54,21 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 		}), nil
 	}
 
-	// One query for the owner and the system, one for the members.
-	want := make([]catalog.Ref, 1, 2)
-	want[0] = ownerRef
-	sysRef, hasSys := parseSpecRef(ent, "system", catalog.KindSystem)
-	if hasSys {
-		want = append(want, sysRef)
-	}
-	rel, err := s.Load(ctx, want)
+	// The owner with its relations (its members), the system without:
+	// the answer shows only its domain, and a system's relations name
+	// every part of it (issue 19).
+	rel, err := s.Load(ctx, []catalog.Ref{ownerRef})
 	if err != nil {
 		return s, Reply{}, err
 	}
 	own := rel[ownerRef.String()]
+	sysRef, hasSys := parseSpecRef(ent, "system", catalog.KindSystem)
+	var sys *catalog.Entity
+	if hasSys {
+		if sys, err = s.LoadWithoutRelations(ctx, sysRef); err != nil {
+			return s, Reply{}, err
+		}
+	}
 
 	// Each string of the answer is built once: this is the hot path of
 	// the most asked question (issue 19).
@@ -99,7 +109,6 @@ func (h *handlers) owner(ctx context.Context, req *Request) (view.Snapshot, Repl
 		}
 	}
 	if hasSys {
-		sys := rel[sysRef.String()]
 		rep.Fields = append(rep.Fields, h.refField(s, "System", sysRef))
 		if sys != nil {
 			if d, ok := parseSpecRef(sys, "domain", catalog.KindDomain); ok {

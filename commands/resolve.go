@@ -296,6 +296,20 @@ func (h *handlers) entity(ctx context.Context, s view.Snapshot, e *view.Entry) (
 	return ent, nil
 }
 
+// entityWithoutRelations is entity for an answer that reads none of e's
+// relations (view.Snapshot.LoadWithoutRelations): they are absent unless
+// the view's cache held the entity.
+func (h *handlers) entityWithoutRelations(ctx context.Context, s view.Snapshot, e *view.Entry) (*catalog.Entity, error) {
+	ent, err := s.LoadWithoutRelations(ctx, e.Ref())
+	if err != nil {
+		return nil, err
+	}
+	if ent == nil {
+		return nil, Userf("%s was removed from the catalog a moment ago.", refLabel(e.Ref()))
+	}
+	return ent, nil
+}
+
 // subject resolves the entity a command names (its argument) and loads it,
 // returning the snapshot it was resolved in. When the name does not
 // resolve, rep is the answer to give (candidates or "did you mean") and

@@ -7,10 +7,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/portalbot/portalbot/catalog"
@@ -27,7 +29,7 @@ import (
 func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
 	key := ref.String()
 	var rows *sql.Rows
-	stmt, err := s.entityStatement(ctx)
+	stmt, err := s.statement(ctx, &s.entityStmt, s.entityQuery)
 	if err == nil {
 		if stmt != nil {
 			rows, err = stmt.QueryContext(ctx, key, key, key)
@@ -71,38 +73,56 @@ func (s *Store) Entity(ctx context.Context, ref catalog.Ref) (*catalog.Entity, e
 	return e, nil
 }
 
-// entityStatement returns Entity's statement prepared, on Postgres, and
-// nil on SQLite. Sent unnamed, as lib/pq sends a query with arguments,
-// Postgres planned the three-part statement again on every owner command:
-// 0.67 ms of server CPU per command against 0.18 ms for a plain indexed
-// SELECT, and 1,236 instead of 8,131 statements a second with 8 clients
-// at 50,000 entities (issue 19). database/sql prepares it again on each
-// connection it runs on. SQLite, in-process, measured no better prepared.
-func (s *Store) entityStatement(ctx context.Context) (*sql.Stmt, error) {
+// statement returns the statement of query prepared in o, on Postgres,
+// and nil on SQLite. Sent unnamed, as lib/pq sends a query with
+// arguments, Postgres planned Entity's three-part statement again on
+// every owner command: 0.67 ms of server CPU per command against 0.18 ms
+// for a plain indexed SELECT, and 1,236 instead of 8,131 statements a
+// second with 8 clients at 50,000 entities (issue 19). database/sql
+// prepares it again on each connection it runs on. SQLite, in-process,
+// measured no better prepared.
+func (s *Store) statement(ctx context.Context, o *onceStmt, query func() string) (*sql.Stmt, error) {
 	if !s.pg() {
 		return nil, nil
 	}
-	s.entityMu.Lock()
-	st := s.entityStmt
-	s.entityMu.Unlock()
+	o.mu.Lock()
+	st := o.st
+	o.mu.Unlock()
 	if st != nil {
 		return st, nil
 	}
 	// Prepared without the lock, so that a hung database holds up only
 	// the calls that would wait on it anyway, each to its own deadline.
-	st, err := s.db.PrepareContext(ctx, s.entityQuery())
+	st, err := s.db.PrepareContext(ctx, query())
 	if err != nil {
 		return nil, err // prepared again on the next call
 	}
-	s.entityMu.Lock()
-	defer s.entityMu.Unlock()
-	if s.entityStmt != nil {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.st != nil {
 		// Another call prepared it meanwhile: keep one.
 		_ = st.Close()
-		return s.entityStmt, nil
+		return o.st, nil
 	}
-	s.entityStmt = st
+	o.st = st
 	return st, nil
+}
+
+// onceStmt holds a statement prepared once (Store.statement).
+type onceStmt struct {
+	mu sync.Mutex
+	st *sql.Stmt // nil until prepared; guarded by mu
+}
+
+// close closes the statement, if prepared.
+func (o *onceStmt) close() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.st != nil {
+		// Closing the pool releases it on the server either way.
+		_ = o.st.Close()
+		o.st = nil
+	}
 }
 
 // entityQuery is Entity's statement, taking the canonical ref three times.
@@ -126,6 +146,44 @@ func sortedRelations(rows []relationRow) []relationRow {
 		return strings.Compare(a.Target, b.Target)
 	})
 	return slices.Compact(rows)
+}
+
+// bareEntity is Entities for one ref without relations: the row by
+// primary key, with a statement prepared once and scanned without
+// reflection. The owner command reads its subject so (issue 19): its answer
+// shows none of the subject's relations, which Entity would read with two
+// more index scans of relations.
+func (s *Store) bareEntity(ctx context.Context, ref catalog.Ref) ([]*catalog.Entity, error) {
+	key := ref.String()
+	var row *sql.Row
+	stmt, err := s.statement(ctx, &s.bareStmt, s.bareQuery)
+	if err != nil {
+		return nil, s.wrap("entities "+key, err)
+	}
+	if stmt != nil {
+		row = stmt.QueryRowContext(ctx, key)
+	} else {
+		row = s.db.QueryRowContext(ctx, s.bareQuery(), key)
+	}
+	var r storedEntity
+	err = row.Scan(&r.Ref, &r.Doc, &r.Source, &r.Path, &r.Line, &r.Commit, &r.Etag, &r.UID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("entities "+key, err)
+	}
+	e, err := r.decode()
+	if err != nil {
+		return nil, err
+	}
+	e.RelationsOmitted = true
+	return []*catalog.Entity{e}, nil
+}
+
+// bareQuery is bareEntity's statement, taking the canonical ref.
+func (s *Store) bareQuery() string {
+	return s.db.Rebind("SELECT " + entityColumns + " FROM entities e WHERE e.ref = ?")
 }
 
 // where builds the WHERE clause (with "?" placeholders) selecting q's
@@ -169,6 +227,10 @@ func where(q catalog.Query) (string, []any) {
 // Entities returns the entities matching q, sorted by canonical ref, each
 // with its relations.
 func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entity, error) {
+	if len(q.Refs) == 1 && q.NoRelations && !q.WithDefinitions &&
+		q.Kind == "" && q.Namespace == "" && q.Name == "" && q.Owner == nil {
+		return s.bareEntity(ctx, q.Refs[0])
+	}
 	w, args := where(q)
 	limit := ""
 	if q.Limit > 0 {
@@ -198,6 +260,9 @@ func (s *Store) Entities(ctx context.Context, q catalog.Query) ([]*catalog.Entit
 		byRef[rows[i].Ref] = e
 	}
 	if q.NoRelations {
+		for _, e := range out {
+			e.RelationsOmitted = true
+		}
 		return out, nil
 	}
 	// One query for the relations of every entity selected.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -39,13 +40,27 @@ func TestReadPaths(t *testing.T) {
 		}
 		byType := map[string][]catalog.Relation{}
 		for i, e := range all {
-			if len(bare[i].Relations) != 0 {
-				t.Errorf("Entities(NoRelations)[%s].Relations = %v, want none", e.Ref(), bare[i].Relations)
+			if len(bare[i].Relations) != 0 || !bare[i].RelationsOmitted {
+				t.Errorf("Entities(NoRelations)[%s].Relations = %v, omitted %t; want none, omitted", e.Ref(), bare[i].Relations, bare[i].RelationsOmitted)
+			}
+			if e.RelationsOmitted {
+				t.Errorf("Entities[%s].RelationsOmitted = true, want false", e.Ref())
 			}
 			c := *bare[i]
-			c.Relations = e.Relations
+			c.Relations, c.RelationsOmitted = e.Relations, false
 			if diff := cmp.Diff(e, &c); diff != "" {
 				t.Errorf("Entities(NoRelations)[%s] differs beyond relations (-full +bare):\n%s", e.Ref(), diff)
+			}
+			// One ref without relations takes a shortcut of its own.
+			alone, err := st.Entities(ctx, catalog.Query{Refs: []catalog.Ref{e.Ref()}, NoRelations: true})
+			if err != nil {
+				t.Fatalf("Entities(%s, NoRelations): %v", e.Ref(), err)
+			}
+			if len(alone) != 1 {
+				t.Fatalf("Entities(%s, NoRelations) = %d entities, want 1", e.Ref(), len(alone))
+			}
+			if diff := cmp.Diff(bare[i], alone[0]); diff != "" {
+				t.Errorf("Entities(%s, NoRelations) differs from Entities(NoRelations) (-all +one):\n%s", e.Ref(), diff)
 			}
 			one, err := st.Entity(ctx, e.Ref())
 			if err != nil {
@@ -104,8 +119,18 @@ func TestReadPaths(t *testing.T) {
 			}
 		}
 
-		if _, err := st.Entity(ctx, catalog.Ref{Kind: "component", Namespace: "default", Name: "no-such-thing"}); !errors.Is(err, catalog.ErrNotFound) {
+		missing := catalog.Ref{Kind: "component", Namespace: "default", Name: "no-such-thing"}
+		if _, err := st.Entity(ctx, missing); !errors.Is(err, catalog.ErrNotFound) {
 			t.Errorf("Entity(missing) error = %v, want ErrNotFound", err)
+		}
+		if got, err := st.Entities(ctx, catalog.Query{Refs: []catalog.Ref{missing}, NoRelations: true}); len(got) != 0 || err != nil {
+			t.Errorf("Entities(missing, NoRelations) = %v, %v; want none", got, err)
+		}
+		// Refs compare case-insensitively, the shortcut's too.
+		upper := all[0].Ref()
+		upper.Kind, upper.Name = strings.ToUpper(upper.Kind), strings.ToUpper(upper.Name)
+		if got, err := st.Entities(ctx, catalog.Query{Refs: []catalog.Ref{upper}, NoRelations: true}); len(got) != 1 || err != nil {
+			t.Errorf("Entities(%s, NoRelations) = %d entities, %v; want 1", upper, len(got), err)
 		}
 	})
 }

@@ -209,8 +209,8 @@ type storedEntity struct {
 const entityColumns = "e.ref, e.doc, e.source, e.path, e.line, e.commit_sha, e.etag, e.uid"
 
 func (r *storedEntity) decode() (*catalog.Entity, error) {
-	e := new(catalog.Entity)
-	if err := json.Unmarshal([]byte(r.Doc), e); err != nil {
+	e, err := catalog.DecodeDocument([]byte(r.Doc))
+	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", r.Ref, err)
 	}
 	e.Metadata.UID, e.Metadata.Etag = r.UID, r.Etag

@@ -52,10 +52,10 @@ type Store struct {
 	// positive (tests).
 	logMax, logKeep int
 
-	// entityStmt is Entity's statement, prepared once on Postgres (see
-	// entityStatement); guarded by entityMu.
-	entityMu   sync.Mutex
-	entityStmt *sql.Stmt
+	// entityStmt is Entity's statement and bareStmt the statement of
+	// Entities for one ref without relations, each prepared once on
+	// Postgres (see statement).
+	entityStmt, bareStmt onceStmt
 }
 
 // sqliteParams are the connection settings of every SQLite connection: WAL
@@ -158,13 +158,8 @@ func Redact(dbURL string) string {
 
 // Close closes the database. The store must not be used afterwards.
 func (s *Store) Close() error {
-	s.entityMu.Lock()
-	if s.entityStmt != nil {
-		// Closing the pool below releases it on the server either way.
-		_ = s.entityStmt.Close()
-		s.entityStmt = nil
-	}
-	s.entityMu.Unlock()
+	s.entityStmt.close()
+	s.bareStmt.close()
 	return s.db.Close()
 }
 

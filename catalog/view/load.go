@@ -35,7 +35,9 @@ func (s Snapshot) Load(ctx context.Context, refs []catalog.Ref) (map[string]*cat
 	var missKeys []string
 	for _, r := range refs {
 		k := r.String()
-		if ent, ok := v.cache.get(k, gen); ok {
+		// An entity cached without its relations (LoadWithoutRelations)
+		// is read again, with them.
+		if ent, ok := v.cache.get(k, gen); ok && (ent == nil || !ent.RelationsOmitted) {
 			if ent != nil {
 				out[k] = ent
 			}
@@ -66,6 +68,46 @@ func (s Snapshot) Load(ctx context.Context, refs []catalog.Ref) (map[string]*cat
 		}
 	}
 	return out, nil
+}
+
+// LoadWithoutRelations returns the entity named by ref for an answer that
+// reads none of its relations, or nil when the catalog does not hold it.
+// An entity the view's cache holds at the snapshot's generation is
+// returned as it is, with its relations or without; otherwise only the
+// entity's row is read (catalog.Query.NoRelations, which sets
+// RelationsOmitted) and cached: one indexed row rather than the entity and
+// both directions of its relations, for the subject of every owner command
+// (issue 19). Load reads an entity cached without relations again. Errors
+// are Load's. The entity must not be modified.
+func (s Snapshot) LoadWithoutRelations(ctx context.Context, ref catalog.Ref) (*catalog.Entity, error) {
+	v := s.v
+	if v == nil {
+		return nil, fmt.Errorf("load: %w", catalog.ErrUnavailable)
+	}
+	gen := s.Generation()
+	k := ref.String()
+	if ent, ok := v.cache.get(k, gen); ok {
+		return ent, nil
+	}
+	if v.Unreachable() {
+		return nil, fmt.Errorf("load %s: %w", k, catalog.ErrUnavailable)
+	}
+	got, err := v.store.Entities(ctx, catalog.Query{Refs: []catalog.Ref{ref}, NoRelations: true})
+	if err != nil {
+		if errors.Is(err, catalog.ErrUnavailable) {
+			v.MarkUnreachable()
+		}
+		return nil, fmt.Errorf("load %s: %w", k, err)
+	}
+	var ent *catalog.Entity
+	if len(got) > 0 {
+		ent = got[0]
+		// Whatever the store did with NoRelations, Load reads this
+		// entity again rather than answer from it.
+		ent.RelationsOmitted = true
+	}
+	v.cache.put(k, gen, ent)
+	return ent, nil
 }
 
 // load reads refs from the store; the result is parallel to refs, nil
