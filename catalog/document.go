@@ -13,6 +13,15 @@ import (
 // not name exactly, nulls, repeated keys, metadata beyond the named
 // fields) goes to json.Unmarshal, which decides. Every owner command
 // decodes the document of the entity it reads from the store (issue 19).
+//
+// Why a decoder of its own rather than a faster JSON library: it reads
+// only documents this program wrote, and hands every other shape to the
+// standard library, so it needs none of a general decoder's cases. On the
+// benchmark document (BenchmarkDecodeDocument, quiet machine, 4 runs each)
+// it takes 1.6 µs and 29 allocations, against 6.3 µs and 52 for
+// encoding/json and 4.2 µs and 42 for github.com/goccy/go-json.
+// TestDecodeDocument and FuzzDecodeDocument hold it equal to
+// encoding/json on every input.
 func DecodeDocument(doc []byte) (*Entity, error) {
 	d := docDecoder{data: doc}
 	e := new(Entity)
