@@ -1,3 +1,7 @@
+// A sync's writes in one file (over 500 lines): ApplySync's rules (conflicts, kept
+// files, removals), the shared end of every sync (errors, generation, change log,
+// source state) and the entity writer both sync paths use.
+
 package sqlstore
 
 import (
