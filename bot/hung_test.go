@@ -93,6 +93,11 @@ func TestServeDatabaseHung(t *testing.T) {
 		t.Errorf("/portal owner service-1 before the database answered = %d %.200s, want 503", code, body)
 	}
 
+	defer func() {
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", p.Logs())
+		}
+	}()
 	proxy.Thaw()
 	// The first sync runs after the database answers; 60 s because three
 	// packages' race-enabled tests on 2 cores once made it take over 30.
