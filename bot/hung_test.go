@@ -99,9 +99,10 @@ func TestServeDatabaseHung(t *testing.T) {
 		}
 	}()
 	proxy.Thaw()
-	// The first sync runs after the database answers; 60 s because three
-	// packages' race-enabled tests on 2 cores once made it take over 30.
-	waitFor(t, 60*time.Second, "/readyz to say ready once the database answers", func() bool {
+	// The first sync runs after the database answers; a generous bound
+	// because three packages' race-enabled tests on 2 cores once made it
+	// take over 30 s, and once over 60 (serve's log is printed on failure).
+	waitFor(t, 120*time.Second, "/readyz to say ready once the database answers", func() bool {
 		code, body := p.get(t, "/readyz")
 		return code == http.StatusOK && strings.Contains(body, `"name":"acme"`)
 	})
