@@ -482,3 +482,37 @@ func TestReplicaShutdownHandsOver(t *testing.T) {
 		t.Errorf("syncs per replica = %v, want all %d by %s", per, len(h.sources), b.name)
 	}
 }
+
+// TestSyncRetriedWithinTick: a sync the database did not answer is tried
+// again within its tick, so the source is current after the tick rather
+// than after the next one (an hour on an hourly schedule); a sync that
+// fails for another reason is not.
+func TestSyncRetriedWithinTick(t *testing.T) {
+	st := sqlstoretest.OpenSQLite(t)
+	h := newShareTest(t, []*sqlstore.Store{st}, 3, 1)
+	var mu sync.Mutex
+	tries := map[string]int{}
+	h.hook = func(_ context.Context, _ *replica, src string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		tries[src]++
+		switch {
+		case src == "repo-02":
+			return errors.New("repo-02: a descriptor the store refuses")
+		case tries[src] < 3:
+			return fmt.Errorf("%s: %w", src, catalog.ErrUnavailable)
+		}
+		return nil
+	}
+	h.start(1, h.replicas...)()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, src := range []string{"repo-00", "repo-01"} {
+		if got := h.commits[1][src]; len(got) != 1 || tries[src] != 3 {
+			t.Errorf("%s: committed by %v after %d tries; want once, on the third try", src, got, tries[src])
+		}
+	}
+	if got := h.commits[1]["repo-02"]; len(got) != 0 || tries["repo-02"] != 1 {
+		t.Errorf("repo-02 (not a database failure): committed by %v after %d tries; want not committed, tried once", got, tries["repo-02"])
+	}
+}

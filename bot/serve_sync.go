@@ -298,6 +298,27 @@ func (p *syncPool) claimAndSync(ctx, claimCtx context.Context, j *syncJob, tick 
 	}
 	cr := &claimedRun{store: p.claims, job: job, ticks: []time.Time{tick}, holder: p.holder, ttl: p.lease}
 	ran, err := j.run(ctx, cr.renew)
+	// A sync the database did not answer (down, hung, failing over) is
+	// tried again within its tick, a poll apart at first and doubling up
+	// to a third of the claim's lease (renewed before each try), rather
+	// than leaving the source as it was until the next tick: an hour on an
+	// hourly schedule.
+	for wait := p.poll; errors.Is(err, catalog.ErrUnavailable) && !errors.Is(err, errLeaseLost) && ctx.Err() == nil; wait = min(2*wait, p.lease/3) {
+		p.logger.WarnContext(ctx, "sync failed, the database did not answer; retrying", "source", name, "tick", tick,
+			"retry_in_s", wait.Seconds(), "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-claimCtx.Done():
+		case <-t.C:
+		}
+		t.Stop()
+		if claimCtx.Err() != nil {
+			break
+		}
+		// Best effort: a database still down fails this, and the next try.
+		_, _ = cr.renew(ctx)
+		ran, err = j.run(ctx, cr.renew)
+	}
 	if !ran && err == nil {
 		// Another replica holds the lease, syncing an earlier tick late:
 		// this tick is not done, but the next one will be.
