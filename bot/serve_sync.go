@@ -366,6 +366,17 @@ func (g *syncGroup) fire(ctx context.Context, p *syncPool, tick time.Time) error
 	return p.runTick(ctx, g.jobs, tick, next.Add(-next.Sub(tick)/20))
 }
 
+// serveIngestOptions are the options of serve's Git syncer: the read
+// model looks at the store as soon as a sync committed, not after the
+// sync saved its state (the sync job calls catalogChanged again then, for
+// syncers that cannot say when they committed).
+func (a *App) serveIngestOptions(env *Env) ingest.Options {
+	opts := a.Config.ingestOptions(env)
+	opts.Logger = a.Logger
+	opts.Committed = func(string, catalog.SyncResult) { a.catalogChanged() }
+	return opts
+}
+
 // syncJobs returns serve's scheduled syncs, one job per schedule: every
 // configured source is synced once at start and then on its cron schedule
 // (the source's own, else sync.schedule), by sync.workers workers per
@@ -381,13 +392,7 @@ func syncJobs(a *App) ([]Job, error) {
 	}
 	syncer := a.Syncer
 	if syncer == nil {
-		opts := a.Config.ingestOptions(env)
-		opts.Logger = a.Logger
-		// The read model looks at the store as soon as a sync committed,
-		// not after the sync saved its state (the job below calls it
-		// again then, for syncers that cannot say when they committed).
-		opts.Committed = func(string, catalog.SyncResult) { a.catalogChanged() }
-		syncer = ingest.New(a.Store, opts)
+		syncer = ingest.New(a.Store, a.serveIngestOptions(env))
 	}
 	timeout := a.Config.Sync.Timeout
 	if timeout <= 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portalbot/portalbot/catalog"
 	"github.com/portalbot/portalbot/catalog/ingest"
 	"github.com/portalbot/portalbot/catalog/synth"
 	"github.com/portalbot/portalbot/commands"
@@ -154,5 +155,50 @@ func TestSyncChangeExpiresTheView(t *testing.T) {
 	}
 	if n := changes.Load(); n != 2 {
 		t.Errorf("changed called %d times over a first sync, a change and a no-op; want 2", n)
+	}
+}
+
+// TestServeSyncerExpiresAtCommit: serve's Git syncer refreshes the read
+// model when a sync commits (ingest.Options.Committed), so an answer asked
+// right after a commit is the new one, not the one the view checked less
+// than a second before.
+func TestServeSyncerExpiresAtCommit(t *testing.T) {
+	st := sqlstoretest.OpenSQLite(t)
+	a := &App{Config: DefaultConfig(), Env: &Env{Getenv: func(string) string { return "" }},
+		Logger: slog.New(slog.DiscardHandler), Store: st}
+	router, closeRouter := newRouter(a)
+	defer closeRouter()
+	ctx := context.Background()
+	comp := func(owner string) *catalog.Entity {
+		return &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component", Metadata: catalog.Metadata{Name: "svc"},
+			Spec: map[string]any{"type": "service", "lifecycle": "production", "owner": owner}}
+	}
+	group := func(name string) *catalog.Entity {
+		return &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Group", Metadata: catalog.Metadata{Name: name},
+			Spec: map[string]any{"type": "team", "children": []any{}}}
+	}
+	apply := func(owner string) catalog.SyncResult {
+		res, err := st.ApplySync(ctx, catalog.SyncBatch{Source: catalog.Source{Name: "s", Commit: owner}, Full: true,
+			Files: []catalog.FileResult{{Path: "catalog-info.yaml", Entities: []*catalog.Entity{comp(owner), group("team-a"), group("team-b")}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	owner := func() string {
+		return router.Serve(ctx, &commands.Request{Platform: commands.PlatformSlack, Text: "owner svc"}).Title
+	}
+	apply("team-a")
+	if got := owner(); !strings.Contains(got, "team-a") {
+		t.Fatalf("owner svc = %q, want team-a", got)
+	}
+	opts := a.serveIngestOptions(a.Env)
+	if opts.Committed == nil {
+		t.Fatal("serve's syncer options have no Committed hook")
+	}
+	res := apply("team-b")
+	opts.Committed("s", res)
+	if got := owner(); !strings.Contains(got, "team-b") {
+		t.Errorf("owner svc right after a commit = %q, want team-b", got)
 	}
 }
