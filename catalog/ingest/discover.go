@@ -16,6 +16,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -39,6 +40,9 @@ type item struct {
 	path     string // in t
 	typ      string // Location type it was reached with
 	explicit bool   // named exactly by a Location (not a glob)
+	// blob is the file's tree entry when the Location's walk found it
+	// (a zero Hash otherwise): reading it then walks no tree again.
+	blob object.TreeEntry
 }
 
 func (it item) key() string {
@@ -220,7 +224,13 @@ func (d *discovery) parseAll(ctx context.Context, handle func(context.Context, p
 			d.queue = d.queue[1:]
 			seq := issued
 			issued++
-			data, err := it.t.snap.readFile(it.path, catalog.MaxFileSize)
+			var data []byte
+			var err error
+			if it.blob.Hash.IsZero() {
+				data, err = it.t.snap.readFile(it.path, catalog.MaxFileSize)
+			} else {
+				data, err = it.t.snap.readBlob(it.blob, catalog.MaxFileSize)
+			}
 			if err != nil {
 				ready[seq] = parsed{seq: seq, it: it, fatal: true, errs: []catalog.ProcessingError{{Path: it.key(), Message: "read: " + readError(err)}}}
 				deliver()
@@ -482,17 +492,24 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 			d.patterns[p] = true
 		}
 		if strings.ContainsAny(p, "*?[{") {
-			matches, err := doublestar.Glob(from.t.snap.fsys(), p, doublestar.WithFilesOnly(), doublestar.WithNoFollow())
+			var matches []item
+			err := doublestar.GlobWalk(from.t.snap.fsys(), p, func(m string, d fs.DirEntry) error {
+				info, err := d.Info()
+				if err != nil {
+					return err
+				}
+				if e, ok := treeEntry(info); ok && (e.Mode == filemode.Regular || e.Mode == filemode.Executable) {
+					matches = append(matches, item{t: from.t, path: m, typ: typ, blob: e})
+				}
+				return nil
+			}, doublestar.WithFilesOnly(), doublestar.WithNoFollow())
 			if err != nil {
 				fail(target, "glob: "+err.Error())
 				continue
 			}
-			sort.Strings(matches) // path order, whatever the walk's
-			for _, m := range matches {
-				if e, err := from.t.snap.entry(m); err == nil && (e.Mode == filemode.Regular || e.Mode == filemode.Executable) {
-					out = append(out, item{t: from.t, path: m, typ: typ})
-				}
-			}
+			// Path order, whatever the walk's.
+			sort.Slice(matches, func(i, j int) bool { return matches[i].path < matches[j].path })
+			out = append(out, matches...)
 			continue
 		}
 		e, err := from.t.snap.entry(p)
@@ -508,7 +525,7 @@ func (d *discovery) targets(ctx context.Context, from item, loc *catalog.Entity,
 			fail(target, p+" is not a file")
 			continue
 		}
-		out = append(out, item{t: from.t, path: p, typ: typ, explicit: true})
+		out = append(out, item{t: from.t, path: p, typ: typ, explicit: true, blob: e})
 	}
 	return out, ok
 }

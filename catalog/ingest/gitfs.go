@@ -185,15 +185,18 @@ func (s *snapshot) dirLocked(p string) (*object.Tree, error) {
 	return t, err
 }
 
-// readFile returns the content of file p, at most max bytes (0: no limit).
-// A directory, a symbolic link or a submodule is an error.
-func (s *snapshot) readFile(p string, max int64) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.entryLocked(p)
-	if err != nil {
-		return nil, err
+// treeEntry returns the tree entry behind info (an fs.FileInfo of snapFS).
+func treeEntry(info fs.FileInfo) (object.TreeEntry, bool) {
+	e, ok := info.Sys().(*object.TreeEntry)
+	if !ok || e == nil {
+		return object.TreeEntry{}, false
 	}
+	return *e, true
+}
+
+// readBlob returns the content of the file whose entry is e, at most max
+// bytes (0: no limit), as readFile does for its path.
+func (s *snapshot) readBlob(e object.TreeEntry, max int64) ([]byte, error) {
 	switch e.Mode {
 	case filemode.Symlink:
 		return nil, errSymlink
@@ -201,7 +204,19 @@ func (s *snapshot) readFile(p string, max int64) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("not a regular file")
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.blobLocked(e.Hash, max)
+}
+
+// readFile returns the content of file p, at most max bytes (0: no limit).
+// A directory, a symbolic link or a submodule is an error.
+func (s *snapshot) readFile(p string, max int64) ([]byte, error) {
+	e, err := s.entry(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.readBlob(e, max)
 }
 
 func (s *snapshot) blobLocked(h plumbing.Hash, max int64) ([]byte, error) {
@@ -337,7 +352,9 @@ func (f *snapFile) ReadDir(n int) ([]fs.DirEntry, error) {
 
 // entryInfo is a tree entry as fs.FileInfo and fs.DirEntry. It points at
 // the entry in its cached tree: as an interface value it then costs no
-// allocation, and a glob over a large tree no copy of every entry.
+// allocation, and a glob over a large tree no copy of every entry. Sys
+// returns the *object.TreeEntry, whose hash lets a glob's match be read
+// without walking the trees to it again (treeEntry).
 type entryInfo struct{ e *object.TreeEntry }
 
 func (i entryInfo) Name() string { return i.e.Name }
@@ -355,6 +372,6 @@ func (i entryInfo) Mode() fs.FileMode {
 }
 func (i entryInfo) ModTime() time.Time         { return time.Time{} }
 func (i entryInfo) IsDir() bool                { return i.e.Mode == filemode.Dir }
-func (i entryInfo) Sys() any                   { return nil }
+func (i entryInfo) Sys() any                   { return i.e }
 func (i entryInfo) Type() fs.FileMode          { return i.Mode().Type() }
 func (i entryInfo) Info() (fs.FileInfo, error) { return i, nil }
