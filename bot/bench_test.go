@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -46,7 +47,8 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 	t.Helper()
 	for _, k := range []string{"entities", "repos", "db", "full_sync_ms", "noop_sync_ms", "one_file_ms",
 		"owner_p50_ms", "owner_p99_ms", "owner_per_sec", "report_ms", "peak_rss_mb", "sync_peak_rss_mb", "one_file_visible_ms",
-		"floor_p50_ms", "floor_p99_ms", "floor_per_sec", "owner_p99_ratio", "owner_throughput_ratio"} {
+		"floor_p50_ms", "floor_p99_ms", "floor_per_sec", "owner_p99_ratio", "owner_throughput_ratio",
+		"git_read_cpu_ms", "yaml_parse_cpu_ms", "cores"} {
 		if _, ok := raw[k]; !ok {
 			t.Errorf("bench JSON lacks key %q: %v", k, raw)
 		}
@@ -64,8 +66,24 @@ func checkBenchResult(t *testing.T, res BenchResult, raw map[string]any, db stri
 	}
 	if db == "postgres" {
 		positive["copy_floor_ms"], positive["x_copy_floor"] = res.CopyFloorMS, res.XCopyFloor
-	} else if _, ok := raw["copy_floor_ms"]; ok {
-		t.Errorf("bench on %s reports copy_floor_ms, a Postgres-only figure", db)
+		positive["insert_floor_ms"], positive["lower_bound_ms"] = res.InsertFloorMS, res.LowerBoundMS
+		want := math.Max(res.InsertFloorMS, (res.GitReadCPUMS+res.YAMLParseCPUMS+res.InsertFloorMS)/float64(res.Cores))
+		if math.Abs(res.LowerBoundMS-want) > 0.01 {
+			t.Errorf("bench lower_bound_ms = %v, want max(insert, (git + yaml + insert) / %d cores) = %v", res.LowerBoundMS, res.Cores, want)
+		}
+		if got, want := res.XLowerBound, res.LowerBoundMS/res.CopyFloorMS; got != want {
+			t.Errorf("bench x_copy_floor_lower_bound = %v, want lower_bound_ms / copy_floor_ms = %v", got, want)
+		}
+	} else {
+		for _, k := range []string{"copy_floor_ms", "insert_floor_ms", "lower_bound_ms"} {
+			if _, ok := raw[k]; ok {
+				t.Errorf("bench on %s reports %s, a Postgres-only figure", db, k)
+			}
+		}
+	}
+	positive["git_read_cpu_ms"], positive["yaml_parse_cpu_ms"] = res.GitReadCPUMS, res.YAMLParseCPUMS
+	if res.Cores < 1 {
+		t.Errorf("bench cores = %d, want the machine's CPUs", res.Cores)
 	}
 	for k, v := range positive {
 		if !(v > 0) {

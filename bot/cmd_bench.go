@@ -45,6 +45,19 @@ type BenchResult struct {
 	// Both are absent on SQLite.
 	CopyFloorMS float64 `json:"copy_floor_ms,omitempty"`
 	XCopyFloor  float64 `json:"x_copy_floor,omitempty"`
+	// GitReadCPUMS and YAMLParseCPUMS are the CPU time go-git takes to
+	// read every descriptor and yaml.v3 to decode them, alone
+	// (libraryCPU). InsertFloorMS is Postgres writing the stored rows
+	// again by INSERT ... SELECT (sqlstore.InsertFloor), LowerBoundMS the
+	// least a full sync could take on Cores CPUs given those three
+	// (lowerBound), and XLowerBound its multiple of the COPY floor. The
+	// last three are absent on SQLite.
+	GitReadCPUMS   float64 `json:"git_read_cpu_ms"`
+	YAMLParseCPUMS float64 `json:"yaml_parse_cpu_ms"`
+	InsertFloorMS  float64 `json:"insert_floor_ms,omitempty"`
+	Cores          int     `json:"cores"`
+	LowerBoundMS   float64 `json:"lower_bound_ms,omitempty"`
+	XLowerBound    float64 `json:"x_copy_floor_lower_bound,omitempty"`
 	// SyncPeakRSSMB is the process's peak resident memory during the full
 	// sync alone (VmHWM reset after generating the catalog).
 	SyncPeakRSSMB float64 `json:"sync_peak_rss_mb"`
@@ -158,6 +171,12 @@ func printBench(env *Env, r BenchResult) {
 	if r.CopyFloorMS > 0 {
 		row("COPY floor (same documents)", ms(r.CopyFloorMS)+fmt.Sprintf(", full sync %.1fx it", r.XCopyFloor))
 	}
+	row("go-git reads alone (CPU)", ms(r.GitReadCPUMS))
+	row("yaml.v3 decoding alone (CPU)", ms(r.YAMLParseCPUMS))
+	if r.LowerBoundMS > 0 {
+		row("Postgres INSERT ... SELECT alone", ms(r.InsertFloorMS))
+		row(fmt.Sprintf("lower bound on %d cores", r.Cores), ms(r.LowerBoundMS)+fmt.Sprintf(", %.1fx the COPY floor", r.XLowerBound))
+	}
 	row("peak RSS during the full sync", fmt.Sprintf("%.1f MB", r.SyncPeakRSSMB))
 	row("no-op re-sync", ms(r.NoopSyncMS))
 	row("one-file change", ms(r.OneFileMS)+", in answers after "+ms(r.OneFileVisibleMS))
@@ -262,6 +281,22 @@ func bench(ctx context.Context, env *Env, o benchOptions, progress func(string))
 		}
 		res.CopyFloorMS = millis(floor)
 		res.XCopyFloor = float64(took) / float64(floor)
+	}
+	progress("go-git and yaml.v3 alone")
+	gitCPU, yamlCPU, err := libraryCPU(repos)
+	if err != nil {
+		return res, err
+	}
+	res.GitReadCPUMS, res.YAMLParseCPUMS, res.Cores = millis(gitCPU), millis(yamlCPU), benchCores()
+	if res.CopyFloorMS > 0 {
+		progress("insert floor")
+		insert, err := st.InsertFloor(ctx)
+		if err != nil {
+			return res, err
+		}
+		lb := lowerBound(gitCPU, yamlCPU, insert, res.Cores)
+		res.InsertFloorMS, res.LowerBoundMS = millis(insert), millis(lb)
+		res.XLowerBound = res.LowerBoundMS / res.CopyFloorMS
 	}
 	counts, err := st.Counts(ctx)
 	if err != nil {

@@ -123,3 +123,56 @@ func TestCopyFloor(t *testing.T) {
 		t.Fatalf("copy_floor left behind: %d tables, %v", n, err)
 	}
 }
+
+// TestInsertFloor: the insert floor writes every stored entity, relation
+// and history row again (the WAL grows by more than their documents) into
+// tables it leaves nowhere, and is Postgres only.
+func TestInsertFloor(t *testing.T) {
+	ctx := context.Background()
+	if _, err := sqlstoretest.OpenSQLite(t).InsertFloor(ctx); err == nil {
+		t.Error("InsertFloor on SQLite: want an error")
+	}
+	s := sqlstoretest.OpenPostgres(t)
+	var ents []*catalog.Entity
+	for i := range 300 {
+		var noise [2048]byte
+		if _, err := rand.Read(noise[:]); err != nil {
+			t.Fatal(err)
+		}
+		ents = append(ents, &catalog.Entity{APIVersion: "backstage.io/v1alpha1", Kind: "Component",
+			Metadata: catalog.Metadata{Name: fmt.Sprintf("svc-%d", i), Description: hex.EncodeToString(noise[:])},
+			Spec:     map[string]any{"type": "service", "owner": "team", "lifecycle": "production", "dependsOn": []any{"resource:db"}}})
+	}
+	if _, err := s.ApplySync(ctx, catalog.SyncBatch{Source: catalog.Source{Name: "src", Commit: "c1"}, Full: true,
+		Files: []catalog.FileResult{{Path: "catalog-info.yaml", Entities: ents}}}); err != nil {
+		t.Fatal(err)
+	}
+	var docBytes, relations, history int64
+	if err := s.DB().GetContext(ctx, &docBytes, "SELECT sum(octet_length(doc)) FROM entities"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().GetContext(ctx, &relations, "SELECT count(*) FROM relations"); err != nil || relations < 600 {
+		t.Fatalf("%d relations stored, %v; want at least 600 to copy", relations, err)
+	}
+	if err := s.DB().GetContext(ctx, &history, "SELECT count(*) FROM ownership_history"); err != nil || history != 300 {
+		t.Fatalf("%d history rows stored, %v; want 300 to copy", history, err)
+	}
+	var before string
+	if err := s.DB().GetContext(ctx, &before, "SELECT pg_current_wal_insert_lsn()::text"); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.InsertFloor(ctx); err != nil || d <= 0 {
+		t.Fatalf("InsertFloor = %v, %v; want a positive duration", d, err)
+	}
+	var wal int64
+	if err := s.DB().GetContext(ctx, &wal, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", before); err != nil {
+		t.Fatal(err)
+	}
+	if wal < docBytes {
+		t.Errorf("InsertFloor wrote %d bytes of WAL for %d bytes of documents: the rows were not written", wal, docBytes)
+	}
+	var n int
+	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM pg_class WHERE relname LIKE 'insert\\_floor%'"); err != nil || n != 0 {
+		t.Fatalf("insert_floor left behind: %d relations, %v", n, err)
+	}
+}

@@ -69,3 +69,57 @@ func (s *Store) CopyFloor(ctx context.Context) (time.Duration, error) {
 	}
 	return time.Since(start), nil
 }
+
+// floorTables are the tables a full sync fills in proportion to the
+// catalog; InsertFloor copies them.
+var floorTables = []string{"entities", "relations", "ownership_history"}
+
+// InsertFloor returns how long Postgres itself takes to write the rows
+// now stored in the catalog's bulk tables (entities, relations, ownership
+// history) into empty tables with the same columns and indexes (LIKE ...
+// INCLUDING ALL), by INSERT ... SELECT in one transaction: the server's
+// share of a full sync, with no client, no network and no parsing, which
+// no change of the client can take away while the schema is this one
+// (issue 19). The tables are created before and dropped after the timing.
+// Postgres only, for benchmarks.
+func (s *Store) InsertFloor(ctx context.Context) (time.Duration, error) {
+	if !s.pg() {
+		return 0, errors.New("insert floor: Postgres only")
+	}
+	var suffix [6]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return 0, fmt.Errorf("insert floor: %w", err)
+	}
+	copies := make([]string, len(floorTables))
+	defer func() {
+		for _, c := range copies {
+			if c != "" {
+				// Dropped even when ctx is done: the tables are not the caller's.
+				_, _ = s.db.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+c)
+			}
+		}
+	}()
+	for i, t := range floorTables {
+		c := "insert_floor_" + t + "_" + hex.EncodeToString(suffix[:])
+		if _, err := s.db.ExecContext(ctx, "CREATE TABLE "+c+" (LIKE "+t+" INCLUDING ALL)"); err != nil {
+			return 0, s.wrap("insert floor", err)
+		}
+		copies[i] = c
+	}
+	start := time.Now()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, s.wrap("insert floor", err)
+	}
+	// Rollback after Commit is a no-op.
+	defer func() { _ = tx.Rollback() }()
+	for i, t := range floorTables {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO "+copies[i]+" SELECT * FROM "+t); err != nil {
+			return 0, s.wrap("insert floor", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, s.wrap("insert floor", err)
+	}
+	return time.Since(start), nil
+}
