@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,24 +105,7 @@ func TestCopyFloor(t *testing.T) {
 	if err := s.DB().GetContext(ctx, &docBytes, "SELECT sum(octet_length(doc)) FROM entities"); err != nil {
 		t.Fatal(err)
 	}
-	var before string
-	if err := s.DB().GetContext(ctx, &before, "SELECT pg_current_wal_insert_lsn()::text"); err != nil {
-		t.Fatal(err)
-	}
-	if d, err := s.CopyFloor(ctx); err != nil || d <= 0 {
-		t.Fatalf("CopyFloor = %v, %v; want a positive duration", d, err)
-	}
-	var wal int64
-	if err := s.DB().GetContext(ctx, &wal, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", before); err != nil {
-		t.Fatal(err)
-	}
-	if wal < docBytes {
-		t.Errorf("CopyFloor wrote %d bytes of WAL for %d bytes of documents: the floor table is not logged as the catalog's are", wal, docBytes)
-	}
-	var n int
-	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM pg_class WHERE relname LIKE 'copy\\_floor%'"); err != nil || n != 0 {
-		t.Fatalf("copy_floor left behind: %d tables, %v", n, err)
-	}
+	checkFloor(t, s, s.CopyFloor, "copy_floor", docBytes)
 }
 
 // TestInsertFloor: the insert floor writes every stored entity, relation
@@ -157,22 +141,31 @@ func TestInsertFloor(t *testing.T) {
 	if err := s.DB().GetContext(ctx, &history, "SELECT count(*) FROM ownership_history"); err != nil || history != 300 {
 		t.Fatalf("%d history rows stored, %v; want 300 to copy", history, err)
 	}
+	checkFloor(t, s, s.InsertFloor, "insert_floor", docBytes)
+}
+
+// checkFloor runs a floor measurement that must write at least docBytes of
+// WAL (its rows go into ordinary, logged tables) and leave no relation
+// named prefix* behind.
+func checkFloor(t *testing.T, s *sqlstore.Store, floor func(context.Context) (time.Duration, error), prefix string, docBytes int64) {
+	t.Helper()
+	ctx := context.Background()
 	var before string
 	if err := s.DB().GetContext(ctx, &before, "SELECT pg_current_wal_insert_lsn()::text"); err != nil {
 		t.Fatal(err)
 	}
-	if d, err := s.InsertFloor(ctx); err != nil || d <= 0 {
-		t.Fatalf("InsertFloor = %v, %v; want a positive duration", d, err)
+	if d, err := floor(ctx); err != nil || d <= 0 {
+		t.Fatalf("%s = %v, %v; want a positive duration", prefix, d, err)
 	}
 	var wal int64
 	if err := s.DB().GetContext(ctx, &wal, "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", before); err != nil {
 		t.Fatal(err)
 	}
 	if wal < docBytes {
-		t.Errorf("InsertFloor wrote %d bytes of WAL for %d bytes of documents: the rows were not written", wal, docBytes)
+		t.Errorf("%s wrote %d bytes of WAL for %d bytes of documents: its rows were not written to logged tables", prefix, wal, docBytes)
 	}
 	var n int
-	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM pg_class WHERE relname LIKE 'insert\\_floor%'"); err != nil || n != 0 {
-		t.Fatalf("insert_floor left behind: %d relations, %v", n, err)
+	if err := s.DB().GetContext(ctx, &n, "SELECT count(*) FROM pg_class WHERE relname LIKE $1", strings.ReplaceAll(prefix, "_", `\_`)+"%"); err != nil || n != 0 {
+		t.Fatalf("%s left behind: %d relations, %v", prefix, n, err)
 	}
 }
