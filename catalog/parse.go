@@ -68,6 +68,17 @@ func Parse(r io.Reader, path string) ([]*Entity, []ProcessingError) {
 // MaxDocumentValues is rejected before it is parsed, which bounds time and
 // memory whatever the input.
 func ParseFile(r io.Reader, path string) ParseResult {
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	if err != nil {
+		return ParseResult{Fatal: true, Errors: []ProcessingError{{Path: path, Message: "read: " + err.Error()}}}
+	}
+	return ParseBytes(data, path)
+}
+
+// ParseBytes is ParseFile of a file already read: a sync holds each blob
+// it read in memory, and copying 43 MB of descriptors again through a
+// reader cost it 85 MB of allocations at 100,000 entities (issue 19).
+func ParseBytes(data []byte, path string) ParseResult {
 	var res ParseResult
 	dropped := 0
 	fail := func(line int, msg string) {
@@ -76,12 +87,6 @@ func ParseFile(r io.Reader, path string) ParseResult {
 			return
 		}
 		res.Errors = append(res.Errors, ProcessingError{Path: path, Line: line, Message: msg})
-	}
-	data, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
-	if err != nil {
-		fail(0, "read: "+err.Error())
-		res.Fatal = true
-		return res
 	}
 	if line, msg := CheckLimits(data); msg != "" {
 		fail(line, msg)

@@ -2,11 +2,13 @@ package catalog_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/portalbot/portalbot/catalog"
@@ -375,5 +377,42 @@ func TestParseMergeKeyIsPlain(t *testing.T) {
 	res := catalog.ParseFile(strings.NewReader(in), "s.yaml")
 	if len(res.Entities) != 0 || len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "spec.owner: required") {
 		t.Errorf("ParseFile(merge key supplying owner) = %d entities, errors %v; want spec.owner: required", len(res.Entities), res.Errors)
+	}
+}
+
+// TestParseBytesIsParseFile: ParseBytes, which a sync calls on the blob it
+// read, answers as ParseFile does on a reader of the same bytes, for every
+// fixture, a file over the size limit and a broken stream.
+func TestParseBytesIsParseFile(t *testing.T) {
+	inputs := map[string][]byte{"too-large.yaml": bytes.Repeat([]byte("#"), catalog.MaxFileSize+1)}
+	for _, dir := range []string{"testdata/valid", "testdata/broken"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("fixtures in %s: %v, %v", dir, files, err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[filepath.ToSlash(f)] = b
+		}
+	}
+	summary := func(r catalog.ParseResult) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "fatal=%v skipped=%v failed=%v\nerrors=%q\n", r.Fatal, r.Skipped, r.Failed, errorStrings(r.Errors))
+		for _, e := range r.Entities {
+			fmt.Fprintf(&b, "%s@%d %s\n", e.Ref(), e.Origin.Line, r.Documents[e])
+		}
+		return b.String()
+	}
+	for path, data := range inputs {
+		if got, want := summary(catalog.ParseBytes(data, path)), summary(catalog.ParseFile(bytes.NewReader(data), path)); got != want {
+			t.Errorf("%s: ParseBytes differs from ParseFile:\n%s", path, cmp.Diff(want, got))
+		}
+	}
+	_, errs := catalog.Parse(iotest.ErrReader(errors.New("disk gone")), "gone.yaml")
+	if len(errs) != 1 || errs[0].Message != "read: disk gone" {
+		t.Errorf("Parse of a failing reader = %v, want one read error", errs)
 	}
 }

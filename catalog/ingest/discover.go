@@ -4,7 +4,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -312,11 +311,11 @@ func (d *discovery) parseFile(ctx context.Context, it item, data []byte) parsed 
 			// Which documents failed, and whether the file itself is
 			// broken, from the text before resolution (rare: only files
 			// with placeholders and problems pay for a second parse).
-			raw := catalog.ParseFile(bytes.NewReader(data), it.path)
+			raw := catalog.ParseBytes(data, it.path)
 			p.fatal, p.failed = raw.Fatal, failedRefs(raw, p.ents)
 		}
 	} else {
-		res := catalog.ParseFile(bytes.NewReader(data), it.path)
+		res := catalog.ParseBytes(data, it.path)
 		p.ents, p.errs, p.fatal, p.failed, p.docs = res.Entities, res.Errors, res.Fatal, res.Failed, res.Documents
 	}
 	d.rejectAlphaOnly(&p)

@@ -210,7 +210,7 @@ func (r *resolver) parse(ctx context.Context, data []byte) ([]*catalog.Entity, [
 			errs = append(errs, catalog.ProcessingError{Path: r.file, Line: start, Message: "encode resolved document: " + err.Error()})
 			continue
 		}
-		res := catalog.ParseFile(bytes.NewReader(out), r.file)
+		res := catalog.ParseBytes(out, r.file)
 		for _, pe := range res.Errors {
 			if pe.Line > 0 {
 				pe.Line += start - 1
