@@ -47,6 +47,55 @@ func TestEntityCache(t *testing.T) {
 	}
 }
 
+// TestEntityCacheResistsScans: entries asked for again (the teams and
+// people of owner answers) stay cached through a stream of entries asked
+// for once each (the services asked about), many times the cache's size.
+// A plain LRU evicted them all.
+func TestEntityCacheResistsScans(t *testing.T) {
+	ent := func(name string) *catalog.Entity {
+		return &catalog.Entity{Kind: catalog.KindComponent, Metadata: catalog.Metadata{Name: name, Namespace: "default"}}
+	}
+	one := entitySize("component:default/s-0000", ent("s-0000"))
+	c := newEntityCache(one * 100)
+	hot := make([]string, 20)
+	for i := range hot {
+		hot[i] = fmt.Sprintf("group:default/t-%02d", i)
+		c.put(hot[i], 1, ent(hot[i]))
+		c.get(hot[i], 1)
+	}
+	for i := range 2000 {
+		k := fmt.Sprintf("component:default/s-%04d", i)
+		c.put(k, 1, ent(k))
+		if c.bytes() > c.limit {
+			t.Fatalf("cache holds %d bytes, over its bound %d", c.bytes(), c.limit)
+		}
+	}
+	for _, k := range hot {
+		if _, ok := c.get(k, 1); !ok {
+			t.Errorf("get(%s) missed after a stream of one-time entries; want it kept", k)
+		}
+	}
+	if _, ok := c.get("component:default/s-1999", 1); !ok {
+		t.Error("get(s-1999) missed; want the newest one-time entry cached")
+	}
+	if _, ok := c.get("component:default/s-0000", 1); ok {
+		t.Error("get(s-0000) hit; want the oldest one-time entry evicted")
+	}
+	// Protected entries past their share go back on probation, and from
+	// there out, as the stream goes on.
+	for i := range 200 {
+		k := fmt.Sprintf("group:default/u-%03d", i)
+		c.put(k, 1, ent(k))
+		c.get(k, 1)
+	}
+	if c.protSize > int(float64(c.limit)*protectedShare) {
+		t.Errorf("protected entries hold %d bytes, over their share of %d", c.protSize, c.limit)
+	}
+	if c.bytes() > c.limit {
+		t.Errorf("cache holds %d bytes, over its bound %d", c.bytes(), c.limit)
+	}
+}
+
 // TestPatchCarriesCache checks that after a patch the entity cache still
 // answers for the entities that did not change, and only for those, and
 // that no warm-up reads a kind again. Before patches every change emptied
