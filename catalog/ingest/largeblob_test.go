@@ -79,19 +79,6 @@ func commitTree(t *testing.T, dir string, files map[string]string, big map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	put := func(v interface {
-		Encode(plumbing.EncodedObject) error
-	}) plumbing.Hash {
-		o := r.Storer.NewEncodedObject()
-		if err := v.Encode(o); err != nil {
-			t.Fatal(err)
-		}
-		h, err := r.Storer.SetEncodedObject(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
 	var tree object.Tree
 	for name, data := range files {
 		o := r.Storer.NewEncodedObject()
@@ -116,8 +103,8 @@ func commitTree(t *testing.T, dir string, files map[string]string, big map[strin
 	// A root tree of plain files: git orders entries by name.
 	sort.Slice(tree.Entries, func(i, j int) bool { return tree.Entries[i].Name < tree.Entries[j].Name })
 	sig := object.Signature{Name: "test", Email: "test@example.com", When: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	c := &object.Commit{Author: sig, Committer: sig, Message: "large blob", TreeHash: put(&tree)}
-	if err := r.Storer.SetReference(plumbing.NewHashReference("refs/heads/main", put(c))); err != nil {
+	c := &object.Commit{Author: sig, Committer: sig, Message: "large blob", TreeHash: putObject(t, r, &tree)}
+	if err := r.Storer.SetReference(plumbing.NewHashReference("refs/heads/main", putObject(t, r, c))); err != nil {
 		t.Fatal(err)
 	}
 }

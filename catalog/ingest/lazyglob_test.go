@@ -105,19 +105,6 @@ func commitMissingTree(t *testing.T, repo, dir, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store := func(o interface {
-		Encode(plumbing.EncodedObject) error
-	}) plumbing.Hash {
-		obj := r.Storer.NewEncodedObject()
-		if err := o.Encode(obj); err != nil {
-			t.Fatal(err)
-		}
-		h, err := r.Storer.SetEncodedObject(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
 	swap := func(entries []object.TreeEntry, name string, h plumbing.Hash) []object.TreeEntry {
 		out := append([]object.TreeEntry(nil), entries...)
 		for i := range out {
@@ -130,11 +117,27 @@ func commitMissingTree(t *testing.T, repo, dir, name string) {
 		return nil
 	}
 	missing := plumbing.NewHash(strings.Repeat("ab", 20))
-	subHash := store(&object.Tree{Entries: swap(sub.Entries, name, missing)})
-	rootHash := store(&object.Tree{Entries: swap(root.Entries, dir, subHash)})
-	c := store(&object.Commit{TreeHash: rootHash, ParentHashes: []plumbing.Hash{parent.Hash},
+	subHash := putObject(t, r, &object.Tree{Entries: swap(sub.Entries, name, missing)})
+	rootHash := putObject(t, r, &object.Tree{Entries: swap(root.Entries, dir, subHash)})
+	c := putObject(t, r, &object.Commit{TreeHash: rootHash, ParentHashes: []plumbing.Hash{parent.Hash},
 		Author: parent.Author, Committer: parent.Committer, Message: "lose a tree"})
 	if err := r.Storer.SetReference(plumbing.NewHashReference(head.Name(), c)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// putObject stores v (a tree or commit) in r and returns its hash.
+func putObject(t *testing.T, r *git.Repository, v interface {
+	Encode(plumbing.EncodedObject) error
+}) plumbing.Hash {
+	t.Helper()
+	o := r.Storer.NewEncodedObject()
+	if err := v.Encode(o); err != nil {
+		t.Fatal(err)
+	}
+	h, err := r.Storer.SetEncodedObject(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
