@@ -1,8 +1,9 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"strings"
+
+	"github.com/portalbot/portalbot/catalog"
 )
 
 // An entity with a string spec.definition is stored with the definition
@@ -142,19 +143,8 @@ func skipJSON(data []byte, i int) int {
 	return i
 }
 
-// writeJSONString writes s as json.Marshal encodes a string: quoted as is
-// when it is printable ASCII that encoding/json does not escape, which
-// uids, etags and valid tags are, and by json.Marshal otherwise.
+// writeJSONString writes s as json.Marshal encodes a string.
 func writeJSONString(b *strings.Builder, s string) {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c < 0x20 || c >= 0x7F, c == '"', c == '\\', c == '<', c == '>', c == '&':
-			q, _ := json.Marshal(s) // a string always encodes
-			b.Write(q)
-			return
-		}
-	}
-	b.WriteByte('"')
-	b.WriteString(s)
-	b.WriteByte('"')
+	var buf [64]byte // a uid, an etag or a tag fit
+	b.Write(catalog.AppendJSONString(buf[:0], s))
 }
