@@ -297,10 +297,46 @@ func forwardRelations(rels []catalog.Relation, self string) [][]any {
 		if inv != "" && !hasRelation(rels, inv, dst, self) {
 			inv = ""
 		}
-		vals = append(vals, selfV, rel.Type, dst, inv)
+		vals = append(vals, selfV, relTypeValue(rel.Type), dst, relTypeValue(inv))
 		out = append(out, vals[len(vals)-4:len(vals):len(vals)])
 	}
 	return out
+}
+
+// relTypeValue is t in an any, without an allocation when t is one of
+// Backstage's relation types (the constants are boxed by the compiler).
+func relTypeValue(t string) any {
+	switch t {
+	case catalog.RelOwnedBy:
+		return catalog.RelOwnedBy
+	case catalog.RelOwnerOf:
+		return catalog.RelOwnerOf
+	case catalog.RelPartOf:
+		return catalog.RelPartOf
+	case catalog.RelHasPart:
+		return catalog.RelHasPart
+	case catalog.RelDependsOn:
+		return catalog.RelDependsOn
+	case catalog.RelDependencyOf:
+		return catalog.RelDependencyOf
+	case catalog.RelProvidesAPI:
+		return catalog.RelProvidesAPI
+	case catalog.RelAPIProvidedBy:
+		return catalog.RelAPIProvidedBy
+	case catalog.RelConsumesAPI:
+		return catalog.RelConsumesAPI
+	case catalog.RelAPIConsumedBy:
+		return catalog.RelAPIConsumedBy
+	case catalog.RelMemberOf:
+		return catalog.RelMemberOf
+	case catalog.RelHasMember:
+		return catalog.RelHasMember
+	case catalog.RelParentOf:
+		return catalog.RelParentOf
+	case catalog.RelChildOf:
+		return catalog.RelChildOf
+	}
+	return t
 }
 
 // hasRelation reports whether rels holds a relation of type typ from the
