@@ -2,7 +2,10 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -72,5 +75,32 @@ func TestStampedDocumentsStoreTheSame(t *testing.T) {
 		if diff := cmp.Diff(a, b); diff != "" {
 			t.Errorf("stores disagree (-encoded +given documents):\n%s", diff)
 		}
+		// Owners as the ownership history records them, which Prepare's
+		// rows also carry.
+		oa, ob, oc := ownerChanges(t, encoded), ownerChanges(t, given), ownerChanges(t, prepared)
+		if len(oa) == 0 {
+			t.Fatal("fixtures recorded no owner")
+		}
+		if diff := cmp.Diff(oa, ob); diff != "" {
+			t.Errorf("ownership histories disagree (-encoded +given documents):\n%s", diff)
+		}
+		if diff := cmp.Diff(oa, oc); diff != "" {
+			t.Errorf("ownership histories disagree (-encoded +prepared rows):\n%s", diff)
+		}
 	}
+}
+
+// ownerChanges returns st's ownership history without its times, sorted.
+func ownerChanges(t *testing.T, st *sqlstore.Store) []string {
+	t.Helper()
+	chs, err := st.OwnershipChanges(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, c := range chs {
+		out = append(out, fmt.Sprintf("%s: %q -> %q at %s", c.Entity, c.Old, c.New, c.Commit))
+	}
+	sort.Strings(out)
+	return out
 }

@@ -150,7 +150,7 @@ func (st *stream) Add(ctx context.Context, f catalog.FileResult) error {
 			}
 			e = &c
 		}
-		c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+		c := newCandidate(e, f)
 		if holder, ok := st.claimed[c.ref]; ok {
 			st.fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
 			continue
@@ -229,9 +229,7 @@ func (st *stream) flush(ctx context.Context) error {
 			st.res.Unchanged++
 			continue
 		}
-		if o, has := c.e.Owner(); has {
-			c.owner = o.String()
-		}
+		c.owner = c.ownerRef()
 		c.update = ok
 		oldOwner := ""
 		if ok {

@@ -118,6 +118,30 @@ type candidate struct {
 	update           bool
 }
 
+// newCandidate makes the candidate for e, of file f. Its ref is
+// the one Prepare made, when it made one: each is a string built.
+func newCandidate(e *catalog.Entity, f catalog.FileResult) candidate {
+	c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], path: f.Path, line: e.Origin.Line}
+	if p, ok := c.prep.(*prepared); ok {
+		c.ref = p.row.ref
+	} else {
+		c.ref = e.Ref().String()
+	}
+	return c
+}
+
+// ownerRef returns the canonical ref of c's owner, "" when it has none:
+// Prepare's, when it made one, which saves parsing it again.
+func (c *candidate) ownerRef() string {
+	if p, ok := c.prep.(*prepared); ok {
+		return p.row.owner
+	}
+	if o, has := c.e.Owner(); has {
+		return o.String()
+	}
+	return ""
+}
+
 func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, now time.Time) (catalog.SyncResult, error) {
 	var res catalog.SyncResult
 	tx := w.tx
@@ -202,7 +226,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				}
 				e = &c
 			}
-			c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			c := newCandidate(e, f)
 			// An entity stored under another file of the batch is that
 			// file's while it still defines it, whatever the batch's order
 			// (as BeginSync's writer decides it): decided after the others.
@@ -269,9 +293,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 			res.Unchanged++
 			continue
 		}
-		if o, has := c.e.Owner(); has {
-			c.owner = o.String()
-		}
+		c.owner = c.ownerRef()
 		c.update = ok
 		if ok {
 			res.Updated++
