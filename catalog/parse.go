@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -327,7 +328,9 @@ func entityFromMap(doc map[string]any) (*Entity, []FieldError) {
 		}
 		s, isStr := v.(string)
 		if !isStr {
-			bad("must be a string, not "+typeName(v), append(path, key)...)
+			// A new slice, so that path, made for every call, is not
+			// kept and need not be allocated.
+			bad("must be a string, not "+typeName(v), slices.Concat(path, []string{key})...)
 		}
 		return s
 	}
