@@ -407,6 +407,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 	// Values that repeat from row to row are boxed once (see lastBox).
 	nowA := any(nowV)
 	var sources, paths, commits, namespaces, specTypes, lifecycles lastBox
+	var backing []any
 	for len(writes) > 0 {
 		chunk := writes[:min(writeChunk, len(writes))]
 		writes = writes[len(chunk):]
@@ -439,10 +440,15 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 				defHash = row.defHash
 				if !seenDefs[row.defHash] {
 					seenDefs[row.defHash] = true
-					defs = append(defs, []any{row.defHash, row.definition})
+					defs = append(defs, []any{defHash, row.definition})
 				}
 			}
-			vals := make([]any, 0, len(entityInsertCols))
+			if len(backing)+len(entityInsertCols) > cap(backing) {
+				// One array for the values of many rows.
+				backing = make([]any, 0, len(entityInsertCols)*len(chunk))
+			}
+			vals := backing[len(backing) : len(backing) : len(backing)+len(entityInsertCols)]
+			backing = backing[:len(backing)+len(entityInsertCols)]
 			vals = append(vals, row.ref, kindValue(row.kind), namespaces.of(row.namespace), row.name, row.owner, row.title, row.description, row.tags,
 				specTypes.of(row.specType), lifecycles.of(row.lifecycle), row.doc, sources.of(row.source), paths.of(c.path), int64(row.line), commits.of(row.commit), row.etag, row.uid, defHash)
 			if c.update {
