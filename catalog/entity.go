@@ -173,7 +173,11 @@ func (e *Entity) Document() ([]byte, error) {
 			return e.marshalDocument()
 		}
 	}
-	return append(b, '}'), nil
+	// The document is kept until the store has written its entity, some
+	// thousands at a time: it is returned in a slice of its own size, as
+	// json.Marshal returns one, not in the buffer grown to write it.
+	b = append(b, '}')
+	return append(make([]byte, 0, len(b)), b...), nil
 }
 
 // marshalDocument is Document by json.Marshal of the whole entity.
