@@ -51,3 +51,46 @@ func BenchmarkParseAliasBomb(b *testing.B) {
 	}
 	benchParse(b, string(src))
 }
+
+// benchEntities parses the shop fixture: every built-in kind, with labels,
+// annotations, tags and links, as each entity of a sync is.
+func benchEntities(b *testing.B) []*catalog.Entity {
+	b.Helper()
+	src, err := os.ReadFile("testdata/valid/shop.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := catalog.ParseFile(strings.NewReader(string(src)), "shop.yaml")
+	if len(res.Errors) > 0 || len(res.Entities) == 0 {
+		b.Fatalf("ParseFile(shop.yaml) = %d entities, errors %v", len(res.Entities), res.Errors)
+	}
+	return res.Entities
+}
+
+// BenchmarkValidate validates each entity of the shop fixture once per op,
+// as ParseFile does for every document of a sync.
+func BenchmarkValidate(b *testing.B) {
+	es := benchEntities(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range es {
+			if err := e.Validate(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// BenchmarkStampDocument stamps each entity of the shop fixture once per
+// op, as ParseFile does for every valid entity of a sync.
+func BenchmarkStampDocument(b *testing.B) {
+	es := benchEntities(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, e := range es {
+			if _, err := e.StampDocument(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

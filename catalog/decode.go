@@ -113,7 +113,6 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 		return nil, &nodeError{n.Line, "malformed mapping"}
 	}
 	out := make(map[string]any, len(n.Content)/2)
-	lines := make(map[string]int, len(n.Content)/2)
 	for i := 0; i < len(n.Content); i += 2 {
 		kn, vn := n.Content[i], n.Content[i+1]
 		// A merge key (<<: *base) is an ordinary key named "<<": Backstage
@@ -124,10 +123,9 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if prev, dup := lines[key]; dup {
-			return nil, &nodeError{kn.Line, fmt.Sprintf("mapping key %s already defined at line %d", quote(key), prev)}
+		if _, dup := out[key]; dup {
+			return nil, &nodeError{kn.Line, fmt.Sprintf("mapping key %s already defined at line %d", quote(key), firstKeyLine(n, key))}
 		}
-		lines[key] = kn.Line
 		v, err := c.value(vn, depth+1)
 		if err != nil {
 			return nil, err
@@ -135,6 +133,22 @@ func (c *converter) mapping(n *yaml.Node, depth int) (map[string]any, error) {
 		out[key] = v
 	}
 	return out, nil
+}
+
+// firstKeyLine returns the line of the first key of mapping n that is
+// key. Only a duplicate key asks, so the mapping's values need no map of
+// their own lines.
+func firstKeyLine(n *yaml.Node, key string) int {
+	for i := 0; i < len(n.Content); i += 2 {
+		kn := n.Content[i]
+		for kn.Kind == yaml.AliasNode && kn.Alias != nil {
+			kn = kn.Alias
+		}
+		if kn.Kind == yaml.ScalarNode && kn.Value == key {
+			return n.Content[i].Line
+		}
+	}
+	return 0
 }
 
 // key returns a mapping key as a string, as JSON would spell it.

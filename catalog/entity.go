@@ -144,11 +144,65 @@ func (e *Entity) Owner() (Ref, bool) {
 // Document returns the JSON encoding of the entity without its relations
 // or catalog-assigned uid and etag: the part that the descriptor file
 // decides and that the etag is computed from.
+//
+// The bytes are json.Marshal's for the entity so changed, written by
+// docjson.go's encoders: every entity of a sync is stamped, and
+// json.Marshal spent most of that time in reflection over its maps
+// (TestDocumentMatchesMarshal).
 func (e *Entity) Document() ([]byte, error) {
+	m := e.Metadata
+	m.UID, m.Etag = "", ""
+	b := make([]byte, 0, 512)
+	b = append(b, `{"apiVersion":`...)
+	b = AppendJSONString(b, e.APIVersion)
+	b = append(b, `,"kind":`...)
+	b = AppendJSONString(b, e.Kind)
+	b = append(b, `,"metadata":`...)
+	if len(m.Extra) == 0 {
+		b = appendNamedMetadata(b, &m)
+	} else {
+		meta, err := m.MarshalJSON()
+		if err != nil {
+			return e.marshalDocument() // for the error as json.Marshal words it
+		}
+		b = append(b, meta...)
+	}
+	if len(e.Spec) > 0 { // omitempty
+		var ok bool
+		if b, ok = appendValue(append(b, `,"spec":`...), e.Spec, 0); !ok {
+			return e.marshalDocument()
+		}
+	}
+	// The document is kept until the store has written its entity, some
+	// thousands at a time: it is returned in a slice of its own size, as
+	// json.Marshal returns one, not in the buffer grown to write it.
+	b = append(b, '}')
+	return append(make([]byte, 0, len(b)), b...), nil
+}
+
+// marshalDocument is Document by json.Marshal of the whole entity.
+func (e *Entity) marshalDocument() ([]byte, error) {
 	c := *e
 	c.Relations = nil
 	c.Metadata.UID, c.Metadata.Etag = "", ""
 	return json.Marshal(&c)
+}
+
+// AppendJSONString appends s to b as json.Marshal encodes a string: quoted
+// as is when it is printable ASCII that encoding/json does not escape, as
+// kinds, apiVersions, uids, etags and valid tags are, and by json.Marshal
+// otherwise.
+func AppendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7F, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // Stamp sets the entity's uid (derived from its ref, so it is stable across
@@ -167,9 +221,29 @@ func (e *Entity) StampDocument() ([]byte, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(doc)
-	e.Metadata.Etag = hex.EncodeToString(sum[:12])
-	u := sha256.Sum256([]byte("portalbot-uid:" + e.Ref().String()))
-	h := hex.EncodeToString(u[:16])
-	e.Metadata.UID = h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	var etag [24]byte
+	hex.Encode(etag[:], sum[:12])
+	e.Metadata.Etag = string(etag[:])
+	e.Metadata.UID = uidOf(e.Ref().String())
 	return doc, nil
+}
+
+// uidOf returns the uid of the entity whose canonical ref is ref: the
+// first 16 bytes of the SHA-256 of "portalbot-uid:" and ref, in hex, in
+// a UUID's 8-4-4-4-12 groups. It is built in place, as every entity of a
+// sync is stamped.
+func uidOf(ref string) string {
+	var in [128]byte
+	u := sha256.Sum256(append(append(in[:0], "portalbot-uid:"...), ref...))
+	var out [36]byte
+	hex.Encode(out[0:8], u[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], u[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], u[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], u[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:36], u[10:16])
+	return string(out[:])
 }

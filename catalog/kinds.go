@@ -220,12 +220,47 @@ var requiredRefs = map[string][]string{
 // KnownKind returns the canonical spelling of kind when it is one of the
 // built-in kinds, compared case-insensitively, and false otherwise.
 func KnownKind(kind string) (string, bool) {
+	if k, ascii := kindByLower(kind); ascii {
+		return k, k != ""
+	}
 	for k := range kinds {
 		if strings.EqualFold(k, kind) {
 			return k, true
 		}
 	}
 	return "", false
+}
+
+// kindsByLower maps each built-in kind, in lower case, to its spelling.
+var kindsByLower = func() map[string]string {
+	m := make(map[string]string, len(kinds))
+	for k := range kinds {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
+
+// kindByLower is KnownKind for an ASCII kind, by a map lookup rather than
+// a fold against every kind: ParseRef calls KnownKind for every reference
+// a sync reads. ascii is false when kind has a byte outside ASCII, which
+// Unicode folding may still match (the Kelvin sign folds to k), or when
+// kind is too long for the buffer; both are left to the fold.
+func kindByLower(kind string) (canon string, ascii bool) {
+	var buf [32]byte
+	if len(kind) > len(buf) {
+		return "", false
+	}
+	for i := 0; i < len(kind); i++ {
+		c := kind[i]
+		switch {
+		case c >= 0x80:
+			return "", false
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return kindsByLower[string(buf[:len(kind)])], true
 }
 
 func knownKindList() string {

@@ -10,17 +10,18 @@ var metadataFields = map[string]bool{
 	"uid": true, "etag": true,
 }
 
-// metadataJSON has Metadata's fields without its methods, so the methods
-// below can use the default encoding for the named fields.
+// metadataJSON has Metadata's fields without its methods, so that
+// UnmarshalJSON can use the default decoding for the named fields.
 type metadataJSON Metadata
 
 // MarshalJSON encodes m with its Extra fields inline, as Backstage's API
 // returns unknown metadata fields. Keys come out sorted, so the encoding
-// is deterministic.
+// is deterministic. The named fields are encoded as encoding/json encodes
+// the struct (appendNamedMetadata).
 func (m Metadata) MarshalJSON() ([]byte, error) {
-	named, err := json.Marshal(metadataJSON(m))
-	if err != nil || len(m.Extra) == 0 {
-		return named, err
+	named := appendNamedMetadata(nil, &m)
+	if len(m.Extra) == 0 {
+		return named, nil
 	}
 	all := make(map[string]json.RawMessage, len(m.Extra)+8)
 	if err := json.Unmarshal(named, &all); err != nil {

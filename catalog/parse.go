@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -332,14 +333,18 @@ func entityFromMap(doc map[string]any) (*Entity, []FieldError) {
 		}
 		s, isStr := v.(string)
 		if !isStr {
-			bad("must be a string, not "+typeName(v), append(path, key)...)
+			// A new slice, so that path, made for every call, is not
+			// kept and need not be allocated.
+			bad("must be a string, not "+typeName(v), slices.Concat(path, []string{key})...)
 		}
 		return s
 	}
 	e := &Entity{}
-	for _, k := range sortedKeys(doc) {
-		if !rootFields[k] {
-			bad(fmt.Sprintf("unknown root field %s; an entity has apiVersion, kind, metadata, spec, relations and status", quote(k)), k)
+	if !allKeys(doc, func(k string, _ any) bool { return rootFields[k] }) {
+		for _, k := range sortedKeys(doc) {
+			if !rootFields[k] {
+				bad(fmt.Sprintf("unknown root field %s; an entity has apiVersion, kind, metadata, spec, relations and status", quote(k)), k)
+			}
 		}
 	}
 	e.APIVersion = str(doc, "apiVersion")
@@ -396,6 +401,9 @@ func entityFromMap(doc map[string]any) (*Entity, []FieldError) {
 				bad("must be a string, not "+typeName(x), "metadata", "tags", strconv.Itoa(i))
 				continue
 			}
+			if m.Tags == nil {
+				m.Tags = make([]string, 0, len(list)-i)
+			}
 			m.Tags = append(m.Tags, s)
 		}
 	}
@@ -436,6 +444,12 @@ func stringMap(md map[string]any, key string, bad func(string, ...string)) map[s
 		return nil
 	}
 	out := make(map[string]string, len(raw))
+	if allKeys(raw, func(_ string, v any) bool { _, isStr := v.(string); return isStr }) {
+		for k, v := range raw {
+			out[k] = v.(string)
+		}
+		return out
+	}
 	for _, k := range sortedKeys(raw) {
 		s, isStr := raw[k].(string)
 		if !isStr {
@@ -445,4 +459,16 @@ func stringMap(md map[string]any, key string, bad func(string, ...string)) map[s
 		out[k] = s
 	}
 	return out
+}
+
+// allKeys reports whether ok holds for every entry of m. Checks that
+// report problems in key order call it first, so that the keys are sorted
+// only when there is a problem to report.
+func allKeys[V any](m map[string]V, ok func(string, V) bool) bool {
+	for k, v := range m {
+		if !ok(k, v) {
+			return false
+		}
+	}
+	return true
 }

@@ -416,3 +416,24 @@ func TestParseBytesIsParseFile(t *testing.T) {
 		t.Errorf("Parse of a failing reader = %v, want one read error", errs)
 	}
 }
+
+// TestDuplicateKeyLine checks that a repeated mapping key is reported at
+// the repeat with the line of the first, the key written plainly or
+// through an alias.
+func TestDuplicateKeyLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: &n name\n  title: t\n  *n : x\n", `6: mapping key "name" already defined at line 4`},
+		{"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: a}\nspec: {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, b: 10}\n", `4: mapping key "b" already defined at line 4`},
+		{"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: a\nspec:\n  x: 1\n  y: 2\n  x: 3\n", `8: mapping key "x" already defined at line 6`},
+	}
+	for _, tt := range tests {
+		_, errs := catalog.Parse(strings.NewReader(tt.in), "f.yaml")
+		var got []string
+		for _, e := range errs {
+			got = append(got, fmt.Sprintf("%d: %s", e.Line, e.Message))
+		}
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("Parse(%q) errors = %q, want [%q]", tt.in, got, tt.want)
+		}
+	}
+}

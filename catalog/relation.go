@@ -72,7 +72,11 @@ func DeriveRelations(e *Entity) []Relation {
 	// keys are the relations in out by type, source and target text: a
 	// handful per entity, compared in place rather than hashed.
 	type key struct{ typ, src, dst string }
-	keys := make([]key, 0, n)
+	var buf [16]key // on the stack: most entities make fewer relations
+	keys := buf[:0]
+	if n > len(buf) {
+		keys = make([]key, 0, n)
+	}
 	add := func(typ string, src Ref, srcS string, dst Ref, dstS string) {
 		k := key{typ, srcS, dstS}
 		if slices.Contains(keys, k) {

@@ -3,7 +3,6 @@ package catalog
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -72,14 +71,77 @@ func (v *validator) add(msg string, path ...string) {
 }
 
 // Formats from @backstage/catalog-model's KubernetesValidatorFunctions and
-// CommonValidatorFunctions; tags follow makeValidator's isValidTag.
-var (
-	tagRE         = regexp.MustCompile(`^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$`)
-	objectNameRE  = regexp.MustCompile(`^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$`)
-	dnsLabelRE    = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	kindRE        = regexp.MustCompile(`^[a-zA-Z][a-z0-9A-Z]*$`)
-	versionPartRE = regexp.MustCompile(`^[a-z0-9A-Z]+$`)
-)
+// CommonValidatorFunctions; tags follow makeValidator's isValidTag. Each is
+// a loop over bytes rather than a regexp: they run on every name, namespace,
+// kind, key and tag of a sync, and with regexps Validate cost 0.46 s of a
+// 100,000-entity sync's 10 s of client CPU.
+// TestFormatsMatchRegexps holds each to the pattern it replaces, written
+// beside it; any byte outside ASCII fails every class, as a non-ASCII rune
+// failed the patterns' classes.
+
+// isObjectName matches ^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$.
+func isObjectName(s string) bool {
+	if s == "" || !isAlnum(s[0]) || !isAlnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// isDNSLabelText matches ^[a-z0-9]+(-[a-z0-9]+)*$.
+func isDNSLabelText(s string) bool { return dashSeparated(s, isLowerAlnum) }
+
+// isTagText matches ^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$.
+func isTagText(s string) bool { return dashSeparated(s, isTagByte) }
+
+// isKindText matches ^[a-zA-Z][a-z0-9A-Z]*$.
+func isKindText(s string) bool {
+	if s == "" || isDigit(s[0]) {
+		return false
+	}
+	return isAlnumText(s)
+}
+
+// isAlnumText matches ^[a-z0-9A-Z]+$.
+func isAlnumText(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// dashSeparated reports whether s is one or more runs of bytes that ok
+// accepts, joined by single dashes: ^[ok]+(-[ok]+)*$.
+func dashSeparated(s string, ok func(byte) bool) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '-':
+			if s[i+1] == '-' { // s does not end with '-', so i+1 < len(s)
+				return false
+			}
+		case !ok(c):
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
+func isLowerAlnum(c byte) bool { return 'a' <= c && c <= 'z' || isDigit(c) }
+func isAlnum(c byte) bool      { return isLowerAlnum(c) || 'A' <= c && c <= 'Z' }
+func isTagByte(c byte) bool    { return isLowerAlnum(c) || c == ':' || c == '+' || c == '#' }
 
 // Messages naming the expected formats, as Backstage words them.
 const (
@@ -94,7 +156,7 @@ const (
 // [A-Za-z0-9-_.], starting and ending with a letter or digit
 // (KubernetesValidatorFunctions.isValidObjectName).
 func IsValidName(s string) bool {
-	return len(s) >= 1 && len(s) <= 63 && objectNameRE.MatchString(s)
+	return len(s) >= 1 && len(s) <= 63 && isObjectName(s)
 }
 
 // IsValidNamespace reports whether s is a valid namespace: a lower-case DNS
@@ -102,42 +164,46 @@ func IsValidName(s string) bool {
 func IsValidNamespace(s string) bool { return isDNSLabel(s) }
 
 func isDNSLabel(s string) bool {
-	return len(s) >= 1 && len(s) <= 63 && dnsLabelRE.MatchString(s)
+	return len(s) >= 1 && len(s) <= 63 && isDNSLabelText(s)
 }
 
 func isDNSSubdomain(s string) bool {
 	if len(s) < 1 || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
-		if !isDNSLabel(l) {
+	for {
+		label, rest, more := strings.Cut(s, ".")
+		if !isDNSLabel(label) {
 			return false
 		}
+		if !more {
+			return true
+		}
+		s = rest
 	}
-	return true
 }
 
 // prefixedOK applies Backstage's isValidPrefixAndOrSuffix with '/' as the
 // separator: "suffix" or "prefix/suffix", never more than one slash.
 func prefixedOK(s string, prefix, suffix func(string) bool) bool {
-	parts := strings.Split(s, "/")
-	switch len(parts) {
-	case 1:
-		return suffix(parts[0])
-	case 2:
-		return prefix(parts[0]) && suffix(parts[1])
+	pre, suf, ok := strings.Cut(s, "/")
+	switch {
+	case !ok:
+		return suffix(s)
+	case strings.IndexByte(suf, '/') >= 0:
+		return false
 	}
-	return false
+	return prefix(pre) && suffix(suf)
 }
 
 func isValidAPIVersion(s string) bool {
 	return prefixedOK(s, isDNSSubdomain, func(n string) bool {
-		return len(n) >= 1 && len(n) <= 63 && versionPartRE.MatchString(n)
+		return len(n) >= 1 && len(n) <= 63 && isAlnumText(n)
 	})
 }
 
 func isValidKind(s string) bool {
-	return len(s) >= 1 && len(s) <= 63 && kindRE.MatchString(s)
+	return len(s) >= 1 && len(s) <= 63 && isKindText(s)
 }
 
 // IsValidLabelKey reports whether s is a valid label or annotation key: an
@@ -148,7 +214,7 @@ func IsValidLabelKey(s string) bool { return prefixedOK(s, isDNSSubdomain, IsVal
 // case letters, digits, ':', '+' and '#' separated by single dashes
 // (catalog-model makeValidator's isValidTag, which the catalog uses; the
 // oracle test showed "c++" and "web:frontend" accepted).
-func IsValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && tagRE.MatchString(s) }
+func IsValidTag(s string) bool { return len(s) >= 1 && len(s) <= 63 && isTagText(s) }
 
 // isValidURL approximates the WHATWG URL parser that Backstage's isValidUrl
 // calls (new URL(value)): an absolute URL with a scheme.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/portalbot/portalbot/catalog"
 )
@@ -104,54 +105,65 @@ type entityRow struct {
 
 // encodeEntity builds the row for e read from source. spec.definition, when
 // a string, is moved out of the document into definitions. doc, when not
-// nil, is e's Document as stamped (catalog.FileResult.Documents): it is
-// stored as is when e has no definition to move out, which saves encoding
-// the entity a second time. It lacks the uid and etag, which reads take
-// from their columns (storedEntity.decode).
+// nil, is e's Document as stamped (catalog.FileResult.Documents), which
+// saves encoding the entity a second time: it is stored as is when e has
+// no definition to move out, without the uid and etag, which reads take
+// from their columns (storedEntity.decode); when e has one, it is cut to
+// the encoding of e without it (definitionMoved).
 func encodeEntity(e *catalog.Entity, source string, doc []byte) (entityRow, error) {
-	c := *e
-	c.Relations = nil
-	if c.Metadata.Etag == "" || c.Metadata.UID == "" {
+	uid, etag := e.Metadata.UID, e.Metadata.Etag
+	if etag == "" || uid == "" {
+		c := *e
 		if err := c.Stamp(); err != nil {
 			return entityRow{}, err
 		}
+		uid, etag = c.Metadata.UID, c.Metadata.Etag
 	}
-	ref := c.Ref()
+	ref := e.Ref()
 	row := entityRow{
 		ref:         ref.String(),
-		kind:        canonicalKind(c.Kind),
+		kind:        canonicalKind(e.Kind),
 		namespace:   ref.Namespace,
-		name:        c.Metadata.Name,
-		title:       c.Metadata.Title,
-		description: c.Metadata.Description,
-		specType:    c.SpecString("type"),
-		lifecycle:   c.SpecString("lifecycle"),
+		name:        e.Metadata.Name,
+		title:       e.Metadata.Title,
+		description: e.Metadata.Description,
+		specType:    e.SpecString("type"),
+		lifecycle:   e.SpecString("lifecycle"),
 		source:      source,
 		path:        e.Origin.Path,
 		line:        e.Origin.Line,
 		commit:      e.Origin.Commit,
-		etag:        c.Metadata.Etag,
-		uid:         c.Metadata.UID,
+		etag:        etag,
+		uid:         uid,
 		relations:   relationsToStore(e),
 	}
-	if o, ok := c.Owner(); ok {
+	if o, ok := e.Owner(); ok {
 		row.owner = o.String()
 	}
-	if len(c.Metadata.Tags) > 0 {
-		b, err := json.Marshal(c.Metadata.Tags)
-		if err != nil {
-			return entityRow{}, err
-		}
-		row.tags = string(b)
+	if len(e.Metadata.Tags) > 0 {
+		row.tags = tagsJSON(e.Metadata.Tags)
 	}
-	def, hasDef := c.Spec["definition"].(string)
-	if doc != nil && !hasDef && e.Metadata.Etag != "" {
-		row.doc = string(doc)
-		return row, nil
-	}
+	def, hasDef := e.Spec["definition"].(string)
 	if hasDef {
 		sum := sha256.Sum256([]byte(def))
 		row.defHash, row.definition = hex.EncodeToString(sum[:]), def
+	}
+	if doc != nil && e.Metadata.Etag != "" {
+		if !hasDef {
+			row.doc = string(doc)
+			return row, nil
+		}
+		if len(e.Metadata.Extra) == 0 {
+			if d, ok := definitionMoved(doc, uid, etag); ok {
+				row.doc = d
+				return row, nil
+			}
+		}
+	}
+	c := *e
+	c.Relations = nil
+	c.Metadata.UID, c.Metadata.Etag = uid, etag
+	if hasDef {
 		spec := make(map[string]any, len(c.Spec)-1)
 		for k, v := range c.Spec {
 			if k != "definition" {
@@ -166,6 +178,26 @@ func encodeEntity(e *catalog.Entity, source string, doc []byte) (entityRow, erro
 	}
 	row.doc = string(enc)
 	return row, nil
+}
+
+// tagsJSON is json.Marshal(tags), written directly: every entity with tags
+// has them encoded for its row.
+func tagsJSON(tags []string) string {
+	var b strings.Builder
+	n := 1
+	for _, t := range tags {
+		n += len(t) + 3
+	}
+	b.Grow(n)
+	b.WriteByte('[')
+	for i, t := range tags {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(&b, t)
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 var _ catalog.SyncPreparer = (*Store)(nil)
@@ -241,37 +273,126 @@ func (r relationRow) relation() catalog.Relation {
 // rels holds that inverse too, and "" otherwise. Readers derive the inverse
 // from the row (see Relations), so it is never stored on its own.
 func forwardRelations(rels []catalog.Relation, self string) [][]any {
-	out := make([][]any, 0, len(rels))
-	// Each source's and target's text is needed once per other relation
-	// below: made once each.
-	srcs, dsts := make([]string, len(rels)), make([]string, len(rels))
-	for i, r := range rels {
-		srcs[i] = r.Source.String()
-		dsts[i] = r.TargetRef
-		if dsts[i] == "" {
-			dsts[i] = r.Target.String()
+	n := 0
+	for _, r := range rels {
+		if isRef(r.Source, self) {
+			n++
 		}
-		dsts[i] = strings.ToLower(dsts[i])
 	}
-	for i, rel := range rels {
-		if srcs[i] != self {
+	// One backing array holds every row's values, and self is boxed once:
+	// a sync makes some three rows per entity.
+	out := make([][]any, 0, n)
+	vals := make([]any, 0, 4*n)
+	selfV := any(self)
+	for _, rel := range rels {
+		if !isRef(rel.Source, self) {
 			continue
 		}
-		dst := dsts[i]
-		inv := catalog.Inverse(rel.Type)
-		if inv != "" {
-			found := false
-			for j, r := range rels {
-				if r.Type == inv && srcs[j] == dst && dsts[j] == self {
-					found = true
-					break
-				}
-			}
-			if !found {
-				inv = ""
-			}
+		dst := rel.TargetRef
+		if dst == "" {
+			dst = rel.Target.String()
 		}
-		out = append(out, []any{self, rel.Type, dst, inv})
+		dst = strings.ToLower(dst)
+		inv := catalog.Inverse(rel.Type)
+		if inv != "" && !hasRelation(rels, inv, dst, self) {
+			inv = ""
+		}
+		vals = append(vals, selfV, relTypeValue(rel.Type), dst, relTypeValue(inv))
+		out = append(out, vals[len(vals)-4:len(vals):len(vals)])
 	}
 	return out
+}
+
+// relTypeValue is t in an any, without an allocation when t is one of
+// Backstage's relation types (the constants are boxed by the compiler).
+func relTypeValue(t string) any {
+	switch t {
+	case catalog.RelOwnedBy:
+		return catalog.RelOwnedBy
+	case catalog.RelOwnerOf:
+		return catalog.RelOwnerOf
+	case catalog.RelPartOf:
+		return catalog.RelPartOf
+	case catalog.RelHasPart:
+		return catalog.RelHasPart
+	case catalog.RelDependsOn:
+		return catalog.RelDependsOn
+	case catalog.RelDependencyOf:
+		return catalog.RelDependencyOf
+	case catalog.RelProvidesAPI:
+		return catalog.RelProvidesAPI
+	case catalog.RelAPIProvidedBy:
+		return catalog.RelAPIProvidedBy
+	case catalog.RelConsumesAPI:
+		return catalog.RelConsumesAPI
+	case catalog.RelAPIConsumedBy:
+		return catalog.RelAPIConsumedBy
+	case catalog.RelMemberOf:
+		return catalog.RelMemberOf
+	case catalog.RelHasMember:
+		return catalog.RelHasMember
+	case catalog.RelParentOf:
+		return catalog.RelParentOf
+	case catalog.RelChildOf:
+		return catalog.RelChildOf
+	}
+	return t
+}
+
+// hasRelation reports whether rels holds a relation of type typ from the
+// entity whose canonical ref is src to the one whose ref is dst, compared
+// as forwardRelations compares them: sources by their String, targets by
+// their TargetRef (or Target's String) in lower case.
+func hasRelation(rels []catalog.Relation, typ, src, dst string) bool {
+	for _, r := range rels {
+		if r.Type != typ || !isRef(r.Source, src) {
+			continue
+		}
+		t := r.TargetRef
+		if t == "" {
+			t = r.Target.String()
+		}
+		if strings.ToLower(t) == dst {
+			return true
+		}
+	}
+	return false
+}
+
+// isRef reports whether r.String() == s, without building the string when
+// r is ASCII, as the refs a sync derives are.
+func isRef(r catalog.Ref, s string) bool {
+	if !isASCII(r.Kind) || !isASCII(r.Namespace) || !isASCII(r.Name) {
+		return r.String() == s
+	}
+	if len(r.Kind)+len(r.Namespace)+len(r.Name)+2 != len(s) {
+		return false
+	}
+	k, ns := len(r.Kind), len(r.Kind)+1+len(r.Namespace)
+	return s[k] == ':' && s[ns] == '/' &&
+		isLower(r.Kind, s[:k]) && isLower(r.Namespace, s[k+1:ns]) && isLower(r.Name, s[ns+1:])
+}
+
+// isLower reports whether lower is s with ASCII upper case letters in
+// lower case; both are ASCII and as long.
+func isLower(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

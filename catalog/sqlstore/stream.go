@@ -150,7 +150,7 @@ func (st *stream) Add(ctx context.Context, f catalog.FileResult) error {
 			}
 			e = &c
 		}
-		c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+		c := newCandidate(e, f)
 		if holder, ok := st.claimed[c.ref]; ok {
 			st.fail(f.Path, c.line, "entity %s is already defined in %s", c.ref, holder)
 			continue
@@ -214,9 +214,12 @@ func (st *stream) flush(ctx context.Context) error {
 		return err
 	}
 	var (
-		writes  []candidate
-		history [][]any
-		changed []string
+		writes      []candidate
+		history     [][]any
+		historyVals []any
+		nowA        any
+		commits     lastBox
+		changed     []string
 	)
 	for _, c := range cands {
 		old, ok := st.existing[c.ref]
@@ -229,9 +232,7 @@ func (st *stream) flush(ctx context.Context) error {
 			st.res.Unchanged++
 			continue
 		}
-		if o, has := c.e.Owner(); has {
-			c.owner = o.String()
-		}
+		c.owner = c.ownerRef()
 		c.update = ok
 		oldOwner := ""
 		if ok {
@@ -250,7 +251,13 @@ func (st *stream) flush(ctx context.Context) error {
 			if commit == "" {
 				commit = st.src.Commit
 			}
-			history = append(history, []any{c.ref, oldOwner, c.owner, commit, st.nowV})
+			if historyVals == nil {
+				// Every entity of a first sync has an owner to record:
+				// one array for the rows' values, the time boxed once.
+				historyVals, nowA = make([]any, 0, len(historyCols)*len(cands)), any(st.nowV)
+			}
+			historyVals = append(historyVals, c.ref, oldOwner, c.owner, commits.of(commit), nowA)
+			history = append(history, historyVals[len(historyVals)-len(historyCols):len(historyVals):len(historyVals)])
 		}
 		writes = append(writes, c)
 	}

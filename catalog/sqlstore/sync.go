@@ -118,6 +118,30 @@ type candidate struct {
 	update           bool
 }
 
+// newCandidate makes the candidate for e, of file f. Its ref is
+// the one Prepare made, when it made one: each is a string built.
+func newCandidate(e *catalog.Entity, f catalog.FileResult) candidate {
+	c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], path: f.Path, line: e.Origin.Line}
+	if p, ok := c.prep.(*prepared); ok {
+		c.ref = p.row.ref
+	} else {
+		c.ref = e.Ref().String()
+	}
+	return c
+}
+
+// ownerRef returns the canonical ref of c's owner, "" when it has none:
+// Prepare's, when it made one, which saves parsing it again.
+func (c *candidate) ownerRef() string {
+	if p, ok := c.prep.(*prepared); ok {
+		return p.row.owner
+	}
+	if o, has := c.e.Owner(); has {
+		return o.String()
+	}
+	return ""
+}
+
 func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, now time.Time) (catalog.SyncResult, error) {
 	var res catalog.SyncResult
 	tx := w.tx
@@ -202,7 +226,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 				}
 				e = &c
 			}
-			c := candidate{e: e, doc: f.Documents[e], prep: f.Prepared[e], ref: e.Ref().String(), path: f.Path, line: e.Origin.Line}
+			c := newCandidate(e, f)
 			// An entity stored under another file of the batch is that
 			// file's while it still defines it, whatever the batch's order
 			// (as BeginSync's writer decides it): decided after the others.
@@ -269,9 +293,7 @@ func (s *Store) applySync(ctx context.Context, w *writer, b catalog.SyncBatch, n
 			res.Unchanged++
 			continue
 		}
-		if o, has := c.e.Owner(); has {
-			c.owner = o.String()
-		}
+		c.owner = c.ownerRef()
 		c.update = ok
 		if ok {
 			res.Updated++
@@ -382,6 +404,10 @@ func (s *Store) finishSync(ctx context.Context, w *writer, st catalog.Source, re
 // relations and definitions, writeChunk entities at a time, and logs them
 // and the targets of their new relations in the change log.
 func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV string, seenDefs map[string]bool, writes []candidate) error {
+	// Values that repeat from row to row are boxed once (see lastBox).
+	nowA := any(nowV)
+	var sources, paths, commits, namespaces, specTypes, lifecycles lastBox
+	var backing []any
 	for len(writes) > 0 {
 		chunk := writes[:min(writeChunk, len(writes))]
 		writes = writes[len(chunk):]
@@ -414,16 +440,21 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 				defHash = row.defHash
 				if !seenDefs[row.defHash] {
 					seenDefs[row.defHash] = true
-					defs = append(defs, []any{row.defHash, row.definition})
+					defs = append(defs, []any{defHash, row.definition})
 				}
 			}
-			vals := make([]any, 0, len(entityInsertCols))
-			vals = append(vals, row.ref, row.kind, row.namespace, row.name, row.owner, row.title, row.description, row.tags,
-				row.specType, row.lifecycle, row.doc, row.source, c.path, int64(row.line), row.commit, row.etag, row.uid, defHash)
+			if len(backing)+len(entityInsertCols) > cap(backing) {
+				// One array for the values of many rows.
+				backing = make([]any, 0, len(entityInsertCols)*len(chunk))
+			}
+			vals := backing[len(backing) : len(backing) : len(backing)+len(entityInsertCols)]
+			backing = backing[:len(backing)+len(entityInsertCols)]
+			vals = append(vals, row.ref, kindValue(row.kind), namespaces.of(row.namespace), row.name, row.owner, row.title, row.description, row.tags,
+				specTypes.of(row.specType), lifecycles.of(row.lifecycle), row.doc, sources.of(row.source), paths.of(c.path), int64(row.line), commits.of(row.commit), row.etag, row.uid, defHash)
 			if c.update {
-				updates = append(updates, append(vals, nowV))
+				updates = append(updates, append(vals, nowA))
 			} else {
-				inserts = append(inserts, append(vals, nowV, nowV))
+				inserts = append(inserts, append(vals, nowA, nowA))
 			}
 			rels = append(rels, forward...)
 			if !w.log.full {
@@ -455,6 +486,51 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 		return fmt.Errorf("apply staged rows: %w", err)
 	}
 	return nil
+}
+
+// lastBox puts strings in an any, reusing the last one's box when the
+// string repeats: boxing allocates, for every value of every row, and a
+// sync's rows repeat their source, path (a file's entities), commit,
+// namespace, spec type and lifecycle.
+type lastBox struct {
+	s string
+	v any // s boxed; nil before the first
+}
+
+func (b *lastBox) of(s string) any {
+	if b.v == nil || s != b.s {
+		b.s, b.v = s, s
+	}
+	return b.v
+}
+
+// kindValue is k in an any, without an allocation when k is a built-in
+// kind in its canonical spelling (canonicalKind): constants are boxed once,
+// by the compiler.
+func kindValue(k string) any {
+	switch k {
+	case catalog.KindComponent:
+		return catalog.KindComponent
+	case catalog.KindAPI:
+		return catalog.KindAPI
+	case catalog.KindResource:
+		return catalog.KindResource
+	case catalog.KindSystem:
+		return catalog.KindSystem
+	case catalog.KindDomain:
+		return catalog.KindDomain
+	case catalog.KindGroup:
+		return catalog.KindGroup
+	case catalog.KindUser:
+		return catalog.KindUser
+	case catalog.KindLocation:
+		return catalog.KindLocation
+	case catalog.KindTemplate:
+		return catalog.KindTemplate
+	case catalog.KindAiResource:
+		return catalog.KindAiResource
+	}
+	return k
 }
 
 // RecordSourceError marks src as failed with msg (an unreachable repo, ...)
