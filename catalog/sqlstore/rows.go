@@ -297,46 +297,37 @@ func forwardRelations(rels []catalog.Relation, self string) [][]any {
 		if inv != "" && !hasRelation(rels, inv, dst, self) {
 			inv = ""
 		}
-		vals = append(vals, selfV, relTypeValue(rel.Type), dst, relTypeValue(inv))
+		vals = append(vals, selfV, constValue(rel.Type), dst, constValue(inv))
 		out = append(out, vals[len(vals)-4:len(vals):len(vals)])
 	}
 	return out
 }
 
-// relTypeValue is t in an any, without an allocation when t is one of
-// Backstage's relation types (the constants are boxed by the compiler).
-func relTypeValue(t string) any {
-	switch t {
-	case catalog.RelOwnedBy:
-		return catalog.RelOwnedBy
-	case catalog.RelOwnerOf:
-		return catalog.RelOwnerOf
-	case catalog.RelPartOf:
-		return catalog.RelPartOf
-	case catalog.RelHasPart:
-		return catalog.RelHasPart
-	case catalog.RelDependsOn:
-		return catalog.RelDependsOn
-	case catalog.RelDependencyOf:
-		return catalog.RelDependencyOf
-	case catalog.RelProvidesAPI:
-		return catalog.RelProvidesAPI
-	case catalog.RelAPIProvidedBy:
-		return catalog.RelAPIProvidedBy
-	case catalog.RelConsumesAPI:
-		return catalog.RelConsumesAPI
-	case catalog.RelAPIConsumedBy:
-		return catalog.RelAPIConsumedBy
-	case catalog.RelMemberOf:
-		return catalog.RelMemberOf
-	case catalog.RelHasMember:
-		return catalog.RelHasMember
-	case catalog.RelParentOf:
-		return catalog.RelParentOf
-	case catalog.RelChildOf:
-		return catalog.RelChildOf
+// boxedConsts holds Backstage's relation types and built-in kinds (in
+// canonicalKind's spelling) each boxed in an any once, so that a row's
+// repeated values cost no allocation.
+var boxedConsts = func() map[string]any {
+	m := map[string]any{}
+	for _, c := range []string{
+		catalog.RelOwnedBy, catalog.RelOwnerOf, catalog.RelPartOf, catalog.RelHasPart,
+		catalog.RelDependsOn, catalog.RelDependencyOf, catalog.RelProvidesAPI, catalog.RelAPIProvidedBy,
+		catalog.RelConsumesAPI, catalog.RelAPIConsumedBy, catalog.RelMemberOf, catalog.RelHasMember,
+		catalog.RelParentOf, catalog.RelChildOf,
+		catalog.KindComponent, catalog.KindAPI, catalog.KindResource, catalog.KindSystem, catalog.KindDomain,
+		catalog.KindGroup, catalog.KindUser, catalog.KindLocation, catalog.KindTemplate, catalog.KindAiResource,
+	} {
+		m[c] = c
 	}
-	return t
+	return m
+}()
+
+// constValue is s in an any, without an allocation when s is a relation
+// type or a built-in kind (boxedConsts).
+func constValue(s string) any {
+	if v, ok := boxedConsts[s]; ok {
+		return v
+	}
+	return s
 }
 
 // hasRelation reports whether rels holds a relation of type typ from the

@@ -449,7 +449,7 @@ func (s *Store) writeEntities(ctx context.Context, w *writer, src, commit, nowV 
 			}
 			vals := backing[len(backing) : len(backing) : len(backing)+len(entityInsertCols)]
 			backing = backing[:len(backing)+len(entityInsertCols)]
-			vals = append(vals, row.ref, kindValue(row.kind), namespaces.of(row.namespace), row.name, row.owner, row.title, row.description, row.tags,
+			vals = append(vals, row.ref, constValue(row.kind), namespaces.of(row.namespace), row.name, row.owner, row.title, row.description, row.tags,
 				specTypes.of(row.specType), lifecycles.of(row.lifecycle), row.doc, sources.of(row.source), paths.of(c.path), int64(row.line), commits.of(row.commit), row.etag, row.uid, defHash)
 			if c.update {
 				updates = append(updates, append(vals, nowA))
@@ -502,35 +502,6 @@ func (b *lastBox) of(s string) any {
 		b.s, b.v = s, s
 	}
 	return b.v
-}
-
-// kindValue is k in an any, without an allocation when k is a built-in
-// kind in its canonical spelling (canonicalKind): constants are boxed once,
-// by the compiler.
-func kindValue(k string) any {
-	switch k {
-	case catalog.KindComponent:
-		return catalog.KindComponent
-	case catalog.KindAPI:
-		return catalog.KindAPI
-	case catalog.KindResource:
-		return catalog.KindResource
-	case catalog.KindSystem:
-		return catalog.KindSystem
-	case catalog.KindDomain:
-		return catalog.KindDomain
-	case catalog.KindGroup:
-		return catalog.KindGroup
-	case catalog.KindUser:
-		return catalog.KindUser
-	case catalog.KindLocation:
-		return catalog.KindLocation
-	case catalog.KindTemplate:
-		return catalog.KindTemplate
-	case catalog.KindAiResource:
-		return catalog.KindAiResource
-	}
-	return k
 }
 
 // RecordSourceError marks src as failed with msg (an unreachable repo, ...)
